@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Swift 6 language mode everywhere, with the upcoming features hummingbird turns on:
+// imports stay internal unless re-exported on purpose, and existentials are spelled `any`.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+// Numeric kernels are only fast when optimised; `-Ounchecked` is not used so that bounds
+// checks stay on in debug builds, where tests catch indexing mistakes.
+let package = Package(
+    name: "StyleFarm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "stylefarm", targets: ["stylefarm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // Thin system-library targets over the C libraries (see STYLE.md, "Wrapping C libraries").
+        .systemLibrary(name: "CSFOpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CSFPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CSFJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CSFZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+
+        .target(
+            name: "Engine",
+            dependencies: [
+                "CSFOpenBLAS", "CSFPNG", "CSFJPEG",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "Protocol",
+            dependencies: ["CSFZeroMQ"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "stylefarm",
+            dependencies: [
+                "Engine", "Protocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // Helpers shared by the test targets: golden-file loading, tiny fixtures, temp dirs.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Engine"],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

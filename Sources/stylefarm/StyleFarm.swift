@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct StyleFarm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stylefarm",
+        abstract: "A render farm for iterative neural style transfer on CPUs.",
+        subcommands: []
+    )
+}
