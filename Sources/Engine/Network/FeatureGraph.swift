@@ -1,0 +1,166 @@
+/// VGG19 laid out for one input size: every activation buffer, the gradient buffers and the
+/// im2col workspace are allocated once here, so forward and backward passes allocate nothing.
+///
+/// The graph runs only as deep as the deepest layer a loss reads ("tap"), and keeps the outputs
+/// of every step because backward needs them (ReLU masks, max-pool argmax).
+public final class FeatureGraph {
+    public struct Shape: Sendable, Equatable {
+        public let channels: Int
+        public let height: Int
+        public let width: Int
+        public var count: Int { channels * height * width }
+        public var planeSize: Int { height * width }
+    }
+
+    public let network: VGG19Network
+    public let pooling: PoolingMode
+    public let inputShape: Shape
+    public let threads: Int
+    let steps: [VGG19Architecture.Step]
+    /// Output shape of each step.
+    public let shapes: [Shape]
+    let outputs: [FloatBuffer]
+    /// Pre-ReLU copies, kept only for convolutions whose `blockN_convM` layer is tapped.
+    let preActivations: [Int: FloatBuffer]
+    /// Per tapped location, the gradient the losses put there during one evaluation.
+    let tapGradients: [VGG19Architecture.LayerLocation: FloatBuffer]
+    let tapLocations: [String: VGG19Architecture.LayerLocation]
+    let gradientA: FloatBuffer
+    let gradientB: FloatBuffer
+    let workspace: ConvWorkspace
+
+    public init(network: VGG19Network, pooling: PoolingMode, height: Int, width: Int,
+                taps: [String], threads: Int = 1, workspace: ConvWorkspace = ConvWorkspace()) throws {
+        guard height > 0, width > 0 else {
+            throw EngineError(.invalidArgument, "image size \(width)×\(height) is empty")
+        }
+        guard !taps.isEmpty else { throw EngineError(.invalidArgument, "no content or style layers given") }
+        var locations: [String: VGG19Architecture.LayerLocation] = [:]
+        for name in taps { locations[name] = try VGG19Architecture.location(of: name) }
+        let stepCount = locations.values.map(\.step).max()! + 1
+        let allSteps = Array(VGG19Architecture.steps.prefix(stepCount))
+        let convsNeeded = allSteps.reduce(0) { if case .convolution = $1 { return $0 + 1 }; return $0 }
+        guard convsNeeded <= network.convolutions.count else {
+            throw EngineError(.invalidArgument, "the network holds \(network.convolutions.count) convolutions; layer \(taps.joined(separator: ",")) needs \(convsNeeded)")
+        }
+
+        var shapes: [Shape] = []
+        var c = 3, h = height, w = width
+        for step in allSteps {
+            switch step {
+            case .convolution(let i): c = network.convolutions[i].outChannels
+            case .pool:
+                (h, w) = Pooling.outputSize(height: h, width: w)
+                guard h > 0, w > 0 else {
+                    throw EngineError(.invalidArgument,
+                                      "image \(width)×\(height) is too small for layer \(taps.max { (locations[$0]?.step ?? 0) < (locations[$1]?.step ?? 0) } ?? ""): it pools to nothing; use at least \(1 << (allSteps.filter { $0 == .pool }.count)) pixels per side")
+                }
+            }
+            shapes.append(Shape(channels: c, height: h, width: w))
+        }
+
+        self.network = network
+        self.pooling = pooling
+        self.threads = max(1, threads)
+        self.steps = allSteps
+        self.shapes = shapes
+        inputShape = Shape(channels: 3, height: height, width: width)
+        outputs = shapes.map { FloatBuffer(count: $0.count) }
+        var pre: [Int: FloatBuffer] = [:]
+        var grads: [VGG19Architecture.LayerLocation: FloatBuffer] = [:]
+        for location in Set(locations.values) {
+            if location.stage == .preActivation { pre[location.step] = FloatBuffer(count: shapes[location.step].count) }
+            grads[location] = FloatBuffer(count: shapes[location.step].count)
+        }
+        preActivations = pre
+        tapGradients = grads
+        tapLocations = locations
+        let largest = max(shapes.map(\.count).max() ?? 0, inputShape.count)
+        gradientA = FloatBuffer(count: largest)
+        gradientB = FloatBuffer(count: largest)
+        self.workspace = workspace
+    }
+
+    /// Bytes held by this graph's buffers (activations, gradients, workspace).
+    public var bytesAllocated: Int {
+        let floats = outputs.reduce(0) { $0 + $1.count } + preActivations.values.reduce(0) { $0 + $1.count }
+            + tapGradients.values.reduce(0) { $0 + $1.count } + gradientA.count + gradientB.count + workspace.capacity
+        return floats * MemoryLayout<Float>.stride
+    }
+
+    /// Runs the network on a preprocessed CHW input (`inputShape.count` floats).
+    public func forward(_ input: UnsafePointer<Float>) {
+        var source = input
+        var h = inputShape.height, w = inputShape.width, c = 3
+        for (index, step) in steps.enumerated() {
+            let out = outputs[index].base
+            switch step {
+            case .convolution(let i):
+                let conv = network.convolutions[i]
+                conv.forward(source, out, height: h, width: w, workspace: workspace, threads: threads)
+                Activation.addBiasReLU(out, bias: conv.bias, planeSize: h * w,
+                                       preActivation: preActivations[index]?.base, threads: threads)
+                c = conv.outChannels
+            case .pool:
+                Pooling.forward(pooling, source, out, channels: c, height: h, width: w, threads: threads)
+                (h, w) = Pooling.outputSize(height: h, width: w)
+            }
+            source = UnsafePointer(out)
+        }
+    }
+
+    /// The value of a tapped layer after `forward`.
+    public func activation(_ layer: String) -> (pointer: UnsafePointer<Float>, shape: Shape) {
+        guard let location = tapLocations[layer] else { preconditionFailure("layer \(layer) was not tapped") }
+        let buffer = location.stage == .preActivation ? preActivations[location.step]! : outputs[location.step]
+        return (UnsafePointer(buffer.base), shapes[location.step])
+    }
+
+    /// Where losses add their gradient with respect to a tapped layer; zeroed by `zeroTapGradients`.
+    public func gradient(_ layer: String) -> UnsafeMutablePointer<Float> {
+        guard let location = tapLocations[layer] else { preconditionFailure("layer \(layer) was not tapped") }
+        return tapGradients[location]!.base
+    }
+
+    public func zeroTapGradients() {
+        for buffer in tapGradients.values { buffer.base.update(repeating: 0, count: buffer.count) }
+    }
+
+    /// Back-propagates the tap gradients to the input; writes `inputShape.count` floats.
+    /// Must follow `forward` on the same input.
+    public func backward(into inputGradient: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>) {
+        var current = gradientA.base
+        var spare = gradientB.base
+        let last = steps.count - 1
+        current.update(repeating: 0, count: shapes[last].count)
+        for index in stride(from: last, through: 0, by: -1) {
+            let shape = shapes[index]
+            if let tap = tapGradients[.init(step: index, stage: .output)] {
+                add(tap.base, into: current, count: shape.count)
+            }
+            let inShape = index == 0 ? inputShape : shapes[index - 1]
+            let destination = index == 0 ? inputGradient : spare
+            switch steps[index] {
+            case .convolution(let i):
+                Activation.reluBackward(current, output: outputs[index].base, count: shape.count, threads: threads)
+                if let tap = tapGradients[.init(step: index, stage: .preActivation)] {
+                    add(tap.base, into: current, count: shape.count)
+                }
+                network.convolutions[i].backwardInput(current, destination, height: shape.height, width: shape.width,
+                                                      workspace: workspace, threads: threads)
+            case .pool:
+                let source = index == 0 ? input : UnsafePointer(outputs[index - 1].base)
+                Pooling.backward(pooling, input: source, output: outputs[index].base, outputGradient: current,
+                                 inputGradient: destination, channels: inShape.channels,
+                                 height: inShape.height, width: inShape.width, threads: threads)
+            }
+            swap(&current, &spare)
+        }
+    }
+
+    private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        Parallel.forEachChunk(count, threads: threads, minimumChunk: 1 << 16) { range in
+            for i in range { destination[i] += source[i] }
+        }
+    }
+}
