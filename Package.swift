@@ -56,7 +56,7 @@ let package = Package(
         // Helpers shared by the test targets: golden-file loading, tiny fixtures, temp dirs.
         .target(
             name: "TestSupport",
-            dependencies: ["Engine"],
+            dependencies: ["Engine", "CSFJPEG"],
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
