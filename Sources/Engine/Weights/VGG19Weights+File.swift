@@ -73,7 +73,7 @@ extension VGG19Weights {
             throw corrupt("it has \(count) layers, VGG19 has \(Self.architecture.count)")
         }
         var layers: [ConvLayerWeights] = []
-        for expected in Self.architecture {
+        for (position, expected) in Self.architecture.enumerated() {
             let nameLength = Int(try cursor.readUInt16LE(for: "layer name length"))
             let layerName = String(decoding: try cursor.readBytes(nameLength, for: "layer name"), as: UTF8.self)
             guard layerName == expected.name else {
@@ -88,28 +88,39 @@ extension VGG19Weights {
             let weightCount = expected.outChannels * expected.inChannels * 9
             let weights = LittleEndianFloats.decode(try cursor.readBytes(weightCount * 4, for: "weights of \(layerName)"))
             let bias = LittleEndianFloats.decode(try cursor.readBytes(expected.outChannels * 4, for: "bias of \(layerName)"))
-            layers.append(try ConvLayerWeights(name: layerName, outChannels: expected.outChannels,
-                                               inChannels: expected.inChannels, weights: weights, bias: bias))
+            let layer = try ConvLayerWeights(name: layerName, outChannels: expected.outChannels,
+                                             inChannels: expected.inChannels, weights: weights, bias: bias)
+            do {
+                try Self.validate(layer, as: expected, position: position)
+            } catch let error as EngineError {
+                throw corrupt(error.message)
+            }
+            layers.append(layer)
         }
         guard cursor.isAtEnd else {
             throw corrupt("\(cursor.remaining) unexpected bytes after the last layer")
         }
-        try self.init(layers: layers, sourceSHA256: source)
+        self.init(validated: layers, sourceSHA256: source)
     }
 
     /// Reads a weights file. A missing file is `.weightsMissing`; a damaged one `.weightsCorrupt`
     /// saying how to replace it.
     public static func load(path: String) throws -> VGG19Weights {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw EngineError(.weightsMissing, "VGG19 weights not found at \(path); run `stylefarm weights fetch`")
-        }
-        let bytes = try FileBytes.read(path, what: "VGG19 weights")
         do {
-            return try VGG19Weights(serialized: bytes, name: "VGG19 weights file \(path)")
+            return try loadWithoutAdvice(path: path)
         } catch let error as EngineError where error.code == .weightsCorrupt {
             throw EngineError(.weightsCorrupt,
                 "\(error.message); run `stylefarm weights fetch`, which replaces a damaged file", cause: error.cause)
         }
+    }
+
+    /// `load(path:)` without the "run fetch" advice, for `fetch` itself.
+    static func loadWithoutAdvice(path: String) throws -> VGG19Weights {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw EngineError(.weightsMissing, "VGG19 weights not found at \(path); run `stylefarm weights fetch`")
+        }
+        let bytes = try FileBytes.read(path, what: "VGG19 weights")
+        return try VGG19Weights(serialized: bytes, name: "VGG19 weights file \(path)")
     }
 
     /// Writes the file atomically: a temporary file in the same directory, then a rename, so

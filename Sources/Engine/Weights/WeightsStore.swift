@@ -35,13 +35,13 @@ public struct WeightsStore: Sendable {
     public let home: String
     private let logger: Logger
 
-    public init(home: String, logger: Logger) {
+    public init(home: String, logger: Logger = Logger(label: "stylefarm.weights")) {
         self.home = home
         self.logger = logger
     }
 
     /// `STYLEFARM_HOME`, else `$HOME/.cache/stylefarm`.
-    public init(environment: [String: String], logger: Logger) {
+    public init(environment: [String: String], logger: Logger = Logger(label: "stylefarm.weights")) {
         let home: String
         if let configured = environment["STYLEFARM_HOME"], !configured.isEmpty {
             home = configured
@@ -54,7 +54,7 @@ public struct WeightsStore: Sendable {
     }
 
     /// The store this process's environment points at.
-    public static func fromEnvironment(logger: Logger) -> WeightsStore {
+    public static func fromEnvironment(logger: Logger = Logger(label: "stylefarm.weights")) -> WeightsStore {
         WeightsStore(environment: ProcessInfo.processInfo.environment, logger: logger)
     }
 
@@ -62,11 +62,20 @@ public struct WeightsStore: Sendable {
 
     /// Loads and verifies the converted weights (checksum, shapes, finite values, source).
     public func loadWeights() throws -> VGG19Weights {
-        let weights = try VGG19Weights.load(path: weightsPath)
+        do {
+            return try loadWithoutAdvice()
+        } catch let error as EngineError where error.code == .weightsCorrupt {
+            throw EngineError(.weightsCorrupt,
+                "\(error.message); run `stylefarm weights fetch`, which replaces a damaged file", cause: error.cause)
+        }
+    }
+
+    private func loadWithoutAdvice() throws -> VGG19Weights {
+        let weights = try VGG19Weights.loadWithoutAdvice(path: weightsPath)
         guard weights.sourceSHA256 == Self.binSHA256 else {
             throw EngineError(.weightsCorrupt,
-                "VGG19 weights file \(weightsPath) was converted from a different source (sha256 \(weights.sourceSHA256), "
-                + "expected \(Self.binSHA256)); run `stylefarm weights fetch`, which replaces it")
+                "VGG19 weights file \(weightsPath) was converted from a different source "
+                + "(sha256 \(weights.sourceSHA256), expected \(Self.binSHA256))")
         }
         return weights
     }
@@ -110,7 +119,7 @@ public struct WeightsStore: Sendable {
         var damaged: String?
         if FileManager.default.fileExists(atPath: weightsPath) {
             do {
-                _ = try loadWeights()
+                _ = try loadWithoutAdvice()
                 if !force {
                     logger.info("VGG19 weights already present", metadata: ["weights.path": "\(weightsPath)"])
                     return FetchResult(outcome: .alreadyPresent, path: weightsPath, replacedDamagedFile: nil, seconds: seconds())
