@@ -1,4 +1,3 @@
-internal import Crypto
 internal import Foundation
 
 /// The engine's own weights file (`.sfw`), all integers and floats little-endian:
@@ -37,7 +36,7 @@ extension VGG19Weights {
             LittleEndianFloats.append(layer.weights, to: &bytes)
             LittleEndianFloats.append(layer.bias, to: &bytes)
         }
-        bytes += SHA256.hash(data: bytes)
+        bytes += Checksum.sha256(bytes[...])
         return bytes
     }
 
@@ -56,7 +55,7 @@ extension VGG19Weights {
             throw corrupt("truncated (\(bytes.count) bytes)")
         }
         let bodyEnd = bytes.count - Self.checksumLength
-        let actual = Array(SHA256.hash(data: bytes[..<bodyEnd]))
+        let actual = Checksum.sha256(bytes[..<bodyEnd])
         guard actual[...] == bytes[bodyEnd...] else {
             throw corrupt("its checksum does not match, so it was truncated or modified")
         }

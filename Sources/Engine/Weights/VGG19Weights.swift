@@ -1,5 +1,3 @@
-internal import Crypto
-
 /// The weights of one 3×3 convolution.
 public struct ConvLayerWeights: Sendable, Equatable {
     public static let kernelSize = 3
@@ -124,7 +122,7 @@ extension VGG19Weights {
             try Self.validate(layer, as: shape, position: position)
             layers.append(layer)
         }
-        self.init(validated: layers, sourceSHA256: SHA256.hash(data: bytes).hexString)
+        self.init(validated: layers, sourceSHA256: Checksum.sha256Hex(bytes))
     }
 
     private static func dequantize(_ shape: ConvLayerShape, from state: TorchStateDict) throws -> ConvLayerWeights {

