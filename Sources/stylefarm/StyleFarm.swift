@@ -5,6 +5,6 @@ struct StyleFarm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylefarm",
         abstract: "A render farm for iterative neural style transfer on CPUs.",
-        subcommands: [WeightsCommand.self]
+        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self]
     )
 }

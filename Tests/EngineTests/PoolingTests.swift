@@ -56,4 +56,31 @@ struct PoolingTests {
             #expect(abs(numeric - Double(gradient[i])) <= 1e-3)
         }
     }
+
+    @Test func maxPoolingSplitsTheGradientBetweenElementsEqualWithinRounding() {
+        // Window 1: 346.0855 and its float32 neighbour tie; window 2 has a clear maximum.
+        let a: Float = 346.0855
+        let input: [Float] = [a, a.nextDown, 1, 9,
+                              3, 0, 2, 3]
+        var output = [Float](repeating: 0, count: 2)
+        var gradient = [Float](repeating: .nan, count: 8)
+        let upstream: [Float] = [1, 1]
+        input.withUnsafeBufferPointer { i in
+            output.withUnsafeMutableBufferPointer { o in
+                Pooling.forward(.max, i.baseAddress!, o.baseAddress!, channels: 1, height: 2, width: 4, threads: 1)
+            }
+        }
+        input.withUnsafeBufferPointer { i in
+            output.withUnsafeBufferPointer { o in
+                upstream.withUnsafeBufferPointer { u in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        Pooling.backward(.max, input: i.baseAddress!, output: o.baseAddress!, outputGradient: u.baseAddress!,
+                                         inputGradient: g.baseAddress!, channels: 1, height: 2, width: 4, threads: 1)
+                    }
+                }
+            }
+        }
+        #expect(output == [a, 9])
+        #expect(gradient == [0.5, 0.5, 0, 1, 0, 0, 0, 0])
+    }
 }

@@ -32,8 +32,8 @@ public enum Pooling {
     }
 
     /// Writes the input gradient (every element, including dropped odd edges, which get zero).
-    /// Max pooling routes each output's gradient to the first maximum of its window in scan
-    /// order, as PyTorch's CPU kernel does.
+    /// Max pooling routes each output's gradient to the maximum of its window (split equally
+    /// between elements equal to it within float32 rounding, see below).
     public static func backward(_ mode: PoolingMode, input: UnsafePointer<Float>, output: UnsafePointer<Float>,
                                 outputGradient: UnsafePointer<Float>, inputGradient: UnsafeMutablePointer<Float>,
                                 channels: Int, height: Int, width: Int, threads: Int) {
@@ -54,11 +54,21 @@ public enum Pooling {
                             let q = g * 0.25
                             gIn[i00] = q; gIn[i00 + 1] = q; gIn[i00 + width] = q; gIn[i00 + width + 1] = q
                         case .max:
+                            // Elements within float32 rounding of the max (2 ulps) share its
+                            // gradient. Which of two such values comes out larger depends only on
+                            // summation order (ours vs. PyTorch's oneDNN differ), so routing all
+                            // of it to one of them would make the gradient an accident of rounding;
+                            // an equal split is a valid subgradient whichever way rounding went.
                             let m = out[y * ow + x]
-                            if src[i00] == m { gIn[i00] = g }
-                            else if src[i00 + 1] == m { gIn[i00 + 1] = g }
-                            else if src[i00 + width] == m { gIn[i00 + width] = g }
-                            else { gIn[i00 + width + 1] = g }
+                            let floor = m - Swift.max(m, 0) * 2.4e-7
+                            let window = (i00, i00 + 1, i00 + width, i00 + width + 1)
+                            let hits = (src[window.0] >= floor ? 1 : 0) + (src[window.1] >= floor ? 1 : 0)
+                                + (src[window.2] >= floor ? 1 : 0) + (src[window.3] >= floor ? 1 : 0)
+                            let share = g / Float(Swift.max(hits, 1))
+                            if src[window.0] >= floor { gIn[window.0] = share }
+                            if src[window.1] >= floor { gIn[window.1] = share }
+                            if src[window.2] >= floor { gIn[window.2] = share }
+                            if src[window.3] >= floor { gIn[window.3] = share }
                         }
                     }
                 }

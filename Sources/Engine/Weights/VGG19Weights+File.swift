@@ -118,13 +118,19 @@ extension VGG19Weights {
         guard FileManager.default.fileExists(atPath: path) else {
             throw EngineError(.weightsMissing, "VGG19 weights not found at \(path); run `stylefarm weights fetch`")
         }
-        let bytes = try FileBytes.read(path, what: "VGG19 weights")
+        let bytes = try FileBytes.read(path: path, what: "VGG19 weights")
         return try VGG19Weights(serialized: bytes, name: "VGG19 weights file \(path)")
     }
 
     /// Writes the file atomically: a temporary file in the same directory, then a rename, so
     /// readers see the old file or the new one, never a partial one.
     public func write(to path: String) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent()
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw EngineError(.io, "cannot create the weights directory \(directory.path)", cause: String(describing: error))
+        }
         try FileBytes.writeAtomically(serialized(), to: path, what: "VGG19 weights")
     }
 

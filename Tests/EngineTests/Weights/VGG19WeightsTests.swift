@@ -12,13 +12,13 @@ import TestSupport
     // `table[index]`) must match bit for bit: tolerance 0.
     @Test func block1Conv1MatchesTheGoldenWeightsAndBiasExactly() throws {
         let layer = try #require(try TestWeights.load().layer(named: "block1_conv1"))
-        #expect(layer.weights.map(\.bitPattern) == (try GoldenData.floats("weights_block1_conv1_W")).map(\.bitPattern))
-        #expect(layer.bias.map(\.bitPattern) == (try GoldenData.floats("weights_block1_conv1_b")).map(\.bitPattern))
+        #expect(layer.weights.map(\.bitPattern) == (try Golden.array("weights_block1_conv1_W")).map(\.bitPattern))
+        #expect(layer.bias.map(\.bitPattern) == (try Golden.array("weights_block1_conv1_b")).map(\.bitPattern))
     }
 
     @Test func block5Conv1MatchesTheGoldenBiasExactly() throws {
         let layer = try #require(try TestWeights.load().layer(named: "block5_conv1"))
-        #expect(layer.bias.map(\.bitPattern) == (try GoldenData.floats("weights_block5_conv1_b")).map(\.bitPattern))
+        #expect(layer.bias.map(\.bitPattern) == (try Golden.array("weights_block5_conv1_b")).map(\.bitPattern))
     }
 
     @Test func allSixteenLayersArePresentInNetworkOrderWithVGG19Shapes() throws {

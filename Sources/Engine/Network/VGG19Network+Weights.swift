@@ -1,0 +1,19 @@
+extension VGG19Network {
+    /// The network from loaded weights, keeping only the first `convolutions` layers (a render
+    /// needs only as deep as its deepest layer; block5_relu1 needs 13 of the 16).
+    public init(weights: VGG19Weights, convolutions count: Int = 16) throws {
+        let layers = weights.layers.prefix(max(0, min(count, weights.layers.count)))
+        try self.init(convolutions: layers.map {
+            Conv3x3(inChannels: $0.inChannels, outChannels: $0.outChannels, weights: $0.weights, bias: $0.bias)
+        })
+    }
+
+    /// How many convolutions a set of layers needs.
+    public static func convolutionsNeeded(for layers: [String]) throws -> Int {
+        let deepest = try layers.map { try VGG19Architecture.location(of: $0).step }.max() ?? 0
+        return VGG19Architecture.steps.prefix(deepest + 1).reduce(0) {
+            if case .convolution = $1 { return $0 + 1 }
+            return $0
+        }
+    }
+}

