@@ -26,9 +26,9 @@ struct BenchEngineCommand: ParsableCommand {
 
     func run() throws {
         CLILogging.bootstrap()
-        let weights = try WeightsStore.fromEnvironment().loadWeights()
         let bench = EngineBenchmark(size: size, iterations: iterations, threads: threads)
-        let network = try VGG19Network(weights: weights, convolutions: VGG19Network.convolutionsNeeded(for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer)))
+        let network = try WeightsStore.fromEnvironment().loadNetwork(
+            for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer))
         print(try JSONOutput.line(try bench.run(network: network)))
     }
 }

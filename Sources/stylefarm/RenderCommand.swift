@@ -33,8 +33,7 @@ struct RenderCommand: ParsableCommand {
         CLILogging.bootstrap()
         let logger = Logger(label: "stylefarm.render")
         let settings = try options.request(defaultThreads: ProcessInfo.processInfo.activeProcessorCount).resolve()
-        let weights = try WeightsStore.fromEnvironment(logger: logger).loadWeights()
-        let network = try VGG19Network(weights: weights, convolutions: VGG19Network.convolutionsNeeded(for: settings.tappedLayers))
+        let network = try WeightsStore.fromEnvironment(logger: logger).loadNetwork(for: settings.tappedLayers)
         let logWriter = try log.map { try LossLogWriter(path: $0, styleCount: settings.stylePaths.count) }
         let progress = TerminalProgress()
 

@@ -2,75 +2,86 @@ import Testing
 import TestSupport
 @testable import Engine
 
-/// Shapes include a 1-pixel-wide image, odd sizes and a workspace small enough to force bands.
+/// Shapes cover both kernels (im2col/col2im for 3-channel sides, nine shifted GEMMs otherwise),
+/// 1-pixel-wide images, odd sizes, and band widths small enough to force several bands.
 struct ConvolutionTests {
-    static let shapes: [(inC: Int, outC: Int, h: Int, w: Int, workspace: Int)] = [
-        (3, 4, 5, 7, 1 << 20), (2, 3, 1, 1, 1 << 20), (4, 2, 9, 1, 1 << 20),
-        (5, 6, 11, 8, 5 * 9 * 8 * 2),   // two rows per band
-        (3, 2, 7, 6, 3 * 9 * 6),         // one row per band
+    struct Shape: Sendable, CustomTestStringConvertible {
+        let inC: Int, outC: Int, h: Int, w: Int, bandColumns: Int
+        var testDescription: String { "\(inC)→\(outC) \(h)×\(w) band \(bandColumns)" }
+    }
+
+    static let shapes: [Shape] = [
+        Shape(inC: 3, outC: 4, h: 5, w: 7, bandColumns: 8192),
+        Shape(inC: 3, outC: 16, h: 9, w: 6, bandColumns: 8),      // one row per band
+        Shape(inC: 2, outC: 3, h: 1, w: 1, bandColumns: 8192),
+        Shape(inC: 16, outC: 3, h: 7, w: 5, bandColumns: 14),      // col2im backward, two rows per band
+        Shape(inC: 16, outC: 17, h: 6, w: 9, bandColumns: 8192),
+        Shape(inC: 17, outC: 16, h: 11, w: 8, bandColumns: 20),    // two rows per band
+        Shape(inC: 20, outC: 18, h: 4, w: 1, bandColumns: 3),      // one-pixel-wide image
     ]
 
+    static func layer(_ shape: Shape) -> (conv: Conv3x3, weights: [Float], bias: [Float], workspace: ConvWorkspace) {
+        let weights = ReferenceKernels.randomValues(shape.outC * shape.inC * 9, seed: 2, scale: 0.5)
+        let bias = ReferenceKernels.randomValues(shape.outC, seed: 7, scale: 0.5)
+        let conv = Conv3x3(inChannels: shape.inC, outChannels: shape.outC, weights: weights, bias: bias)
+        let workspace = ConvWorkspace(for: [(conv, shape.h, shape.w)], threads: 2, bandColumns: shape.bandColumns)
+        return (conv, weights, bias, workspace)
+    }
+
     @Test(arguments: shapes)
-    func forwardMatchesTheDirectConvolution(shape: (inC: Int, outC: Int, h: Int, w: Int, workspace: Int)) {
+    func forwardMatchesTheDirectConvolutionWithBiasAndReLU(shape: Shape) {
+        let (conv, weights, bias, workspace) = Self.layer(shape)
         let input = ReferenceKernels.randomValues(shape.inC * shape.h * shape.w, seed: 1)
-        let weights = ReferenceKernels.randomValues(shape.outC * shape.inC * 9, seed: 2)
-        let conv = Conv3x3(inChannels: shape.inC, outChannels: shape.outC, weights: weights,
-                           bias: [Float](repeating: 0, count: shape.outC))
         var output = [Float](repeating: .nan, count: shape.outC * shape.h * shape.w)
-        let workspace = ConvWorkspace(capacity: shape.workspace)
+        var pre = output
         input.withUnsafeBufferPointer { i in
             output.withUnsafeMutableBufferPointer { o in
-                conv.forward(i.baseAddress!, o.baseAddress!, height: shape.h, width: shape.w, workspace: workspace, threads: 2)
+                pre.withUnsafeMutableBufferPointer { p in
+                    conv.forward(i.baseAddress!, o.baseAddress!, preActivation: p.baseAddress!, height: shape.h, width: shape.w,
+                                 workspace: workspace, threads: 2)
+                }
             }
         }
-        let expected = ReferenceKernels.conv3x3(input, inChannels: shape.inC, height: shape.h, width: shape.w,
-                                                weights: weights, outChannels: shape.outC)
-        // float32 sums of at most 45 products of values in [-1, 1]: 1e-5 absolute is generous.
-        for (a, e) in zip(output, expected) { #expect(abs(a - e) <= 1e-5) }
+        let linear = ReferenceKernels.conv3x3(input, inChannels: shape.inC, height: shape.h, width: shape.w,
+                                              weights: weights, outChannels: shape.outC)
+        // float32 sums of at most 9·20 products of values in [-1, 1]: 1e-5 absolute is generous.
+        for i in 0..<linear.count {
+            let expected = linear[i] + bias[i / (shape.h * shape.w)]
+            #expect(abs(pre[i] - expected) <= 1e-5)
+            #expect(abs(output[i] - max(0, expected)) <= 1e-5)
+        }
     }
 
-    /// The backward pass is the adjoint of the forward pass: ⟨conv(x), r⟩ = ⟨x, convᵀ(r)⟩,
-    /// which is exactly the gradient of L(x) = ⟨conv(x), r⟩.
+    /// d/dx of ⟨ReLU(conv(x) + b), r⟩ + ⟨conv(x) + b, e⟩ is convᵀ(mask ⊙ r + e), checked against a
+    /// direct transposed convolution.
     @Test(arguments: shapes)
-    func backwardIsTheAdjointOfForward(shape: (inC: Int, outC: Int, h: Int, w: Int, workspace: Int)) {
+    func backwardIsTheTransposedConvolutionOfTheMaskedGradient(shape: Shape) {
+        let (conv, weights, _, workspace) = Self.layer(shape)
         let x = ReferenceKernels.randomValues(shape.inC * shape.h * shape.w, seed: 3)
         let r = ReferenceKernels.randomValues(shape.outC * shape.h * shape.w, seed: 4)
-        let weights = ReferenceKernels.randomValues(shape.outC * shape.inC * 9, seed: 5)
-        let conv = Conv3x3(inChannels: shape.inC, outChannels: shape.outC, weights: weights,
-                           bias: [Float](repeating: 0, count: shape.outC))
+        let e = ReferenceKernels.randomValues(shape.outC * shape.h * shape.w, seed: 5, scale: 0.3)
+        var output = [Float](repeating: 0, count: r.count)
         var gradient = [Float](repeating: .nan, count: x.count)
-        let workspace = ConvWorkspace(capacity: shape.workspace)
+        x.withUnsafeBufferPointer { xp in
+            output.withUnsafeMutableBufferPointer { o in
+                conv.forward(xp.baseAddress!, o.baseAddress!, preActivation: nil, height: shape.h, width: shape.w,
+                             workspace: workspace, threads: 1)
+            }
+        }
         r.withUnsafeBufferPointer { rp in
-            gradient.withUnsafeMutableBufferPointer { g in
-                conv.backwardInput(rp.baseAddress!, g.baseAddress!, height: shape.h, width: shape.w, workspace: workspace, threads: 1)
+            e.withUnsafeBufferPointer { ep in
+                output.withUnsafeBufferPointer { o in
+                    gradient.withUnsafeMutableBufferPointer { g in
+                        conv.backward(outputGradient: rp.baseAddress!, output: o.baseAddress!, preActivationGradient: ep.baseAddress!,
+                                      inputGradient: g.baseAddress!, height: shape.h, width: shape.w, workspace: workspace, threads: 2)
+                    }
+                }
             }
         }
-        func loss(_ input: [Float]) -> Double {
-            let y = ReferenceKernels.conv3x3(input, inChannels: shape.inC, height: shape.h, width: shape.w,
-                                             weights: weights, outChannels: shape.outC)
-            return zip(y, r).reduce(0.0) { $0 + Double($1.0 * $1.1) }
-        }
-        for i in stride(from: 0, to: x.count, by: max(1, x.count / 17)) {
-            let numeric = ReferenceKernels.finiteDifference(x, i, epsilon: 1e-2, loss)
-            // L is linear in x, so the central difference is exact up to float rounding of L (~1e-5).
-            #expect(abs(numeric - Double(gradient[i])) <= 1e-3 * max(1, abs(numeric)))
-        }
-    }
-
-    @Test func biasAndReLUKeepThePreActivationWhenAsked() {
-        var x: [Float] = [-1, 0.5, 2, -3]   // two channels of two pixels
-        var pre = [Float](repeating: 0, count: 4)
-        x.withUnsafeMutableBufferPointer { xp in
-            pre.withUnsafeMutableBufferPointer { p in
-                Activation.addBiasReLU(xp.baseAddress!, bias: [0.5, 1], planeSize: 2, preActivation: p.baseAddress!, threads: 1)
-            }
-        }
-        #expect(pre == [-0.5, 1, 3, -2])
-        #expect(x == [0, 1, 3, 0])
-        var g: [Float] = [1, 1, 1, 1]
-        g.withUnsafeMutableBufferPointer { gp in
-            x.withUnsafeBufferPointer { xp in Activation.reluBackward(gp.baseAddress!, output: xp.baseAddress!, count: 4, threads: 1) }
-        }
-        #expect(g == [0, 1, 1, 0])
+        let upstream = (0..<r.count).map { (output[$0] > 0 ? r[$0] : 0) + e[$0] }
+        let expected = ReferenceKernels.conv3x3Transposed(upstream, outChannels: shape.outC, height: shape.h, width: shape.w,
+                                                          weights: weights, inChannels: shape.inC)
+        #expect(output.contains { $0 == 0 } && output.contains { $0 > 0 }, "the mask must matter in this test")
+        for (a, b) in zip(gradient, expected) { #expect(abs(a - b) <= 1e-5) }
     }
 }

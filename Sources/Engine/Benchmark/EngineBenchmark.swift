@@ -40,7 +40,6 @@ public struct EngineBenchmark: Sendable {
         guard size >= 16, iterations >= 1, threads >= 1 else {
             throw EngineError(.invalidArgument, "bench engine needs --size ≥ 16, --iterations ≥ 1, --threads ≥ 1")
         }
-        BLAS.setThreads(threads)
         let content = Self.syntheticImage(size: size, seed: 1)
         let style = Self.syntheticImage(size: size, seed: 2)
         let contentLayers = preset.contentLayers, styleLayers = preset.styleLayers

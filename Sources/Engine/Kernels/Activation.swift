@@ -1,4 +1,5 @@
-/// Bias and ReLU, fused into one pass over the convolution output, and the ReLU's backward.
+/// Bias and ReLU in one pass over a convolution output (the 3-channel first layer's epilogue;
+/// wider layers fuse it into their crop).
 public enum Activation {
     /// `x[c, p] = max(0, x[c, p] + bias[c])` in place. With `preActivation` non-nil, the biased
     /// value before the ReLU is stored there too (for losses on `blockN_convM` layers).
@@ -24,15 +25,6 @@ public enum Activation {
                     }
                 }
             }
-        }
-    }
-
-    /// `gradient[i] = output[i] > 0 ? gradient[i] : 0` (PyTorch's threshold_backward: the
-    /// gradient passes where the ReLU's output is positive).
-    public static func reluBackward(_ gradient: UnsafeMutablePointer<Float>, output: UnsafePointer<Float>,
-                                    count: Int, threads: Int) {
-        Parallel.forEachChunk(count, threads: threads, minimumChunk: 1 << 16) { range in
-            for i in range where !(output[i] > 0) { gradient[i] = 0 }
         }
     }
 }

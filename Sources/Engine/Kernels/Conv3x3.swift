@@ -1,37 +1,80 @@
 internal import CSFOpenBLAS
 
-/// Scratch memory for convolution: one im2col band, reused by every layer and every iteration.
+/// Scratch memory for convolution, shared by every layer of a graph and reused every iteration.
 ///
-/// The band is bounded (`capacity` floats) so that memory does not grow with the image: a layer
-/// whose full im2col matrix would be 600 MB (block1_conv2 at 512×512) is done in bands of rows.
+/// `padded` holds one layer's input with a one-pixel zero border; `band` holds a band of GEMM
+/// output rows (or, for 3-channel layers, im2col columns). Both are bounded: the band by
+/// `Conv3x3.bandColumns`, so memory does not grow with the number of rows.
 public final class ConvWorkspace: @unchecked Sendable {
-    // @unchecked Sendable: a workspace belongs to one network evaluation at a time; the
-    // engine never shares one between concurrent evaluations.
-    public let capacity: Int
-    let columns: FloatBuffer
+    // @unchecked Sendable: a workspace belongs to one graph, which runs one pass at a time.
+    let padded: FloatBuffer
+    /// One band buffer per thread, `bandCapacity` floats each, back to back.
+    let bands: FloatBuffer
+    public let bandCapacity: Int
+    public let threads: Int
+    /// Output pixels per GEMM band (see `Conv3x3.bandColumns`); tests make it small to force many bands.
+    public let bandColumns: Int
 
-    public static let defaultCapacity = 4 << 20   // 4 M floats = 16 MB
-
-    public init(capacity: Int = ConvWorkspace.defaultCapacity) {
-        self.capacity = capacity
-        columns = FloatBuffer(count: capacity)
+    public init(paddedCapacity: Int, bandCapacity: Int, threads: Int, bandColumns: Int = Conv3x3.bandColumns) {
+        self.threads = max(1, threads)
+        padded = FloatBuffer(count: paddedCapacity)
+        bands = FloatBuffer(count: bandCapacity * self.threads)
+        self.bandCapacity = bandCapacity
+        self.bandColumns = bandColumns
     }
+
+    /// A workspace large enough for every layer in `layers` at the given input sizes.
+    public convenience init(for layers: [(conv: Conv3x3, height: Int, width: Int)], threads: Int,
+                            bandColumns: Int = Conv3x3.bandColumns) {
+        var padded = 0, band = 0
+        for (conv, height, width) in layers {
+            let needs = conv.workspaceNeeds(height: height, width: width, bandColumns: bandColumns)
+            padded = max(padded, needs.padded)
+            band = max(band, needs.band)
+        }
+        self.init(paddedCapacity: padded, bandCapacity: band, threads: threads, bandColumns: bandColumns)
+    }
+
+    func band(_ thread: Int) -> UnsafeMutablePointer<Float> { bands.base + thread * bandCapacity }
+
+    public var bytes: Int { (padded.count + bands.count) * MemoryLayout<Float>.stride }
 }
 
-/// 3×3 convolution, stride 1, zero padding 1, on `cblas_sgemm` over banded im2col.
+/// 3×3 convolution, stride 1, zero padding 1, followed by bias and ReLU, on `cblas_sgemm`.
 ///
-/// Forward: `Y[Cout, H·W] = W[Cout, 9·Cin] × col[9·Cin, H·W]`.
-/// Backward to the input is the same operation on the output gradient with the kernel
-/// transposed over channels and rotated by 180°, so one GEMM path serves both directions and
-/// no col2im scatter is needed.
+/// Layers with many input channels use nine shifted GEMMs over a zero-padded copy of the input:
+/// for kernel tap (ky, kx) the input matrix is the padded image itself, offset by
+/// `ky·(W+2) + kx`, so no im2col matrix is ever written. Outputs are computed on the padded
+/// width (two wasted columns per row) and cropped while bias and ReLU are applied. Measured on
+/// this project's 2-core machine, the nine K=Cin GEMMs run as fast as one K=9·Cin GEMM, and
+/// skipping im2col saves about 0.5 s of memory traffic per 512×512 iteration.
+///
+/// Backward to the input is the same convolution of the output gradient with the kernel
+/// transposed over channels and rotated by 180°. Layers with three channels on one side (the
+/// image) use small im2col / col2im steps instead, where a GEMM with K or M = 3 would crawl.
+///
+/// Threads: OpenBLAS runs single-threaded (`BLAS.setThreads(1)`) and the engine splits bands
+/// over its own threads, each with its own band buffer. OpenBLAS's own workers spin between
+/// calls (90,000 `sched_yield` calls in one 256-pixel benchmark) and starve the engine's
+/// element-wise work; one owner of the cores avoids that. Every band is computed by one thread
+/// in a fixed order, so results do not depend on scheduling.
 public struct Conv3x3: Sendable {
     public let inChannels: Int
     public let outChannels: Int
-    /// [out, in, 3, 3] = row-major [out, 9·in], the GEMM's A matrix for the forward pass.
-    let forwardWeights: FloatBuffer
-    /// [in, out, 3, 3] with each 3×3 kernel rotated by 180°: A matrix for backward-to-input.
-    let backwardWeights: FloatBuffer
     public let bias: [Float]
+    /// [out, in, 3, 3] as given: the im2col A matrix [out, 9·in].
+    let kernel: FloatBuffer
+    /// [out, 9, in]: tap s's [out × in] matrix starts at `s·in`, row stride 9·in.
+    let tapMajor: FloatBuffer
+    /// [in, 9, out] of the rotated, channel-transposed kernel, for backward-to-input.
+    let flippedTapMajor: FloatBuffer
+
+    /// Target GEMM width (output pixels per band): wide enough for OpenBLAS to run at speed,
+    /// small enough to stay in cache: 4096 beat 8192 side by side at 512×512 (2.53 vs 2.72 s per
+    /// iteration), mostly on the 64-channel layers.
+    public static let bandColumns = 4096
+    /// Below this many channels on the GEMM's K side, im2col/col2im beats nine thin GEMMs.
+    static let shiftedMinimumChannels = 16
 
     public init(inChannels: Int, outChannels: Int, weights: [Float], bias: [Float]) {
         precondition(weights.count == outChannels * inChannels * 9 && bias.count == outChannels,
@@ -39,66 +82,270 @@ public struct Conv3x3: Sendable {
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.bias = bias
-        forwardWeights = FloatBuffer(count: weights.count)
-        backwardWeights = FloatBuffer(count: weights.count)
-        for i in 0..<weights.count { forwardWeights.base[i] = weights[i] }
+        // Keep only the layouts this layer's kernels read: the plain kernel for the im2col and
+        // col2im paths of a 3-channel input, the tap-major pair for the shifted-GEMM paths.
+        let usesIm2col = inChannels < Self.shiftedMinimumChannels
+        kernel = FloatBuffer(count: usesIm2col ? weights.count : 0)
+        tapMajor = FloatBuffer(count: usesIm2col ? 0 : weights.count)
+        flippedTapMajor = FloatBuffer(count: usesIm2col ? 0 : weights.count)
         for o in 0..<outChannels {
             for c in 0..<inChannels {
-                for k in 0..<9 {
-                    backwardWeights.base[(c * outChannels + o) * 9 + (8 - k)] = weights[(o * inChannels + c) * 9 + k]
+                for s in 0..<9 {
+                    let w = weights[(o * inChannels + c) * 9 + s]
+                    if usesIm2col {
+                        kernel.base[(o * inChannels + c) * 9 + s] = w
+                    } else {
+                        tapMajor.base[(o * 9 + s) * inChannels + c] = w
+                        flippedTapMajor.base[(c * 9 + (8 - s)) * outChannels + o] = w
+                    }
                 }
             }
         }
     }
 
-    public var weights: [Float] { Array(forwardWeights.buffer) }
+    /// Floats of padded input and band the workspace needs for this layer at `width`.
+    public func workspaceNeeds(height: Int, width: Int, bandColumns: Int = Conv3x3.bandColumns) -> (padded: Int, band: Int) {
+        let paddedPlane = (height + 2) * (width + 2)
+        let rows = Self.bandRows(height: height, rowWidth: width + 2, bandColumns: bandColumns)
+        var band = max(inChannels, outChannels) * rows * (width + 2)
+        if inChannels < Self.shiftedMinimumChannels {
+            // im2col (forward) and col2im (backward) columns: 9·in rows of at least one image row.
+            band = max(band, 9 * inChannels * (width + 2) * max(1, rows / 2))
+        }
+        return (max(inChannels, outChannels) * paddedPlane, band)
+    }
 
-    /// Pre-activation output without bias: `output` receives `outChannels × height × width`.
+    /// Rows per band: at most `bandColumns` output pixels, and a band count that is a multiple
+    /// of the thread count where the height allows, so every thread gets equal work (a 64-row
+    /// layer in one band would leave the other core idle).
+    static func bandRows(height: Int, rowWidth: Int, bandColumns: Int, threads: Int = 1) -> Int {
+        let maxRows = max(1, min(height, bandColumns / max(rowWidth, 1)))
+        let rounds = (height + maxRows * threads - 1) / (maxRows * threads)
+        return max(1, (height + rounds * threads - 1) / (rounds * threads))
+    }
+
+    // MARK: Forward
+
+    /// `output = ReLU(conv(input) + bias)`; with `preActivation` non-nil, the biased value
+    /// before the ReLU is stored there too (for losses on `blockN_convM` layers).
     public func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                        preActivation: UnsafeMutablePointer<Float>?,
                         height: Int, width: Int, workspace: ConvWorkspace, threads: Int) {
-        Conv3x3.convolve(input, inChannels: inChannels, output, outChannels: outChannels,
-                         kernel: forwardWeights.base, height: height, width: width,
-                         workspace: workspace, threads: threads)
+        if inChannels < Self.shiftedMinimumChannels {
+            forwardIm2col(input, output, preActivation: preActivation, height: height, width: width,
+                          workspace: workspace, threads: threads)
+            return
+        }
+        Self.pad(input, channels: inChannels, height: height, width: width, into: workspace.padded.base,
+                 mask: nil, extra: nil, threads: threads)
+        let bias = self.bias
+        Self.shiftedConvolution(workspace.padded.base, inChannels: inChannels, outChannels: outChannels,
+                                taps: tapMajor.base, height: height, width: width, workspace: workspace) { band, y0, rows in
+            bias.withUnsafeBufferPointer { b in
+                Self.crop(band, rows: rows, width: width, channels: outChannels, into: output, firstRow: y0,
+                          height: height, bias: b.baseAddress, relu: true, preActivation: preActivation)
+            }
+        }
     }
 
-    /// Gradient with respect to the input, given the gradient of the pre-activation output.
-    public func backwardInput(_ outputGradient: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>,
-                              height: Int, width: Int, workspace: ConvWorkspace, threads: Int) {
-        Conv3x3.convolve(outputGradient, inChannels: outChannels, inputGradient, outChannels: inChannels,
-                         kernel: backwardWeights.base, height: height, width: width,
-                         workspace: workspace, threads: threads)
-    }
-
-    static func convolve(_ input: UnsafePointer<Float>, inChannels: Int,
-                         _ output: UnsafeMutablePointer<Float>, outChannels: Int,
-                         kernel: UnsafePointer<Float>, height: Int, width: Int,
-                         workspace: ConvWorkspace, threads: Int) {
+    /// The 3-channel first layer: im2col (27 rows) and one GEMM per band.
+    private func forwardIm2col(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
+                               preActivation: UnsafeMutablePointer<Float>?,
+                               height: Int, width: Int, workspace: ConvWorkspace, threads: Int) {
         let k = 9 * inChannels
-        let rowsPerBand = max(1, min(height, workspace.capacity / max(k * width, 1)))
-        precondition(k * width * rowsPerBand <= workspace.capacity,
-                     "ConvWorkspace of \(workspace.capacity) floats cannot hold one row of \(k)×\(width)")
-        var y0 = 0
-        while y0 < height {
+        let rowsPerBand = max(1, min(height, workspace.bandCapacity / max(k * width, 1)))
+        let bandCount = (height + rowsPerBand - 1) / rowsPerBand
+        Self.forEachBand(bandCount, threads: workspace.threads) { index, thread in
+            let y0 = index * rowsPerBand
             let rows = min(rowsPerBand, height - y0)
             let n = rows * width
-            im2col(input, channels: inChannels, height: height, width: width,
-                   firstRow: y0, rows: rows, into: workspace.columns.base, threads: threads)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                        Int32(outChannels), Int32(n), Int32(k),
-                        1, kernel, Int32(k),
-                        workspace.columns.base, Int32(n),
-                        0, output + y0 * width, Int32(height * width))
-            y0 += rows
+            let columns = workspace.band(thread)
+            Self.im2col(input, channels: inChannels, height: height, width: width, firstRow: y0, rows: rows, into: columns)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(n), Int32(k),
+                        1, kernel.base, Int32(k), columns, Int32(n), 0, output + y0 * width, Int32(height * width))
+        }
+        Activation.addBiasReLU(output, bias: bias, planeSize: height * width, preActivation: preActivation, threads: threads)
+    }
+
+    // MARK: Backward
+
+    /// The input gradient, given the gradient with respect to this layer's ReLU output, the
+    /// ReLU output itself (its mask), and optionally a gradient with respect to the
+    /// pre-activation (a loss on `blockN_convM`), which is added after the mask.
+    public func backward(outputGradient: UnsafePointer<Float>, output: UnsafePointer<Float>,
+                         preActivationGradient: UnsafePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>,
+                         height: Int, width: Int, workspace: ConvWorkspace, threads: Int) {
+        Self.pad(outputGradient, channels: outChannels, height: height, width: width, into: workspace.padded.base,
+                 mask: output, extra: preActivationGradient, threads: threads)
+        if inChannels < Self.shiftedMinimumChannels {
+            backwardCol2im(workspace.padded.base, inputGradient, height: height, width: width, workspace: workspace)
+            return
+        }
+        Self.shiftedConvolution(workspace.padded.base, inChannels: outChannels, outChannels: inChannels,
+                                taps: flippedTapMajor.base, height: height, width: width, workspace: workspace) { band, y0, rows in
+            Self.crop(band, rows: rows, width: width, channels: inChannels, into: inputGradient, firstRow: y0,
+                      height: height, bias: nil, relu: false, preActivation: nil)
+        }
+    }
+
+    /// dX for a 3-channel input: columns = Kᵀ × dY (M = 27, K = out), then scatter-add (col2im).
+    private func backwardCol2im(_ paddedGradient: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>,
+                                height: Int, width: Int, workspace: ConvWorkspace) {
+        let k = 9 * inChannels
+        let wp = width + 2
+        let plane = (height + 2) * wp
+        let rowsPerBand = max(1, min(height, workspace.bandCapacity / max(k * wp, 1)))
+        let bandCount = (height + rowsPerBand - 1) / rowsPerBand
+        inputGradient.update(repeating: 0, count: inChannels * height * width)
+        // Bands scatter into overlapping input rows, so bands run one after another; within a
+        // band the GEMM splits its columns over threads and the scatter splits its channels.
+        let threads = workspace.threads
+        let columns = workspace.bands.base   // the whole multi-thread band area, used as one
+        for index in 0..<bandCount {
+            let y0 = index * rowsPerBand
+            let rows = min(rowsPerBand, height - y0)
+            let n = rows * wp
+            // Columns for padded-grid positions of rows y0+1 … y0+rows (the interior rows).
+            Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(range.count), Int32(outChannels),
+                            1, kernel.base, Int32(k), paddedGradient + (y0 + 1) * wp + range.lowerBound, Int32(plane),
+                            0, columns + range.lowerBound, Int32(n))
+            }
+            // Forward: Y[o, y, x] = Σ W[o, c, ky, kx]·X[c, y+ky−1, x+kx−1], so column (c, ky, kx) at
+            // output (y, x) adds to dX[c, y+ky−1, x+kx−1].
+            Parallel.forEachChunk(inChannels, threads: threads) { channelRange in
+                for c in channelRange {
+                    let dst = inputGradient + c * height * width
+                    for s in 0..<9 {
+                        let ky = s / 3, kx = s % 3
+                        let row = columns + (c * 9 + s) * n
+                        for r in 0..<rows {
+                            let yIn = y0 + r + ky - 1
+                            guard yIn >= 0, yIn < height else { continue }
+                            let src = row + r * wp + 1        // padded column x+1 holds output x
+                            let d = dst + yIn * width
+                            // Output x reaches input x + kx − 1 when that lies inside the image.
+                            let lo = max(0, 1 - kx), hi = min(width, width + 1 - kx)
+                            for x in lo..<hi { d[x + kx - 1] += src[x] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: Shared steps
+
+    /// Nine accumulating GEMMs per band of output rows over a padded input; `finish` receives
+    /// the band (`outChannels × rows·(W+2)`, padded width) to crop.
+    static func shiftedConvolution(_ padded: UnsafePointer<Float>, inChannels: Int, outChannels: Int,
+                                   taps: UnsafePointer<Float>, height: Int, width: Int, workspace: ConvWorkspace,
+                                   finish: (UnsafePointer<Float>, Int, Int) -> Void) {
+        let wp = width + 2
+        let plane = (height + 2) * wp
+        let rowsPerBand = bandRows(height: height, rowWidth: wp, bandColumns: workspace.bandColumns, threads: workspace.threads)
+        precondition(outChannels * rowsPerBand * wp <= workspace.bandCapacity,
+                     "ConvWorkspace band too small for \(outChannels)×\(rowsPerBand)×\(wp)")
+        let bandCount = (height + rowsPerBand - 1) / rowsPerBand
+        forEachBand(bandCount, threads: workspace.threads) { index, thread in
+            let y0 = index * rowsPerBand
+            let rows = min(rowsPerBand, height - y0)
+            let band = workspace.band(thread)
+            // Outputs on the padded width; the last two columns of the band are never read, and
+            // leaving them out keeps the (ky, kx) = (2, 2) view inside the padded plane.
+            let n = rows * wp - 2
+            for s in 0..<9 {
+                let ky = s / 3, kx = s % 3
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outChannels), Int32(n), Int32(inChannels),
+                            1, taps + s * inChannels, Int32(9 * inChannels),
+                            padded + (y0 + ky) * wp + kx, Int32(plane),
+                            s == 0 ? 0 : 1, band, Int32(rows * wp))
+            }
+            finish(UnsafePointer(band), y0, rows)
+        }
+    }
+
+    /// Runs `body(band, thread)` for every band; thread t takes bands t, t+T, t+2T, … so the
+    /// assignment (and each band's arithmetic) is fixed.
+    static func forEachBand(_ count: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        let workers = max(1, min(threads, count))
+        Parallel.forEachChunk(workers, threads: workers) { range in
+            for thread in range {
+                for index in stride(from: thread, to: count, by: workers) { body(index, thread) }
+            }
+        }
+    }
+
+    /// Copies `source` (C×H×W) into the interior of a zero-bordered (H+2)×(W+2) layout. With
+    /// `mask`, elements whose mask is not positive become 0 (ReLU backward); `extra` is added after.
+    static func pad(_ source: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
+                    into padded: UnsafeMutablePointer<Float>, mask: UnsafePointer<Float>?,
+                    extra: UnsafePointer<Float>?, threads: Int) {
+        let wp = width + 2
+        let plane = (height + 2) * wp
+        Parallel.forEachChunk(channels, threads: threads, minimumChunk: 4) { range in
+            for c in range {
+                let dst = padded + c * plane
+                dst.update(repeating: 0, count: wp)
+                (dst + (height + 1) * wp).update(repeating: 0, count: wp)
+                for y in 0..<height {
+                    let row = dst + (y + 1) * wp
+                    row[0] = 0
+                    row[wp - 1] = 0
+                    let offset = (c * height + y) * width
+                    let src = source + offset
+                    let out = row + 1
+                    if let mask {
+                        let m = mask + offset
+                        for x in 0..<width { out[x] = m[x] > 0 ? src[x] : 0 }
+                    } else {
+                        out.update(from: src, count: width)
+                    }
+                    if let extra {
+                        let e = extra + offset
+                        for x in 0..<width { out[x] += e[x] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies a padded-width band into rows `firstRow …` of a C×H×W tensor, dropping the two
+    /// wasted columns, with optional bias, ReLU and pre-activation copy.
+    static func crop(_ band: UnsafePointer<Float>, rows: Int, width: Int, channels: Int,
+                     into output: UnsafeMutablePointer<Float>, firstRow: Int, height: Int,
+                     bias: UnsafePointer<Float>?, relu: Bool, preActivation: UnsafeMutablePointer<Float>?) {
+        let wp = width + 2
+        do {
+            for c in 0..<channels {
+                let b = bias?[c] ?? 0
+                for r in 0..<rows {
+                    let src = band + c * rows * wp + r * wp
+                    let offset = (c * height + firstRow + r) * width
+                    let dst = output + offset
+                    if let preActivation {
+                        let pre = preActivation + offset
+                        for x in 0..<width { pre[x] = src[x] + b }
+                    }
+                    if relu {
+                        for x in 0..<width { let v = src[x] + b; dst[x] = v > 0 ? v : 0 }
+                    } else if bias != nil {
+                        for x in 0..<width { dst[x] = src[x] + b }
+                    } else {
+                        dst.update(from: src, count: width)
+                    }
+                }
+            }
         }
     }
 
     /// Rows `firstRow ..< firstRow+rows` of the im2col matrix: row `(c·9 + ky·3 + kx)` holds
     /// `input[c, y+ky-1, x+kx-1]` for every output pixel (y, x) of the band, zero outside.
     static func im2col(_ input: UnsafePointer<Float>, channels: Int, height: Int, width: Int,
-                       firstRow: Int, rows: Int, into columns: UnsafeMutablePointer<Float>, threads: Int) {
+                       firstRow: Int, rows: Int, into columns: UnsafeMutablePointer<Float>) {
         let n = rows * width
-        Parallel.forEachChunk(channels, threads: threads, minimumChunk: 4) { range in
-            for c in range {
+        do {
+            for c in 0..<channels {
                 let plane = input + c * height * width
                 for ky in 0..<3 {
                     for kx in 0..<3 {

@@ -21,10 +21,15 @@ public enum Gram {
     }
 
     /// `gradient[C, n] += M[C, C] × F[C, n]` — the chain rule through `G = F Fᵀ / n` for a
-    /// symmetric dL/dG folded into M (callers include the factor 2/n).
+    /// symmetric dL/dG folded into M (callers include the factor 2/n). Columns are split over
+    /// threads (fixed split, so the result does not depend on scheduling).
     public static func accumulateGradient(_ m: UnsafePointer<Float>, features: UnsafePointer<Float>,
-                                          channels: Int, positions: Int, into gradient: UnsafeMutablePointer<Float>) {
-        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(channels), Int32(positions),
-                    1, m, Int32(channels), features, Int32(positions), 1, gradient, Int32(positions))
+                                          channels: Int, positions: Int, into gradient: UnsafeMutablePointer<Float>,
+                                          threads: Int = 1) {
+        Parallel.forEachChunk(positions, threads: threads, minimumChunk: 1024) { range in
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(channels), Int32(range.count),
+                        1, m, Int32(channels), features + range.lowerBound, Int32(positions),
+                        1, gradient + range.lowerBound, Int32(positions))
+        }
     }
 }

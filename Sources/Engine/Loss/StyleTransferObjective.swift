@@ -29,6 +29,8 @@ public final class StyleTransferObjective {
     let contentTargets: [String: FloatBuffer]
     /// Distinct style layers in network order, with scratch for the image's Gram and the folded gradient.
     let styleLayers: [(name: String, gram: FloatBuffer, fold: FloatBuffer)]
+    /// Whether the last evaluation folded a gradient for each style layer.
+    private var styleFolded: [Bool]
 
     public init(graph: FeatureGraph, contentLayers: [WeightedLayer], contentTargets: [String: [Float]],
                 styles: [StyleTerm], alpha: Float, beta: Float, tvWeight: Float) throws {
@@ -65,6 +67,7 @@ public final class StyleTransferObjective {
             let c = graph.activation(name).shape.channels
             return (name, FloatBuffer(count: c * c), FloatBuffer(count: c * c))
         }
+        styleFolded = [Bool](repeating: false, count: styleLayers.count)
     }
 
     public var inputCount: Int { graph.inputShape.count }
@@ -72,16 +75,12 @@ public final class StyleTransferObjective {
     /// Evaluates the losses at `x` (preprocessed CHW); with `gradient` non-nil also writes dL/dx there.
     public func evaluate(_ x: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>?) -> LossBreakdown {
         graph.forward(x)
-        let wantGradient = gradient != nil
-        if wantGradient { graph.zeroTapGradients() }
 
         var content = 0.0
         for weighted in contentLayers {
             let (features, shape) = graph.activation(weighted.layer)
             let target = contentTargets[weighted.layer]!.base
             let n = shape.count
-            let scale = alpha * weighted.weight * 2 / Float(n)
-            let g = wantGradient && scale != 0 ? graph.gradient(weighted.layer) : nil
             var sum = 0.0
             var i = 0
             while i < n {
@@ -90,7 +89,6 @@ public final class StyleTransferObjective {
                 for j in i..<end {
                     let d = features[j] - target[j]
                     partial += d * d
-                    if let g { g[j] += scale * d }
                 }
                 sum += Double(partial)
                 i = end
@@ -98,8 +96,11 @@ public final class StyleTransferObjective {
             content += Double(weighted.weight) * sum / Double(n)
         }
 
+        // Per style layer: the image's Gram, each style's distance to it, and (for the gradient)
+        // Σᵢ coefficientᵢ·(G − Aᵢ) folded into one symmetric matrix.
         var styleLosses = [Double](repeating: 0, count: styles.count)
-        for (name, gramBuffer, fold) in styleLayers {
+        for index in styleLayers.indices {
+            let (name, gramBuffer, fold) = styleLayers[index]
             let (features, shape) = graph.activation(name)
             let c = shape.channels, n = shape.planeSize
             let gram = gramBuffer.base
@@ -109,7 +110,7 @@ public final class StyleTransferObjective {
                 guard let layerWeight = style.layers.first(where: { $0.layer == name })?.weight,
                       let target = style.grams[name] else { continue }
                 let coefficient = beta * style.weight * layerWeight * 4 / (Float(c * c) * Float(n))
-                let foldIt = wantGradient && coefficient != 0
+                let foldIt = gradient != nil && coefficient != 0
                 if foldIt && !folded { fold.base.update(repeating: 0, count: c * c) }
                 var sum = 0.0
                 target.withUnsafeBufferPointer { a in
@@ -127,20 +128,32 @@ public final class StyleTransferObjective {
                 folded = folded || foldIt
                 styleLosses[s] += Double(layerWeight) * sum / Double(c * c)
             }
-            if folded {
-                Gram.accumulateGradient(fold.base, features: features, channels: c, positions: n,
-                                        into: graph.gradient(name))
-            }
+            styleFolded[index] = folded
         }
 
         let shape = graph.inputShape
         if let gradient {
-            graph.backward(into: gradient, input: x)
+            graph.backward(into: gradient, input: x) { layer, g in addLossGradient(layer, into: g) }
         }
         let tv = TotalVariation.evaluate(x, channels: shape.channels, height: shape.height, width: shape.width,
                                          weight: tvWeight, gradient: tvWeight == 0 ? nil : gradient)
         var total = Double(alpha) * content + Double(tvWeight) * tv
         for (s, style) in styles.enumerated() { total += Double(beta) * Double(style.weight) * styleLosses[s] }
         return LossBreakdown(total: total, content: content, styles: styleLosses, tv: tv)
+    }
+
+    /// Adds d(α·content + β·Σ style)/d(layer) into `g` during the backward pass.
+    private func addLossGradient(_ layer: String, into g: UnsafeMutablePointer<Float>) {
+        let (features, shape) = graph.activation(layer)
+        for weighted in contentLayers where weighted.layer == layer {
+            let scale = alpha * weighted.weight * 2 / Float(shape.count)
+            guard scale != 0 else { continue }
+            let target = contentTargets[layer]!.base
+            for i in 0..<shape.count { g[i] += scale * (features[i] - target[i]) }
+        }
+        if let index = styleLayers.firstIndex(where: { $0.name == layer }), styleFolded[index] {
+            Gram.accumulateGradient(styleLayers[index].fold.base, features: features, channels: shape.channels,
+                                    positions: shape.planeSize, into: g, threads: graph.threads)
+        }
     }
 }

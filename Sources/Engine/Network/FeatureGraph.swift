@@ -22,15 +22,18 @@ public final class FeatureGraph {
     let outputs: [FloatBuffer]
     /// Pre-ReLU copies, kept only for convolutions whose `blockN_convM` layer is tapped.
     let preActivations: [Int: FloatBuffer]
-    /// Per tapped location, the gradient the losses put there during one evaluation.
-    let tapGradients: [VGG19Architecture.LayerLocation: FloatBuffer]
+    /// Scratch for the gradient at a tapped pre-activation (`blockN_convM`), which is added
+    /// after the ReLU mask; taps on ReLU and pooling outputs need none: their gradients are
+    /// added straight into the running gradient during `backward`.
+    let preActivationGradients: [Int: FloatBuffer]
     let tapLocations: [String: VGG19Architecture.LayerLocation]
+    let tapsByLocation: [VGG19Architecture.LayerLocation: [String]]
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
     let workspace: ConvWorkspace
 
     public init(network: VGG19Network, pooling: PoolingMode, height: Int, width: Int,
-                taps: [String], threads: Int = 1, workspace: ConvWorkspace = ConvWorkspace()) throws {
+                taps: [String], threads: Int = 1) throws {
         guard height > 0, width > 0 else {
             throw EngineError(.invalidArgument, "image size \(width)×\(height) is empty")
         }
@@ -59,6 +62,9 @@ public final class FeatureGraph {
             shapes.append(Shape(channels: c, height: h, width: w))
         }
 
+        // The engine owns the cores: OpenBLAS runs single-threaded and the kernels split their
+        // work over `threads` themselves (see Conv3x3).
+        BLAS.setThreads(1)
         self.network = network
         self.pooling = pooling
         self.threads = max(1, threads)
@@ -67,25 +73,32 @@ public final class FeatureGraph {
         inputShape = Shape(channels: 3, height: height, width: width)
         outputs = shapes.map { FloatBuffer(count: $0.count) }
         var pre: [Int: FloatBuffer] = [:]
-        var grads: [VGG19Architecture.LayerLocation: FloatBuffer] = [:]
-        for location in Set(locations.values) {
-            if location.stage == .preActivation { pre[location.step] = FloatBuffer(count: shapes[location.step].count) }
-            grads[location] = FloatBuffer(count: shapes[location.step].count)
+        var preGradients: [Int: FloatBuffer] = [:]
+        for location in Set(locations.values) where location.stage == .preActivation {
+            pre[location.step] = FloatBuffer(count: shapes[location.step].count)
+            preGradients[location.step] = FloatBuffer(count: shapes[location.step].count)
         }
         preActivations = pre
-        tapGradients = grads
+        preActivationGradients = preGradients
         tapLocations = locations
+        tapsByLocation = Dictionary(grouping: locations.keys.sorted(), by: { locations[$0]! })
         let largest = max(shapes.map(\.count).max() ?? 0, inputShape.count)
         gradientA = FloatBuffer(count: largest)
         gradientB = FloatBuffer(count: largest)
-        self.workspace = workspace
+        var convLayers: [(conv: Conv3x3, height: Int, width: Int)] = []
+        var inShape = inputShape
+        for (index, step) in allSteps.enumerated() {
+            if case .convolution(let i) = step { convLayers.append((network.convolutions[i], inShape.height, inShape.width)) }
+            inShape = shapes[index]
+        }
+        workspace = ConvWorkspace(for: convLayers, threads: self.threads)
     }
 
     /// Bytes held by this graph's buffers (activations, gradients, workspace).
     public var bytesAllocated: Int {
         let floats = outputs.reduce(0) { $0 + $1.count } + preActivations.values.reduce(0) { $0 + $1.count }
-            + tapGradients.values.reduce(0) { $0 + $1.count } + gradientA.count + gradientB.count + workspace.capacity
-        return floats * MemoryLayout<Float>.stride
+            + preActivationGradients.values.reduce(0) { $0 + $1.count } + gradientA.count + gradientB.count
+        return floats * MemoryLayout<Float>.stride + workspace.bytes
     }
 
     /// Runs the network on a preprocessed CHW input (`inputShape.count` floats).
@@ -97,9 +110,8 @@ public final class FeatureGraph {
             switch step {
             case .convolution(let i):
                 let conv = network.convolutions[i]
-                conv.forward(source, out, height: h, width: w, workspace: workspace, threads: threads)
-                Activation.addBiasReLU(out, bias: conv.bias, planeSize: h * w,
-                                       preActivation: preActivations[index]?.base, threads: threads)
+                conv.forward(source, out, preActivation: preActivations[index]?.base,
+                             height: h, width: w, workspace: workspace, threads: threads)
                 c = conv.outChannels
             case .pool:
                 Pooling.forward(pooling, source, out, channels: c, height: h, width: w, threads: threads)
@@ -116,38 +128,37 @@ public final class FeatureGraph {
         return (UnsafePointer(buffer.base), shapes[location.step])
     }
 
-    /// Where losses add their gradient with respect to a tapped layer; zeroed by `zeroTapGradients`.
-    public func gradient(_ layer: String) -> UnsafeMutablePointer<Float> {
-        guard let location = tapLocations[layer] else { preconditionFailure("layer \(layer) was not tapped") }
-        return tapGradients[location]!.base
-    }
-
-    public func zeroTapGradients() {
-        for buffer in tapGradients.values { buffer.base.update(repeating: 0, count: buffer.count) }
-    }
-
-    /// Back-propagates the tap gradients to the input; writes `inputShape.count` floats.
-    /// Must follow `forward` on the same input.
-    public func backward(into inputGradient: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>) {
+    /// Back-propagates to the input; writes `inputShape.count` floats. Must follow `forward` on
+    /// the same input. When the pass reaches a tapped layer it calls `addLossGradient(layer, g)`,
+    /// which must add dLoss/d(layer) into `g` (the layer's shape; `g` already holds the gradient
+    /// flowing from deeper layers, or zeros).
+    public func backward(into inputGradient: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                         addLossGradient: (String, UnsafeMutablePointer<Float>) -> Void) {
         var current = gradientA.base
         var spare = gradientB.base
         let last = steps.count - 1
         current.update(repeating: 0, count: shapes[last].count)
         for index in stride(from: last, through: 0, by: -1) {
             let shape = shapes[index]
-            if let tap = tapGradients[.init(step: index, stage: .output)] {
-                add(tap.base, into: current, count: shape.count)
+            for layer in tapsByLocation[.init(step: index, stage: .output)] ?? [] {
+                addLossGradient(layer, current)
+            }
+            let preGradient = preActivationGradients[index]
+            if let preGradient {
+                preGradient.base.update(repeating: 0, count: shape.count)
+                for layer in tapsByLocation[.init(step: index, stage: .preActivation)] ?? [] {
+                    addLossGradient(layer, preGradient.base)
+                }
             }
             let inShape = index == 0 ? inputShape : shapes[index - 1]
             let destination = index == 0 ? inputGradient : spare
             switch steps[index] {
             case .convolution(let i):
-                Activation.reluBackward(current, output: outputs[index].base, count: shape.count, threads: threads)
-                if let tap = tapGradients[.init(step: index, stage: .preActivation)] {
-                    add(tap.base, into: current, count: shape.count)
-                }
-                network.convolutions[i].backwardInput(current, destination, height: shape.height, width: shape.width,
-                                                      workspace: workspace, threads: threads)
+                network.convolutions[i].backward(
+                    outputGradient: current, output: outputs[index].base,
+                    preActivationGradient: preGradient.map { UnsafePointer($0.base) },
+                    inputGradient: destination, height: shape.height, width: shape.width,
+                    workspace: workspace, threads: threads)
             case .pool:
                 let source = index == 0 ? input : UnsafePointer(outputs[index - 1].base)
                 Pooling.backward(pooling, input: source, output: outputs[index].base, outputGradient: current,
@@ -155,12 +166,6 @@ public final class FeatureGraph {
                                  height: inShape.height, width: inShape.width, threads: threads)
             }
             swap(&current, &spare)
-        }
-    }
-
-    private func add(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
-        Parallel.forEachChunk(count, threads: threads, minimumChunk: 1 << 16) { range in
-            for i in range { destination[i] += source[i] }
         }
     }
 }

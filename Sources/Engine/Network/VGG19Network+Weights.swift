@@ -17,3 +17,12 @@ extension VGG19Network {
         }
     }
 }
+
+extension WeightsStore {
+    /// Loads the weights and builds the network as deep as `layers` need. The raw weights are
+    /// dropped on return, so only the network's own copy stays in memory.
+    public func loadNetwork(for layers: [String]) throws -> VGG19Network {
+        let count = try VGG19Network.convolutionsNeeded(for: layers)
+        return try VGG19Network(weights: try loadWeights(), convolutions: count)
+    }
+}

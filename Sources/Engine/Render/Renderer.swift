@@ -30,7 +30,6 @@ public struct Renderer: Sendable {
     public func run(isCancelled: @escaping @Sendable () -> Bool = { false },
                     progress: (RenderProgress) throws -> Void = { _ in }) throws -> Result {
         try settings.validate()
-        BLAS.setThreads(settings.threads)
         let clock = ContinuousClock()
         let started = clock.now
 
