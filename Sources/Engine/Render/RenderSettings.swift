@@ -3,6 +3,7 @@
 public struct RenderSettings: Sendable, Codable, Equatable {
     public enum OptimizerKind: String, Sendable, Codable, CaseIterable { case lbfgs, adam }
 
+    /// Encoded as its command-line spelling: "content", "noise", "style" or a path.
     public enum Initialization: Sendable, Codable, Equatable, CustomStringConvertible {
         case content
         case noise
@@ -26,6 +27,15 @@ public struct RenderSettings: Sendable, Codable, Equatable {
             case .style: "style"
             case .file(let path): path
             }
+        }
+
+        public init(from decoder: any Decoder) throws {
+            self.init(argument: try decoder.singleValueContainer().decode(String.self))
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(description)
         }
     }
 
