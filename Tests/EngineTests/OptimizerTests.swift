@@ -99,4 +99,17 @@ struct OptimizerTests {
         }
         #expect(abs(x[0] - 9.5) < 1e-4 && abs(x[1] + 9.5) < 1e-4 && abs(x[2] - 9.5) < 1e-4)
     }
+
+    @Test func lbfgsSplitOverThreadsConvergesAndRepeatsExactly() throws {
+        // Large enough (2^17) that dot products and updates are split into per-thread chunks.
+        let n = 1 << 17
+        func solve() throws -> [Float] {
+            try run(LBFGS(dimension: n, settings: .init(history: 5, threads: 2)), Quadratic(dimension: n),
+                    from: [Float](repeating: 0, count: n), iterations: 60).x
+        }
+        let first = try solve()
+        let f = Quadratic(dimension: n)
+        for i in stride(from: 0, to: n, by: 997) { #expect(abs(first[i] - f.target[i]) < 1e-2) }
+        #expect(try solve() == first)
+    }
 }

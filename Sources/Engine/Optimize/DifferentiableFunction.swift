@@ -23,29 +23,50 @@ public protocol IterativeOptimizer: AnyObject {
     func iterate(_ x: UnsafeMutablePointer<Float>, function: any DifferentiableFunction) throws -> IterationOutcome
 }
 
-/// Small BLAS-1 helpers in double-precision accumulation (cblas_dsdot), so that L-BFGS's inner
-/// products stay accurate on million-element vectors.
-enum VectorMath {
-    static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
-        BLAS.dsdot(n, a, b)
+/// BLAS-1 helpers for the optimizers, split over a fixed number of threads. Dot products
+/// accumulate in double precision (cblas_dsdot) per chunk and add the chunks in order, so a
+/// result depends on the thread count but never on scheduling.
+struct VectorMath {
+    let threads: Int
+
+    init(threads: Int) { self.threads = max(1, threads) }
+
+    private func chunks(_ n: Int, _ body: (Range<Int>) -> Void) {
+        Parallel.forEachChunk(n, threads: threads, minimumChunk: 1 << 15, body)
+    }
+
+    func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Double {
+        let parts = max(1, min(threads, n / (1 << 15)))
+        if parts == 1 { return BLAS.dsdot(n, a, b) }
+        var partial = [Double](repeating: 0, count: parts)
+        partial.withUnsafeMutableBufferPointer { out in
+            let out = out.baseAddress!
+            Parallel.forEachChunk(parts, threads: parts) { range in
+                for part in range {
+                    let start = n * part / parts, end = n * (part + 1) / parts
+                    out[part] = BLAS.dsdot(end - start, a + start, b + start)
+                }
+            }
+        }
+        return partial.reduce(0, +)
     }
 
     /// y += alpha · x
-    static func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
-        BLAS.saxpy(n, alpha, x, y)
+    func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+        chunks(n) { r in BLAS.saxpy(r.count, alpha, x + r.lowerBound, y + r.lowerBound) }
     }
 
-    static func scale(_ alpha: Float, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
-        BLAS.sscal(n, alpha, x)
+    func scale(_ alpha: Float, _ x: UnsafeMutablePointer<Float>, _ n: Int) {
+        chunks(n) { r in BLAS.sscal(r.count, alpha, x + r.lowerBound) }
     }
 
-    static func maxAbs(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
+    func maxAbs(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
         var m: Float = 0
         for i in 0..<n { m = max(m, abs(x[i])) }
         return m
     }
 
-    static func sumAbs(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
+    func sumAbs(_ x: UnsafePointer<Float>, _ n: Int) -> Double {
         BLAS.sasum(n, x)
     }
 }

@@ -13,10 +13,13 @@ public final class LBFGS: IterativeOptimizer {
         public var maxBacktracks = 20
         public var gradientTolerance: Float = 1e-7
         public var changeTolerance: Double = 1e-9
+        /// Threads for the vector work of the two-loop recursion (the result depends on it).
+        public var threads = 1
 
-        public init(history: Int = 100, learningRate: Float = 1) {
+        public init(history: Int = 100, learningRate: Float = 1, threads: Int = 1) {
             self.history = history
             self.learningRate = learningRate
+            self.threads = threads
         }
     }
 
@@ -33,6 +36,7 @@ public final class LBFGS: IterativeOptimizer {
     private var hessianScale = 1.0
     private var loss = 0.0
     private var iterations = 0
+    private let math: VectorMath
 
     public init(dimension: Int, settings: Settings = Settings()) {
         precondition(dimension > 0 && settings.history > 0)
@@ -43,6 +47,7 @@ public final class LBFGS: IterativeOptimizer {
         trialGradient = FloatBuffer(count: dimension)
         direction = FloatBuffer(count: dimension)
         alphas = [Double](repeating: 0, count: settings.history)
+        math = VectorMath(threads: settings.threads)
     }
 
     public func start(_ x: UnsafeMutablePointer<Float>, function: any DifferentiableFunction) throws -> Double {
@@ -53,20 +58,20 @@ public final class LBFGS: IterativeOptimizer {
 
     public func iterate(_ x: UnsafeMutablePointer<Float>, function: any DifferentiableFunction) throws -> IterationOutcome {
         let n = dimension
-        if VectorMath.maxAbs(gradient.base, n) <= settings.gradientTolerance {
+        if math.maxAbs(gradient.base, n) <= settings.gradientTolerance {
             return IterationOutcome(loss: loss, evaluations: 0, converged: true)
         }
         computeDirection()
-        var slope = VectorMath.dot(gradient.base, direction.base, n)
+        var slope = math.dot(gradient.base, direction.base, n)
         if !(slope < 0) {
             // Not a descent direction (curvature information went stale): restart from steepest descent.
             resetHistory()
             computeDirection()
-            slope = VectorMath.dot(gradient.base, direction.base, n)
+            slope = math.dot(gradient.base, direction.base, n)
         }
         var step = Double(settings.learningRate)
         if iterations == 0 || steps.isEmpty {
-            step = min(1, 1 / VectorMath.sumAbs(gradient.base, n)) * Double(settings.learningRate)
+            step = min(1, 1 / math.sumAbs(gradient.base, n)) * Double(settings.learningRate)
         }
 
         let wasSteepestDescent = steps.isEmpty
@@ -75,7 +80,7 @@ public final class LBFGS: IterativeOptimizer {
         var trialLoss = loss
         for _ in 0...settings.maxBacktracks {
             trialPoint.base.update(from: x, count: n)
-            VectorMath.axpy(Float(step), direction.base, trialPoint.base, n)
+            math.axpy(Float(step), direction.base, trialPoint.base, n)
             trialLoss = try function.evaluate(trialPoint.base, gradient: trialGradient.base)
             evaluations += 1
             if trialLoss.isFinite && trialLoss <= loss + settings.armijo * step * slope {
@@ -100,12 +105,12 @@ public final class LBFGS: IterativeOptimizer {
             s.base[i] = trialPoint.base[i] - x[i]
             y.base[i] = trialGradient.base[i] - gradient.base[i]
         }
-        let ys = VectorMath.dot(y.base, s.base, n)
+        let ys = math.dot(y.base, s.base, n)
         if ys > 1e-10 {
             steps.append(s)
             changes.append(y)
             curvatures.append(1 / ys)
-            hessianScale = ys / VectorMath.dot(y.base, y.base, n)
+            hessianScale = ys / math.dot(y.base, y.base, n)
         }
 
         let change = abs(trialLoss - loss)
@@ -113,7 +118,7 @@ public final class LBFGS: IterativeOptimizer {
         gradient.base.update(from: trialGradient.base, count: n)
         loss = trialLoss
         iterations += 1
-        let stepSize = Double(VectorMath.maxAbs(s.base, n))
+        let stepSize = Double(math.maxAbs(s.base, n))
         let converged = change < settings.changeTolerance || stepSize < settings.changeTolerance
         return IterationOutcome(loss: loss, evaluations: evaluations, converged: converged)
     }
@@ -125,13 +130,13 @@ public final class LBFGS: IterativeOptimizer {
         for i in 0..<n { d[i] = -gradient.base[i] }
         let k = steps.count
         for i in stride(from: k - 1, through: 0, by: -1) {
-            alphas[i] = VectorMath.dot(steps[i].base, d, n) * curvatures[i]
-            VectorMath.axpy(Float(-alphas[i]), changes[i].base, d, n)
+            alphas[i] = math.dot(steps[i].base, d, n) * curvatures[i]
+            math.axpy(Float(-alphas[i]), changes[i].base, d, n)
         }
-        if k > 0 { VectorMath.scale(Float(hessianScale), d, n) }
+        if k > 0 { math.scale(Float(hessianScale), d, n) }
         for i in 0..<k {
-            let b = VectorMath.dot(changes[i].base, d, n) * curvatures[i]
-            VectorMath.axpy(Float(alphas[i] - b), steps[i].base, d, n)
+            let b = math.dot(changes[i].base, d, n) * curvatures[i]
+            math.axpy(Float(alphas[i] - b), steps[i].base, d, n)
         }
     }
 

