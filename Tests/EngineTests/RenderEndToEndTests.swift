@@ -45,6 +45,13 @@ struct RenderEndToEndTests {
         #expect(result.summary.finalLosses.total < result.summary.initialLosses.total)
     }
 
+    @Test func aStyleOnlyRenderNeedsNoContentLayer() throws {
+        let dir = try TemporaryDirectory()
+        let s = try settings(in: dir) { $0.alpha = 0; $0.contentLayers = []; $0.iterations = 2 }
+        let result = try Renderer(settings: s, network: try Self.network.get()).run()
+        #expect(result.summary.finalLosses.content == 0 && result.summary.finalLosses.total < result.summary.initialLosses.total)
+    }
+
     @Test func theSameSeedAndThreadsGiveTheSameImage() throws {
         let dir = try TemporaryDirectory()
         let a = try settings(in: dir) { $0.initialization = "noise"; $0.seed = 42; $0.iterations = 3 }
