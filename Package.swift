@@ -43,10 +43,15 @@ let package = Package(
             dependencies: ["CSFZeroMQ"],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Coordinator",
+            dependencies: ["Engine", "Protocol"],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "stylefarm",
             dependencies: [
-                "Engine", "Protocol",
+                "Engine", "Protocol", "Coordinator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -63,6 +68,11 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: ["Coordinator", "Engine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,0 +1,120 @@
+public import Engine
+
+/// A γ sweep and/or a grid over render options, as submitted (`stylefarm submit sweep`).
+public struct SweepSpec: Sendable, Codable, Equatable {
+    public enum Balance: String, Sendable, Codable, CaseIterable { case off, auto }
+
+    /// Content, styles and every fixed render option.
+    public var base: RenderRequest
+    /// γ values (two styles), or nil for no γ axis.
+    public var gammas: [Float]?
+    /// Further swept options, e.g. beta=1e3,1e4.
+    public var axes: [SweepAxis]
+    public var balance: Balance
+    public var priority: Int
+
+    public init(base: RenderRequest, gammas: [Float]?, axes: [SweepAxis] = [], balance: Balance = .off, priority: Int = 0) {
+        self.base = base
+        self.gammas = gammas
+        self.axes = axes
+        self.balance = balance
+        self.priority = priority
+    }
+}
+
+/// One task of a job's DAG.
+public struct PlannedTask: Sendable, Codable, Equatable {
+    public enum Kind: String, Sendable, Codable { case calibrate, render }
+
+    public struct Parameter: Sendable, Codable, Equatable {
+        public var name: String
+        public var value: Float
+    }
+
+    /// Unique within the job and stable across restarts: "calibrate", or "gamma=0.3,beta=1000".
+    public var key: String
+    public var kind: Kind
+    public var parameters: [Parameter]
+    public var request: RenderRequest
+    /// Keys of the tasks that must finish first (a render waits for the σ calibration).
+    public var dependsOn: [String]
+    /// The file this task's image is stored as in the job's folder.
+    public var outputName: String
+}
+
+/// Turns a sweep into tasks: the Cartesian product of the γ values and every axis, each
+/// point's request validated up front (a bad point refuses the whole sweep at submission), and
+/// with `--balance auto` a calibration render at γ = 0.5 that every point depends on.
+public enum SweepPlanner {
+    public static let maximumTasks = 10_000
+
+    public static func plan(_ spec: SweepSpec) throws -> [PlannedTask] {
+        var axes = spec.axes
+        if let gammas = spec.gammas {
+            guard spec.base.stylePaths.count == 2 else {
+                throw EngineError(.invalidArgument, "a γ sweep crossfades exactly two styles; \(spec.base.stylePaths.count) given")
+            }
+            guard !axes.contains(where: { $0.option == "gamma" }) else {
+                throw EngineError(.invalidArgument, "γ is given both by --gamma and by --sweep gamma=…; give it once")
+            }
+            axes.insert(SweepAxis(option: "gamma", values: gammas), at: 0)
+        }
+        guard !axes.isEmpty else {
+            throw EngineError(.invalidArgument, "a sweep needs --gamma START:STOP:STEP|LIST or at least one --sweep OPTION=VALUES")
+        }
+        let names = axes.map(\.option)
+        guard Set(names).count == names.count else {
+            throw EngineError(.invalidArgument, "an option is swept twice: \(names.joined(separator: ", "))")
+        }
+        let count = axes.reduce(1) { $0 * $1.values.count }
+        guard count <= maximumTasks else {
+            throw EngineError(.invalidArgument, "the sweep has \(count) points; at most \(maximumTasks)")
+        }
+
+        var tasks: [PlannedTask] = []
+        var dependsOn: [String] = []
+        if spec.balance == .auto {
+            guard spec.base.stylePaths.count >= 2 else {
+                throw EngineError(.invalidArgument, "--balance auto balances two or more styles; \(spec.base.stylePaths.count) given")
+            }
+            var calibration = spec.base
+            calibration.sigmas = nil
+            if calibration.stylePaths.count == 2 && calibration.styleWeights == nil { calibration.gamma = 0.5 }
+            _ = try calibration.resolve()
+            tasks.append(PlannedTask(key: "calibrate", kind: .calibrate, parameters: [], request: calibration,
+                                     dependsOn: [], outputName: "calibration.png"))
+            dependsOn = ["calibrate"]
+        }
+
+        for index in 0..<count {
+            var remainder = index
+            var parameters: [PlannedTask.Parameter] = []
+            // The last axis varies fastest, so tasks come out in reading order of the grid.
+            for axis in axes.reversed() {
+                parameters.insert(.init(name: axis.option, value: axis.values[remainder % axis.values.count]), at: 0)
+                remainder /= axis.values.count
+            }
+            var request = spec.base
+            for p in parameters { try SweepAxis.apply(p.name, p.value, to: &request) }
+            do {
+                _ = try request.resolve()
+            } catch let error as EngineError {
+                throw EngineError(error.code, "sweep point \(describe(parameters)): \(error.message)", cause: error.cause)
+            }
+            tasks.append(PlannedTask(key: parameters.map { "\($0.name)=\(format($0.value))" }.joined(separator: ","),
+                                     kind: .render, parameters: parameters, request: request, dependsOn: dependsOn,
+                                     outputName: parameters.map { "\($0.name)-\(format($0.value))" }.joined(separator: "_") + ".png"))
+        }
+        return tasks
+    }
+
+    static func describe(_ parameters: [PlannedTask.Parameter]) -> String {
+        parameters.map { "\($0.name) = \(format($0.value))" }.joined(separator: ", ")
+    }
+
+    /// Shortest form that reads back to the same Float: 0.3, 1000, 1e-05.
+    public static func format(_ value: Float) -> String {
+        if value == value.rounded(), abs(value) < 1e7 { return String(Int(value)) }
+        return "\(value)"
+    }
+}
