@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Thin system-library targets over the C libraries (see STYLE.md, "Wrapping C libraries").
@@ -45,7 +46,7 @@ let package = Package(
         ),
         .target(
             name: "Coordinator",
-            dependencies: ["Engine", "Protocol"],
+            dependencies: ["Engine", "Protocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(

@@ -1,0 +1,73 @@
+import GRDB
+
+extension FarmRecords {
+    /// The schema, as ordered migrations: a database from any earlier version is brought up to
+    /// date on open, and a restarted coordinator finds everything it had recorded.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE job (
+                    id TEXT PRIMARY KEY,
+                    kind TEXT NOT NULL,
+                    spec BLOB NOT NULL,               -- the submission as JSON: how to re-render it
+                    priority INTEGER NOT NULL DEFAULT 0,
+                    state TEXT NOT NULL,              -- queued, running, succeeded, failed, cancelled
+                    created_at REAL NOT NULL,
+                    finished_at REAL,
+                    reason TEXT
+                );
+                CREATE TABLE task (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                    key TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    request BLOB NOT NULL,            -- RenderRequest as JSON
+                    output_name TEXT NOT NULL,
+                    state TEXT NOT NULL,              -- ready, leased, done, failed, cancelled
+                    current_attempt INTEGER,          -- the only attempt whose result is accepted
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    result BLOB,                      -- final losses and summary as JSON
+                    output_path TEXT,
+                    UNIQUE (job_id, key)
+                );
+                CREATE INDEX task_by_state ON task(state, job_id);
+                CREATE TABLE task_dependency (
+                    task_id INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,
+                    depends_on INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,
+                    PRIMARY KEY (task_id, depends_on)
+                );
+                CREATE TABLE worker (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    threads INTEGER NOT NULL,
+                    public_key TEXT,
+                    state TEXT NOT NULL,              -- connected, lost, gone
+                    first_seen REAL NOT NULL,
+                    last_seen REAL NOT NULL
+                );
+                CREATE TABLE attempt (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    task_id INTEGER NOT NULL REFERENCES task(id) ON DELETE CASCADE,
+                    worker_id TEXT NOT NULL,
+                    started_at REAL NOT NULL,
+                    finished_at REAL,
+                    outcome TEXT NOT NULL,            -- running, succeeded, failed, lost, cancelled
+                    reason TEXT
+                );
+                CREATE INDEX attempt_by_worker ON attempt(worker_id, outcome);
+                CREATE TABLE loss_line (
+                    attempt_id INTEGER NOT NULL REFERENCES attempt(id) ON DELETE CASCADE,
+                    iteration INTEGER NOT NULL,
+                    total REAL NOT NULL,
+                    content REAL NOT NULL,
+                    styles TEXT NOT NULL,             -- JSON array, one per style
+                    tv REAL NOT NULL,
+                    elapsed REAL NOT NULL,
+                    PRIMARY KEY (attempt_id, iteration)
+                );
+                """)
+        }
+        return migrator
+    }
+}
