@@ -49,10 +49,15 @@ let package = Package(
             dependencies: ["Engine", "Protocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "Worker",
+            dependencies: ["Engine", "Protocol", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "stylefarm",
             dependencies: [
-                "Engine", "Protocol", "Coordinator",
+                "Engine", "Protocol", "Coordinator", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -69,6 +74,11 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "TestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: ["Worker", "Engine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
