@@ -39,6 +39,7 @@ public final class ZAPHandler: Sendable {
     }
 
     private let shared: Shared
+    private let contextKey: UInt
 
     /// - Parameters:
     ///   - domain: when set, requests for any other ZAP domain are refused.
@@ -63,6 +64,8 @@ public final class ZAPHandler: Sendable {
             wakeup.close()
             throw error
         }
+        contextKey = UInt(bitPattern: context.handle)
+        Self.running.withLock { $0[contextKey, default: 0] += 1 }
     }
 
     deinit { stop() }
@@ -74,31 +77,40 @@ public final class ZAPHandler: Sendable {
 
     public var allowList: CurveAllowList { shared.allowList.withLock { $0 } }
 
-    /// Stops answering and waits for the thread to close its sockets. A CURVE server still open
-    /// on the context then refuses every new connection (libzmq fails the handshake).
+    /// Stops answering and waits for the thread to close its sockets.
+    ///
+    /// Close the CURVE server sockets of the context first: libzmq 4.3 accepts new clients of a
+    /// CURVE server whose context has no ZAP handler, unless it was built with the draft option
+    /// `ZMQ_ZAP_ENFORCE_DOMAIN` (which ``ZMQSecurity/curveServer(secretKey:zapDomain:)`` sets
+    /// when the library has it).
     public func stop() {
         let wasRunning = shared.running.withLock { running in
             defer { running = false }
             return running
         }
         guard wasRunning else { return }
+        Self.running.withLock { counts in
+            counts[contextKey, default: 1] -= 1
+            if counts[contextKey] == 0 { counts[contextKey] = nil }
+        }
         shared.wakeup.signal()
         shared.finished.wait()
         shared.wakeup.close()
     }
 
-    /// Throws unless a ZAP handler is bound on `context` (used before making a CURVE server).
+    /// Throws unless a ZAP handler of this process is running on `context` (checked before
+    /// making a CURVE server). A registry rather than a probe bind: binding the ZAP endpoint to
+    /// test it would hold the address until libzmq's reaper releases it.
     static func requireRunning(in context: ZMQContext) throws(ZMQError) {
-        let probe = try ZMQSocket(context, type: .rep, options: ZMQSocketOptions { $0.linger = .zero })
-        defer { probe.close() }
-        do {
-            try probe.bind(endpoint)
-        } catch where error.errno == EADDRINUSE {
-            return
+        let key = UInt(bitPattern: context.handle)
+        guard running.withLock({ $0[key, default: 0] > 0 }) else {
+            throw ZMQError(code: .other, errno: 0, operation: "CURVE server",
+                           message: "no ZAP handler is running on this context; start a ZAPHandler before creating a CURVE server socket, otherwise libzmq accepts every client key")
         }
-        throw ZMQError(code: .other, errno: 0, operation: "CURVE server",
-                       message: "no ZAP handler is running on this context; start a ZAPHandler before creating a CURVE server socket, otherwise libzmq accepts every client key")
     }
+
+    /// Running handlers per context handle.
+    private static let running = Mutex<[UInt: Int]>([:])
 }
 
 extension ZAPHandler {
@@ -152,8 +164,9 @@ extension ZAPHandler {
                     }
                     if ready[0].contains(.readable), let request = try socket.receive(maxFrames: 16, maxBytes: 4096, wait: false) {
                         let (reply, decision) = answer(request)
-                        try socket.send(reply)
+                        // Log first, so that a decision is on record before its client gets in.
                         onDecision(decision)
+                        try socket.send(reply)
                     }
                 } catch {
                     // ETERM: the context is shutting down. Anything else on a REP socket we own

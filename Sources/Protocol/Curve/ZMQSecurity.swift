@@ -24,6 +24,10 @@ extension ZMQSocket {
             try setOption(ZMQ_CURVE_SERVER, int: 1, name: "ZMQ_CURVE_SERVER")
             try setOption(ZMQ_CURVE_SECRETKEY, bytes: secretKey.bytes, name: "ZMQ_CURVE_SECRETKEY")
             try setOption(ZMQ_ZAP_DOMAIN, string: zapDomain, name: "ZMQ_ZAP_DOMAIN")
+            // ZMQ_ZAP_ENFORCE_DOMAIN (93) is a draft option: with it, a missing handler fails the
+            // handshake instead of admitting the client. Libraries built without drafts refuse it
+            // with EINVAL, and the ZAPHandler check above is then the only guard.
+            try? setOption(93, int: 1, name: "ZMQ_ZAP_ENFORCE_DOMAIN")
         case .curveClient(let serverKey, let keyPair):
             try setOption(ZMQ_CURVE_SERVERKEY, bytes: serverKey.bytes, name: "ZMQ_CURVE_SERVERKEY")
             try setOption(ZMQ_CURVE_PUBLICKEY, bytes: keyPair.publicKey.bytes, name: "ZMQ_CURVE_PUBLICKEY")
