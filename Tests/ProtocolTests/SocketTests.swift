@@ -100,7 +100,7 @@ struct SocketTests {
     @Test("a frame over ZMQ_MAXMSGSIZE never reaches the application")
     func maxMessageSize() throws {
         let context = try ZMQContext()
-        let router = try ZMQSocket(context, type: .router, options: ZMQSocketOptions { $0.maxMessageSize = 1024 })
+        let router = try ZMQSocket(context, type: .router, options: ZMQSocketOptions(limits: WireLimits(maxFrameBytes: 1024)))
         let endpoint = try router.bind("tcp://127.0.0.1:*")
         let big = try ZMQSocket(context, type: .dealer)
         try big.connect(endpoint)

@@ -44,6 +44,12 @@ public struct ZMQSocketOptions: Sendable {
     public init(_ configure: (inout ZMQSocketOptions) -> Void) {
         configure(&self)
     }
+
+    /// Options whose `ZMQ_MAXMSGSIZE` matches `limits` (raise both together).
+    public init(limits: WireLimits, _ configure: (inout ZMQSocketOptions) -> Void = { _ in }) {
+        maxMessageSize = Int64(limits.maxFrameBytes)
+        configure(&self)
+    }
 }
 
 extension Duration {
