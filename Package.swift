@@ -86,5 +86,11 @@ let package = Package(
             dependencies: ["Coordinator", "Engine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // Wire format, sockets and CURVE over real loopback sockets; no engine needed.
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: ["Protocol"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
