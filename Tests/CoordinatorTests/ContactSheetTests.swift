@@ -85,6 +85,10 @@ struct ContactSheetTests {
     @Test func badArgumentsAreErrorsNotTraps() {
         #expect(throws: EngineError.self) { try ContactSheet().render([]) }
         #expect(throws: EngineError.self) { try ContactSheet(cellSize: 4).layout(count: 1, labelLines: 0) }
+        #expect(throws: EngineError.self) { try ContactSheet(cellSize: .max).layout(count: 1, labelLines: 0) }
+        #expect(throws: EngineError.self) { try ContactSheet(margin: .max).layout(count: 1, labelLines: 0) }
+        #expect(throws: EngineError.self) { try ContactSheet(labelScale: 0).layout(count: 1, labelLines: 0) }
+        #expect(throws: EngineError.self) { try ContactSheet().layout(count: 1, labelLines: .max) }
         #expect(throws: EngineError.self) { try ContactSheet(columns: 0).layout(count: 1, labelLines: 0) }
         #expect(throws: EngineError.self) { try ContactSheet(maximumPixels: 100).layout(count: 100, labelLines: 1) }
     }

@@ -22,6 +22,7 @@ public struct ContactSheet: Sendable {
 
     public static let defaultCellSize = 256
     public static let minimumCellSize = 16
+    public static let maximumCellSize = 4096
 
     public init(cellSize: Int = ContactSheet.defaultCellSize, columns: Int? = nil, margin: Int = 12,
                 labelScale: Int = 1, maximumLabelLines: Int = 3, maximumPixels: Int = 50_000_000,
@@ -69,11 +70,14 @@ public struct ContactSheet: Sendable {
         guard count > 0 else {
             throw EngineError(.invalidArgument, "a contact sheet needs at least one image; the job has none")
         }
-        guard cellSize >= Self.minimumCellSize else {
-            throw EngineError(.invalidArgument, "contact sheet cells of \(cellSize) px are too small; give at least \(Self.minimumCellSize)")
+        guard (Self.minimumCellSize...Self.maximumCellSize).contains(cellSize) else {
+            throw EngineError(.invalidArgument, "contact sheet cells of \(cellSize) px: give \(Self.minimumCellSize)…\(Self.maximumCellSize)")
         }
-        guard margin >= 0, labelScale >= 1, labelScale <= 8 else {
-            throw EngineError(.invalidArgument, "contact sheet margin \(margin) and label scale \(labelScale): the margin must be ≥ 0 and the scale 1…8")
+        guard (0...1024).contains(margin), (1...8).contains(labelScale) else {
+            throw EngineError(.invalidArgument, "contact sheet margin \(margin) and label scale \(labelScale): give a margin of 0…1024 px and a scale of 1…8")
+        }
+        guard (0...64).contains(labelLines) else {
+            throw EngineError(.invalidArgument, "contact sheet labels of \(labelLines) lines: give at most 64 (maximumLabelLines)")
         }
         if let columns, columns < 1 {
             throw EngineError(.invalidArgument, "a contact sheet needs at least one column; \(columns) given")
@@ -131,7 +135,7 @@ public struct ContactSheet: Sendable {
     /// `label` broken into lines that fit `width` pixels: at spaces where possible, inside a
     /// word where it alone is too long; at most `maximumLabelLines`, the last cut with "..".
     func wrap(_ label: String, width: Int) -> [String] {
-        let perLine = max(1, width / (BitmapFont.advance * labelScale))
+        let perLine = max(1, width / (BitmapFont.advance * min(max(labelScale, 1), 8)))
         var lines: [String] = []
         var current = ""
         for word in label.split(separator: " ", omittingEmptySubsequences: true).map(String.init) {
