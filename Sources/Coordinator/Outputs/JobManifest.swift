@@ -1,5 +1,6 @@
 public import Engine
 public import Foundation
+public import Protocol
 
 /// `job.json`: what a job was and how to re-render any of its points on one machine — the
 /// submitted spec, when it ran, with which StyleFarm and weights, and per task its parameters,
