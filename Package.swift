@@ -86,6 +86,12 @@ let package = Package(
             dependencies: ["Coordinator", "Engine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
+        // The farm end to end: real stylefarm processes, sockets on loopback, the SQLite file.
+        .testTarget(
+            name: "FarmTests",
+            dependencies: ["Coordinator", "Protocol", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         // Wire format, sockets and CURVE over real loopback sockets; no engine needed.
         .testTarget(
             name: "ProtocolTests",

@@ -1,10 +1,12 @@
 import Foundation
 public import ArgumentParser
 public import Engine
+public import Coordinator
 
 extension PoolingMode: ExpressibleByArgument {}
 extension RenderSettings.OptimizerKind: ExpressibleByArgument {}
 extension ResampleFilter: ExpressibleByArgument {}
+extension SweepSpec.Balance: ExpressibleByArgument {}
 
 /// The render options shared by `stylefarm render` and (later) farm submissions.
 struct RenderOptions: ParsableArguments {
@@ -65,8 +67,8 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Style weight β.")
     var beta: Float?
 
-    @Option(help: "Crossfade between exactly two styles: weight γ on the first, 1−γ on the second (0…1).")
-    var gamma: Float?
+    @Option(help: "Crossfade between exactly two styles: weight γ on the first, 1−γ on the second (0…1). In a sweep: START:STOP:STEP or a list.")
+    var gamma: String?
 
     @Option(help: "Per-style weights, comma-separated (default 1/N each).")
     var styleWeights: String?
@@ -108,7 +110,12 @@ struct RenderOptions: ParsableArguments {
         r.styleLayerWeights = try styleLayerWeights.map { try Self.numbers($0, option: "--style-layer-weights") }
         r.alpha = alpha
         r.beta = beta
-        r.gamma = gamma
+        r.gamma = try gamma.map { text in
+            guard let value = Float(text) else {
+                throw ValidationError("--gamma: '\(text)' is not a number in [0, 1] (ranges like 0:1:0.1 are for `stylefarm submit sweep`)")
+            }
+            return value
+        }
         r.styleWeights = try styleWeights.map { try Self.numbers($0, option: "--style-weights") }
         r.sigmas = try sigma.map { try Self.numbers($0, option: "--sigma") }
         r.tvWeight = tvWeight

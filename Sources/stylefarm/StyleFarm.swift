@@ -5,6 +5,7 @@ struct StyleFarm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylefarm",
         abstract: "A render farm for iterative neural style transfer on CPUs.",
-        subcommands: [RenderCommand.self, WeightsCommand.self, BenchCommand.self]
+        subcommands: [RenderCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self, StatusCommand.self,
+                      WaitCommand.self, CancelCommand.self, WeightsCommand.self, BenchCommand.self]
     )
 }

@@ -42,5 +42,6 @@ public enum TestWeights {
 /// A fixture a test needs is not on this machine; the message says how to get it.
 public struct TestFixtureMissing: Error, CustomStringConvertible {
     public let message: String
+    public init(message: String) { self.message = message }
     public var description: String { message }
 }

@@ -7,6 +7,14 @@ public struct RenderProgress: Sendable, Codable, Equatable {
     public var elapsed: Double
     /// Objective evaluations so far (L-BFGS line-search trials included).
     public var evaluations: Int
+
+    public init(iteration: Int, iterations: Int, losses: LossBreakdown, elapsed: Double, evaluations: Int) {
+        self.iteration = iteration
+        self.iterations = iterations
+        self.losses = losses
+        self.elapsed = elapsed
+        self.evaluations = evaluations
+    }
 }
 
 /// What a finished render reports: the `--summary` JSON.

@@ -1,0 +1,75 @@
+public import Engine
+public import Foundation
+public import Protocol
+
+/// A command-line client's connection to the coordinator: one DEALER socket, one request at a
+/// time, each answered within a timeout.
+public final class FarmClient {
+    let socket: ZMQSocket
+    let timeout: Duration
+
+    public init(endpoint: String, context: ZMQContext, timeout: Duration = .seconds(30)) throws {
+        socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: .default))
+        try socket.connect(endpoint)
+        self.timeout = timeout
+        self.endpoint = endpoint
+    }
+
+    public let endpoint: String
+
+    deinit { socket.close() }
+
+    public func request(_ message: Message) throws -> Message {
+        try socket.send(try message.wireMessage())
+        guard try socket.poll(.readable, timeout: timeout).contains(.readable),
+              let reply = try socket.receiveMessage(wait: false) else {
+            throw EngineError(.io, "no answer from the coordinator at \(endpoint) within \(timeout); is it running?")
+        }
+        let message = try reply.get()
+        if case .error(let error) = message {
+            throw EngineError(.invalidArgument, "the coordinator refused the request: \(error.message)")
+        }
+        return message
+    }
+
+    /// Submits a sweep: the images named in the spec are read, sent as blobs, and replaced by
+    /// `blob:<sha256>` references. Returns the job id.
+    public func submit(_ spec: SweepSpec, maxPixels: Int = ImageLimits.defaultMaxPixels) throws -> String {
+        var spec = spec
+        var digests: [SHA256Digest] = []
+        var data: [Data] = []
+        func blob(_ path: String) throws -> String {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            _ = try ImageFile.decode(bytes, name: path, maxPixels: maxPixels)   // refuse a bad image here, not on a worker
+            let sha = BlobStore.hash(bytes)
+            if !digests.contains(where: { $0.hex == sha }), let digest = SHA256Digest(hex: sha) {
+                digests.append(digest)
+                data.append(Data(bytes))
+            }
+            return "blob:\(sha)"
+        }
+        spec.base.contentPath = try blob(spec.base.contentPath)
+        spec.base.stylePaths = try spec.base.stylePaths.map(blob)
+        if let initialization = spec.base.initialization, !["content", "noise", "style"].contains(initialization) {
+            spec.base.initialization = try blob(initialization)
+        }
+        _ = try SweepPlanner.plan(spec)   // refuse a bad sweep before sending megabytes
+        let reply = try request(.submit(SubmitJob(spec: try JSONValue(encoding: spec), priority: spec.priority,
+                                                  blobs: digests, blobData: data)))
+        guard case .submitted(let submitted) = reply else {
+            throw EngineError(.io, "unexpected answer to a submission: \(reply.kind)")
+        }
+        return submitted.jobID
+    }
+
+    public func status(jobID: String? = nil) throws -> JSONValue {
+        guard case .statusReply(let reply) = try request(.status(StatusQuery(jobID: jobID))) else {
+            throw EngineError(.io, "unexpected answer to a status query")
+        }
+        return reply.status
+    }
+
+    public func cancel(jobID: String) throws {
+        _ = try request(.cancelJob(CancelJob(jobID: jobID)))
+    }
+}

@@ -1,0 +1,76 @@
+import Engine
+public import Foundation
+import GRDB
+
+extension FarmRecords {
+    /// The lease an attempt was made under (whatever its state now).
+    public func lease(ofAttempt attempt: Int64) throws -> Lease? {
+        try database.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM attempt a JOIN task t ON t.id = a.task_id
+                WHERE a.id = ?
+                """, arguments: [attempt]) else { return nil }
+            return Lease(taskID: row["id"], attemptID: attempt, jobID: row["job_id"], key: row["key"],
+                         kind: PlannedTask.Kind(rawValue: row["kind"]) ?? .render,
+                         request: try JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data),
+                         outputName: row["output_name"])
+        }
+    }
+
+    public func isCurrentAttempt(_ attempt: Int64) throws -> Bool {
+        try database.read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM attempt a JOIN task t ON t.current_attempt = a.id
+                               WHERE a.id = ? AND a.outcome = 'running' AND t.state = 'leased')
+                """, arguments: [attempt]) ?? false
+        }
+    }
+
+    /// The stored result (summary JSON) of a finished task, by key.
+    public func result(ofTask key: String, inJob job: String) throws -> Data? {
+        try database.read { db in
+            try Data.fetchOne(db, sql: "SELECT result FROM task WHERE job_id = ? AND key = ? AND state = 'done'", arguments: [job, key])
+        }
+    }
+
+    public struct FinishedTask: Sendable {
+        public var key: String
+        public var outputName: String
+        public var outputPath: String?
+        public var result: Data?
+    }
+
+    public func finishedTasks(ofJob job: String) throws -> [FinishedTask] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT key, output_name, output_path, result FROM task WHERE job_id = ? AND state = 'done' ORDER BY id",
+                             arguments: [job])
+                .map { FinishedTask(key: $0["key"], outputName: $0["output_name"], outputPath: $0["output_path"], result: $0["result"]) }
+        }
+    }
+
+    /// Every loss line of a job: task key, attempt, line.
+    public func lossLines(ofJob job: String) throws -> [(key: String, attempt: Int64, line: LossLine)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.key, l.* FROM loss_line l JOIN attempt a ON a.id = l.attempt_id JOIN task t ON t.id = a.task_id
+                WHERE t.job_id = ? ORDER BY t.id, l.attempt_id, l.iteration
+                """, arguments: [job]).map { row in
+                (row["key"], row["attempt_id"], LossLine(
+                    iteration: row["iteration"], total: row["total"], content: row["content"],
+                    styles: (try? JSONDecoder().decode([Double].self, from: Data((row["styles"] as String).utf8))) ?? [],
+                    tv: row["tv"], elapsed: row["elapsed"]))
+            }
+        }
+    }
+
+    /// Tasks per state for a job (for status and watch).
+    public func taskCounts(ofJob job: String) throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task WHERE job_id = ? GROUP BY state", arguments: [job]) {
+                counts[row["state"]] = row["n"]
+            }
+            return counts
+        }
+    }
+}

@@ -1,0 +1,79 @@
+public import Engine
+public import Foundation
+import Protocol
+
+/// The files of a finished sweep in `DIR/jobs/<id>/`, besides one PNG per point (written as
+/// results arrive): `contact_sheet.png`, `relative_improvement.png` (RI of each style against
+/// γ), `losses.csv` (every loss line of every attempt) and `job.json` (how to re-render it).
+public enum JobOutputs {
+    public static let version = "0.1.0"
+
+    /// `blobRoot`: where `blob:<sha256>` inputs live on this host, so that job.json's commands
+    /// re-render from real files.
+    public static func write(jobID: String, records: FarmRecords, directory: String, blobRoot: String) throws {
+        guard let specData = try records.jobSpec(jobID) else { return }
+        let spec = try JSONDecoder().decode(SweepSpec.self, from: specData)
+        let planned = try SweepPlanner.plan(spec)
+        var summaries: [String: RenderSummary] = [:]
+        var paths: [String: String] = [:]
+        for task in try records.finishedTasks(ofJob: jobID) {
+            if let data = task.result, let summary = try? JSONDecoder().decode(RenderSummary.self, from: data) { summaries[task.key] = summary }
+            paths[task.key] = task.outputPath
+        }
+        let renders = planned.filter { $0.kind == .render }
+
+        var entries: [(label: String, image: RGBImage)] = []
+        for task in renders {
+            guard let path = paths[task.key], let image = try? ImageFile.read(path: path) else { continue }
+            entries.append((ContactSheet.label(for: task.parameters), image))
+        }
+        if !entries.isEmpty {
+            try ImageFile.writePNG(try ContactSheet().render(entries), path: directory + "/contact_sheet.png")
+        }
+
+        if spec.gammas != nil {
+            // One curve along γ: the points whose other swept options take their first value.
+            let firstValues = Dictionary(uniqueKeysWithValues: spec.axes.map { ($0.option, $0.values.first ?? 0) })
+            let points = renders.compactMap { task -> ImprovementPlot.Point? in
+                guard let gamma = task.parameters.first(where: { $0.name == "gamma" })?.value,
+                      task.parameters.allSatisfy({ $0.name == "gamma" || firstValues[$0.name] == $0.value }),
+                      let ri = summaries[task.key]?.relativeImprovement else { return nil }
+                return ImprovementPlot.Point(gamma: gamma, relativeImprovement: ri)
+            }
+            if !points.isEmpty {
+                let names = spec.base.stylePaths.indices.map { "style \($0 + 1)" }
+                try ImageFile.writePNG(try ImprovementPlot(points: points, styleNames: names).render(),
+                                       path: directory + "/relative_improvement.png")
+            }
+        }
+
+        try? FileManager.default.removeItem(atPath: directory + "/losses.csv.partial")   // a crash mid-write
+        let csv = try LossesCSVWriter(path: directory + "/losses.csv.partial", styleCount: spec.base.stylePaths.count)
+        let parameters = Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.parameters) })
+        for (key, attempt, line) in try records.lossLines(ofJob: jobID) {
+            try csv.append(task: key, attempt: Int(attempt), parameters: parameters[key] ?? [], lines: [line])
+        }
+        try csv.synchronize()
+        _ = rename(directory + "/losses.csv.partial", directory + "/losses.csv")
+
+        let manifest = JobManifest(jobID: jobID, kind: "sweep", spec: try JSONValue(jsonData: specData), createdAt: Date(),
+                                   finishedAt: Date(), styleFarmVersion: version, weightsSHA256: nil,
+                                   tasks: planned.map { JobManifest.Task(task: localPaths($0, blobRoot: blobRoot), summary: summaries[$0.key]) })
+        try manifest.write(to: directory + "/job.json")
+    }
+}
+
+extension JobOutputs {
+    static func localPaths(_ task: PlannedTask, blobRoot: String) -> PlannedTask {
+        func local(_ path: String) -> String { path.hasPrefix("blob:") ? blobRoot + "/" + path.dropFirst(5) : path }
+        var task = task
+        task.request.contentPath = local(task.request.contentPath)
+        task.request.stylePaths = task.request.stylePaths.map(local)
+        task.request.initialization = task.request.initialization.map(local)
+        return task
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -1,0 +1,225 @@
+public import Engine
+public import Foundation
+public import Logging
+public import Protocol
+import Synchronization
+import Dispatch
+
+/// A farm worker: one DEALER socket owned by the thread in `run()`, which announces itself,
+/// asks for work, fetches missing input blobs, runs each task on a separate thread, streams its
+/// loss lines, and heartbeats all along. If the coordinator falls silent it reconnects with
+/// back-off; on `stop()` it hands its task back and says goodbye.
+public final class WorkerService: @unchecked Sendable {
+    // @unchecked Sendable: the socket and session state are touched only by the thread in run();
+    // the render thread talks to it through `outbox` (a Mutex) and `cancelFlag` (an Atomic).
+    public struct Configuration: Sendable {
+        public var endpoint: String
+        public var name: String
+        public var threads: Int
+        public var weightsSHA256: String
+        public var limits = WireLimits.default
+        public var maxBackoff: Duration = .seconds(8)
+
+        public init(endpoint: String, name: String, threads: Int, weightsSHA256: String) {
+            self.endpoint = endpoint
+            self.name = name
+            self.threads = threads
+            self.weightsSHA256 = weightsSHA256
+        }
+    }
+
+    struct ActiveTask {
+        var assignment: TaskAssignment
+        var request: RenderRequest
+        var started = false
+    }
+
+    public let configuration: Configuration
+    let runner: TaskRunner
+    let context: ZMQContext
+    let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private let cancelFlag = Atomic<Bool>(false)
+    private let outbox = Mutex<[Message]>([])
+    private let taskFinished = Atomic<Bool>(false)
+    private let renderThreads = DispatchGroup()
+    private let clock = ContinuousClock()
+    private var active: ActiveTask?
+
+    public init(configuration: Configuration, runner: TaskRunner, context: ZMQContext, logger: Logger) {
+        self.configuration = configuration
+        self.runner = runner
+        self.context = context
+        self.logger = logger
+    }
+
+    public func stop() { stopRequested.store(true, ordering: .relaxed) }
+
+    public func run() throws {
+        // Never leave with a render thread still running: it uses this object's buffers.
+        defer {
+            cancelFlag.store(true, ordering: .relaxed)
+            renderThreads.wait()
+        }
+        var backoff = Duration.milliseconds(250)
+        while !stopRequested.load(ordering: .relaxed) {
+            let served = try session()
+            if stopRequested.load(ordering: .relaxed) { break }
+            if served { backoff = .milliseconds(250) }
+            logger.notice("coordinator unreachable; reconnecting", metadata: ["after": "\(backoff)"])
+            Thread.sleep(forTimeInterval: backoff.seconds)
+            backoff = min(backoff * 2, configuration.maxBackoff)
+        }
+    }
+
+    /// One connection: returns when the coordinator is lost (true if it had welcomed us) or on stop.
+    private func session() throws -> Bool {
+        let socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: configuration.limits))
+        defer { socket.close() }
+        try socket.connect(configuration.endpoint)
+        guard let digest = SHA256Digest(hex: configuration.weightsSHA256) else {
+            throw EngineError(.weightsCorrupt, "weights hash '\(configuration.weightsSHA256)' is not a sha256")
+        }
+        send(.hello(Hello(workerName: configuration.name, threads: configuration.threads, capabilities: ["sweep"],
+                          weightsSHA256: digest, engineVersion: "0.1.0", zmqVersion: ZeroMQVersion.runtime)), on: socket)
+
+        var heartbeat = Duration.milliseconds(500)
+        var liveness = 6
+        var welcomed = false
+        var lastHeard = clock.now
+        var lastSent = clock.now
+        while !stopRequested.load(ordering: .relaxed) {
+            if try socket.poll(.readable, timeout: .milliseconds(50)).contains(.readable) {
+                while let received = try socket.receiveMessage(limits: configuration.limits, wait: false) {
+                    lastHeard = clock.now
+                    switch received {
+                    case .failure(let error):
+                        logger.notice("malformed message from the coordinator", metadata: ["error": "\(error)"])
+                    case .success(let message):
+                        switch message {
+                        case .welcome(let welcome):
+                            welcomed = true
+                            heartbeat = .milliseconds(max(50, welcome.heartbeatIntervalMilliseconds))
+                            liveness = max(2, welcome.liveness)
+                            logger.info("joined the farm", metadata: ["worker.id": "\(welcome.workerID)"])
+                            if active == nil { send(.ready(Ready(credit: 1)), on: socket) }
+                        case .refused(let refused):
+                            throw EngineError(.invalidArgument, "the coordinator refused this worker: \(refused.reason)")
+                        case .assign(let assignment):
+                            try accept(assignment, on: socket)
+                        case .blob(let reply):
+                            if reply.found { _ = try? runner.blobs.store([UInt8](reply.bytes), expected: reply.sha256.hex) }
+                        case .cancel(let cancel):
+                            if active?.assignment.attemptID == cancel.attemptID { cancelFlag.store(true, ordering: .relaxed) }
+                        case .heartbeat:
+                            break
+                        case .error(let error) where error.code == "unknown-worker":
+                            // The coordinator restarted and our socket reconnected on its own: the
+                            // task we hold belongs to a lease it has already taken back.
+                            logger.notice("the coordinator does not know this worker any more; joining again")
+                            cancelFlag.store(true, ordering: .relaxed)
+                            return welcomed
+                        case .error(let error):
+                            logger.notice("the coordinator reported an error", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
+                        default:
+                            logger.info("ignored a message", metadata: ["kind": "\(message.kind)"])
+                        }
+                    }
+                }
+            }
+            startTaskIfReady(on: socket)
+            for message in outbox.withLock({ queue -> [Message] in defer { queue.removeAll() }; return queue }) {
+                send(message, on: socket)
+                lastSent = clock.now
+            }
+            if taskFinished.exchange(false, ordering: .relaxed) {
+                active = nil
+                send(.ready(Ready(credit: 1)), on: socket)
+            }
+            if clock.now - lastSent >= heartbeat {
+                send(.heartbeat(Heartbeat()), on: socket)
+                lastSent = clock.now
+            }
+            if clock.now - lastHeard > heartbeat * liveness {
+                // The coordinator restarted or died: whatever we were doing for it is void.
+                cancelFlag.store(true, ordering: .relaxed)
+                return welcomed
+            }
+        }
+        if let active {
+            cancelFlag.store(true, ordering: .relaxed)
+            send(.failure(TaskFailure(taskID: active.assignment.taskID, attemptID: active.assignment.attemptID,
+                                      reason: "worker shutting down", retryable: true)), on: socket)
+        }
+        send(.goodbye(Goodbye(reason: "stopped")), on: socket)
+        return welcomed
+    }
+
+    private func accept(_ assignment: TaskAssignment, on socket: ZMQSocket) throws {
+        guard active == nil else {
+            send(.failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                      reason: "worker is busy", retryable: true)), on: socket)
+            return
+        }
+        let request = try assignment.settings.decode(RenderRequest.self)
+        active = ActiveTask(assignment: assignment, request: request)
+        for sha in runner.missingBlobs(for: request) {
+            if let digest = SHA256Digest(hex: sha) { send(.blobRequest(BlobRequest(sha256: digest)), on: socket) }
+        }
+    }
+
+    private func startTaskIfReady(on socket: ZMQSocket) {
+        guard let task = active, !task.started, runner.missingBlobs(for: task.request).isEmpty else { return }
+        active?.started = true
+        cancelFlag.store(false, ordering: .relaxed)
+        let assignment = task.assignment
+        let request = task.request
+        logger.info("task started", metadata: ["task.id": "\(assignment.taskID)", "attempt.id": "\(assignment.attemptID)"])
+        renderThreads.enter()
+        let thread = Thread { [self] in
+            defer { renderThreads.leave() }
+            let message: Message
+            do {
+                let output = try runner.run(request, isCancelled: { [self] in cancelFlag.load(ordering: .relaxed) }, onProgress: { batch in
+                    let lines = batch.map(Self.lossLine)
+                    outbox.withLock { $0.append(.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))) }
+                })
+                let final = Self.lossLine(RenderProgress(iteration: output.summary.iterationsRun, iterations: output.summary.iterationsRun,
+                                                         losses: output.summary.finalLosses, elapsed: output.summary.timings.optimizeSeconds,
+                                                         evaluations: output.summary.evaluations))
+                message = .result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID, finalLosses: final,
+                                             summary: try JSONValue(encoding: output.summary), image: Data(output.png)))
+            } catch let error as EngineError where error.code == .cancelled {
+                message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "cancelled", retryable: true))
+            } catch {
+                // Bad input fails the same way on every worker: not worth retrying.
+                let retryable = (error as? EngineError).map { $0.code != .invalidArgument && $0.code != .invalidImage } ?? true
+                message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "\(error)", retryable: retryable))
+            }
+            outbox.withLock { $0.append(message) }
+            taskFinished.store(true, ordering: .relaxed)
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    static func lossLine(_ p: RenderProgress) -> LossLine {
+        LossLine(iteration: p.iteration, total: p.losses.total, content: p.losses.content, styles: p.losses.styles,
+                 tv: p.losses.tv, elapsed: p.elapsed)
+    }
+
+    private func send(_ message: Message, on socket: ZMQSocket) {
+        do {
+            try socket.send(try message.wireMessage(), wait: false)
+        } catch {
+            logger.info("could not send", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (s, atto) = components
+        return Double(s) + Double(atto) * 1e-18
+    }
+}

@@ -1,0 +1,213 @@
+import ArgumentParser
+import Coordinator
+import Dispatch
+import Engine
+import Foundation
+import Logging
+import Protocol
+import Worker
+
+/// Where client commands find the coordinator.
+struct CoordinatorOption: ParsableArguments {
+    @Option(help: "Coordinator endpoint (default $STYLEFARM_COORDINATOR, else tcp://127.0.0.1:5555).")
+    var coordinator: String = ProcessInfo.processInfo.environment["STYLEFARM_COORDINATOR"] ?? "tcp://127.0.0.1:5555"
+
+    func client(timeout: Duration = .seconds(30)) throws -> FarmClient {
+        try FarmClient(endpoint: coordinator, context: try ZMQContext(), timeout: timeout)
+    }
+}
+
+/// Runs `body` until SIGTERM or SIGINT, which call `stop`.
+func runUntilSignalled(stop: @escaping @Sendable () -> Void, _ body: () throws -> Void) throws {
+    var sources: [any DispatchSourceSignal] = []
+    for signo in [SIGTERM, SIGINT] {
+        signal(signo, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
+        source.setEventHandler(handler: stop)
+        source.resume()
+        sources.append(source)
+    }
+    defer { sources.forEach { $0.cancel() } }
+    try body()
+}
+
+func absolutePath(_ path: String) -> String {
+    path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+}
+
+struct CoordinatorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "coordinator",
+        abstract: "Serve the farm: accept jobs, hand tasks to workers, record everything under --data.")
+
+    @Option(help: "Endpoint to bind, e.g. tcp://0.0.0.0:5555.")
+    var bind = "tcp://127.0.0.1:5555"
+
+    @Option(help: "Data directory: farm.sqlite, blobs/, jobs/<id>/.")
+    var data: String
+
+    @Flag(help: "Allow binding a non-loopback address without CURVE keys (traffic unencrypted, any worker accepted).")
+    var insecure = false
+
+    @Option(help: "Heartbeat interval in milliseconds; a worker silent for 6 intervals is lost.")
+    var heartbeatMs = 500
+
+    func validate() throws {
+        let host = bind.split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
+        let loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || bind.hasPrefix("ipc://") || bind.hasPrefix("inproc://")
+        if !loopback && !insecure {
+            throw ValidationError("refusing to bind \(bind) without keys: CURVE keys are not supported by this build yet; bind a loopback address or pass --insecure")
+        }
+        if heartbeatMs < 10 { throw ValidationError("--heartbeat-ms must be at least 10") }
+    }
+
+    func run() throws {
+        CLILogging.bootstrap()
+        var configuration = CoordinatorService.Configuration(endpoint: bind, dataDirectory: absolutePath(data))
+        configuration.heartbeat = .milliseconds(heartbeatMs)
+        let service = try CoordinatorService(configuration: configuration, context: try ZMQContext(),
+                                             logger: Logger(label: "stylefarm.coordinator"))
+        // Unbuffered: scripts and tests read the bound endpoint from this line.
+        FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
+        try runUntilSignalled(stop: { service.stop() }) { try service.run() }
+    }
+}
+
+struct WorkerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "worker",
+        abstract: "Join a farm and render its tasks: all a node needs besides this binary and the weights.")
+
+    @Option(help: "Coordinator endpoint, e.g. tcp://farm-head:5555.")
+    var join: String
+
+    @Option(help: "Threads for rendering (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Name shown in `stylefarm status` (default: the host name).")
+    var name = ProcessInfo.processInfo.hostName
+
+    @Flag(help: "Connect without CURVE keys (the only mode this build supports).")
+    var insecure = false
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let logger = Logger(label: "stylefarm.worker")
+        let store = WeightsStore.fromEnvironment(logger: logger)
+        let weights = try store.loadWeights()
+        let network = try VGG19Network(weights: weights, convolutions: 16)
+        let home = URL(fileURLWithPath: store.weightsPath).deletingLastPathComponent().deletingLastPathComponent().path
+        let blobs = try BlobStore(root: home + "/blobs")
+        let runner = TaskRunner(network: network, blobs: blobs, threads: threads, logger: logger)
+        let service = WorkerService(
+            configuration: .init(endpoint: join, name: name, threads: threads, weightsSHA256: weights.sourceSHA256),
+            runner: runner, context: try ZMQContext(), logger: logger)
+        try runUntilSignalled(stop: { service.stop() }) { try service.run() }
+    }
+}
+
+struct SubmitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit", abstract: "Submit a job to the farm.", subcommands: [SubmitSweepCommand.self])
+}
+
+struct SubmitSweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Submit a γ sweep (and/or a grid over render options); prints the job id.",
+        discussion: """
+        Example:
+          stylefarm submit sweep --content photo.jpg --style a.jpg --style b.jpg --gamma 0:1:0.25 --size 256
+          stylefarm submit sweep --content photo.jpg --style a.jpg --style b.jpg --gamma 0.5 --sweep beta=1,10 --sweep tv-weight=0,1e-3
+        """)
+
+    @OptionGroup var farm: CoordinatorOption
+    @OptionGroup var options: RenderOptions
+
+    @Option(name: .customLong("sweep"), help: "Sweep a render option: OPTION=VALUES, e.g. beta=1e3,1e4 or tv-weight=0:10:5 (repeatable).")
+    var sweeps: [String] = []
+
+    @Option(help: "off, or auto: first a calibration at γ = 0.5 that derives σ so both styles improve alike.")
+    var balance: SweepSpec.Balance = .off
+
+    @Option(help: "Higher runs first.")
+    var priority = 0
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let gammas = try options.gamma.map { try ParameterList.parse($0, option: "--gamma") }
+        var single = options
+        single.gamma = nil   // a list here, swept below
+        var request = try single.request(defaultThreads: 1)
+        request.threads = nil   // each worker renders with its own thread budget
+        let spec = SweepSpec(base: request, gammas: gammas, axes: try sweeps.map(SweepAxis.init(parsing:)),
+                             balance: balance, priority: priority)
+        print(try farm.client().submit(spec))
+    }
+}
+
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Jobs, their tasks and the connected workers.")
+
+    @OptionGroup var farm: CoordinatorOption
+
+    @Argument(help: "A job id (default: every job).")
+    var job: String?
+
+    func run() throws {
+        let status = try farm.client().status(jobID: job)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(status), as: UTF8.self))
+    }
+}
+
+struct WaitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "wait", abstract: "Wait for a job to finish: exit 0 when it succeeded, 1 otherwise.")
+
+    @OptionGroup var farm: CoordinatorOption
+
+    @Argument(help: "The job id.")
+    var job: String
+
+    @Option(help: "Give up after this many seconds (exit 2).")
+    var timeout: Double?
+
+    func run() throws {
+        let client = try farm.client()
+        let start = ContinuousClock.now
+        while true {
+            let status = try client.status(jobID: job)
+            guard case .object(let root) = status, case .array(let jobs) = root["jobs"], case .object(let found)? = jobs.first else {
+                throw ValidationError("job \(job) is unknown to the coordinator at \(farm.coordinator)")
+            }
+            if case .string(let state) = found["state"], ["succeeded", "failed", "cancelled"].contains(state) {
+                let directory: String = if case .string(let d) = found["directory"] { d } else { "?" }
+                print("job \(job) \(state); results in \(directory)")
+                if state == "succeeded" { return }
+                throw ExitCode(1)
+            }
+            if let timeout, ContinuousClock.now - start > .seconds(timeout) {
+                print("job \(job) still running after \(timeout) s")
+                throw ExitCode(2)
+            }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+    }
+}
+
+struct CancelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cancel", abstract: "Cancel a job.")
+
+    @OptionGroup var farm: CoordinatorOption
+
+    @Argument(help: "The job id.")
+    var job: String
+
+    func run() throws {
+        try farm.client().cancel(jobID: job)
+        print("job \(job) cancelled")
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+@testable import Coordinator
+import Protocol
+
+/// The farm as users run it: real processes, real sockets on loopback, a real SQLite file.
+@Suite(.serialized)
+struct FarmEndToEndTests {
+    func attempts(_ harness: FarmHarness) throws -> [(key: String, outcome: String)] {
+        let db = try DatabaseQueue(path: harness.data + "/farm.sqlite")
+        return try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT t.key, a.outcome FROM attempt a JOIN task t ON t.id = a.task_id ORDER BY a.id")
+                .map { ($0["key"], $0["outcome"]) }
+        }
+    }
+
+    @Test func aSweepOnThreeWorkersProducesEveryOutputAndRecord() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(3)
+        let job = try farm.submitSweep()
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)")
+        let folder = farm.data + "/jobs/" + job
+        for name in ["gamma-0.png", "gamma-0.5.png", "gamma-1.png", "contact_sheet.png", "relative_improvement.png", "losses.csv", "job.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name) is missing")
+        }
+        let records = try FarmRecords(path: farm.data + "/farm.sqlite")
+        #expect(try records.tasks(ofJob: job).map(\.state) == ["done", "done", "done"])
+        #expect(try records.counts()["loss_line"] == 15, "5 lines (iterations 0…4) for each of 3 tasks")
+        let csv = try String(contentsOfFile: folder + "/losses.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 16)
+        #expect(try attempts(farm).filter { $0.outcome == "succeeded" }.count == 3)
+    }
+
+    @Test func aWorkerKilledMidTaskCostsOnlyItsAttempt() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(2)
+        let job = try farm.submitSweep(iterations: 60)
+        // Wait until both workers hold a task, then kill one outright.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline, try attempts(farm).filter({ $0.outcome == "running" }).count < 2 { Thread.sleep(forTimeInterval: 0.05) }
+        farm.kill9(farm.workers[0])
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)")
+        let all = try attempts(farm)
+        let succeeded = all.filter { $0.outcome == "succeeded" }.map(\.key)
+        #expect(succeeded.sorted() == ["gamma=0", "gamma=0.5", "gamma=1"], "each task exactly once: \(all)")
+        #expect(all.contains { $0.outcome == "lost" }, "the killed worker's attempt is recorded as lost: \(all)")
+    }
+
+    @Test func aCoordinatorKilledMidJobResumesWithoutRedoingFinishedTasks() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        let port = Int(farm.endpoint.split(separator: ":").last!)!
+        try farm.startWorkers(1)
+        let job = try farm.submitSweep(iterations: 30)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, !(try attempts(farm).contains { $0.outcome == "succeeded" }) { Thread.sleep(forTimeInterval: 0.05) }
+        farm.kill9(farm.coordinator!)
+        let finishedBefore = try attempts(farm).filter { $0.outcome == "succeeded" }.map(\.key)
+        #expect(!finishedBefore.isEmpty)
+        try farm.startCoordinator(port: port)
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)")
+        let all = try attempts(farm)
+        for key in finishedBefore {
+            #expect(all.filter { $0.key == key }.count == 1, "\(key) was rendered again: \(all)")
+        }
+        #expect(all.filter { $0.outcome == "succeeded" }.count == 3)
+    }
+
+    @Test func malformedMessagesGetAnErrorAndTheCoordinatorKeepsServing() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        let context = try ZMQContext()
+        let socket = try ZMQSocket(context, type: .dealer)
+        defer { socket.close() }
+        try socket.connect(farm.endpoint)
+        let good = try Message.status(StatusQuery()).wireMessage().frames
+        var wrongVersion = good
+        wrongVersion[0] = WireMessage.tagFrame(version: 99)
+        let cases: [(String, [Data])] = [
+            ("garbage", [Data("hello".utf8)]),
+            ("wrong version", wrongVersion),
+            ("truncated", Array(good.prefix(2))),
+            ("broken JSON", [good[0], good[1], Data("{\"jobID\":".utf8)]),
+            ("oversized header", [good[0], good[1], Data(repeating: 0x20, count: 70_000)]),
+        ]
+        for (name, frames) in cases {
+            try socket.send(frames)
+            #expect(try socket.poll(.readable, timeout: .seconds(10)).contains(.readable), "\(name): no answer")
+            let reply = try #require(try socket.receiveMessage(wait: false))
+            guard case .success(.error) = reply else {
+                Issue.record("\(name): expected an error reply, got \(reply)")
+                continue
+            }
+        }
+        try socket.send(good)
+        #expect(try socket.poll(.readable, timeout: .seconds(10)).contains(.readable))
+        guard case .success(.statusReply) = try #require(try socket.receiveMessage(wait: false)) else {
+            Issue.record("the coordinator stopped answering after malformed messages")
+            return
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Coordinator
+import Protocol
+
+/// Real `stylefarm` processes on loopback: a coordinator on an ephemeral port and workers.
+final class FarmHarness {
+    let dir: TemporaryDirectory
+    let binary: String
+    var coordinator: Process?
+    var endpoint = ""
+    var workers: [Process] = []
+    let samples: (content: String, style1: String, style2: String)
+
+    init() throws {
+        dir = try TemporaryDirectory("stylefarm-farm")
+        // The test bundle sits beside the built executables in .build/<config>/.
+        let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        var candidate = bundle.appendingPathComponent("stylefarm").path
+        if !FileManager.default.fileExists(atPath: candidate) {
+            candidate = bundle.deletingLastPathComponent().appendingPathComponent("stylefarm").path
+        }
+        binary = candidate
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw TestFixtureMissing(message: "the stylefarm executable is not at \(binary); run `swift build --build-tests` first")
+        }
+        samples = (try SampleImages.writePattern(in: dir, name: "content.png", width: 80, height: 60, seed: 1),
+                   try SampleImages.writePattern(in: dir, name: "a.png", width: 64, height: 64, seed: 2),
+                   try SampleImages.writePattern(in: dir, name: "b.png", width: 70, height: 50, seed: 3))
+    }
+
+    var data: String { dir.path("data") }
+
+    func launch(_ arguments: [String], log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: dir.path(log), contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.path(log)))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    /// Starts the coordinator (on `port`, or an ephemeral one) and waits for its listening line.
+    func startCoordinator(port: Int? = nil) throws {
+        let bind = "tcp://127.0.0.1:\(port.map(String.init) ?? "*")"
+        let process = try launch(["coordinator", "--bind", bind, "--data", data, "--heartbeat-ms", "200"],
+                                 log: "coordinator-\(Date().timeIntervalSince1970).log")
+        coordinator = process
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            for name in try FileManager.default.contentsOfDirectory(atPath: dir.url.path) where name.hasPrefix("coordinator-") {
+                let text = (try? String(contentsOfFile: dir.path(name), encoding: .utf8)) ?? ""
+                if let range = text.range(of: "listening on "), let end = text[range.upperBound...].firstIndex(of: ",") {
+                    let found = String(text[range.upperBound..<end])
+                    if port == nil || found.hasSuffix(":\(port!)") { endpoint = found; return }
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestFixtureMissing(message: "the coordinator did not start; see \(dir.url.path)")
+    }
+
+    func startWorkers(_ count: Int) throws {
+        for i in 0..<count {
+            workers.append(try launch(["worker", "--join", endpoint, "--threads", "1", "--name", "w\(workers.count + i)"],
+                                      log: "worker-\(workers.count + i).log"))
+        }
+    }
+
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, output)
+    }
+
+    func submitSweep(gamma: String = "0:1:0.5", iterations: Int = 4) throws -> String {
+        let (status, output) = try run(["submit", "sweep", "--coordinator", endpoint, "--content", samples.content,
+                                        "--style", samples.style1, "--style", samples.style2, "--gamma", gamma,
+                                        "--size", "48", "--iterations", String(iterations)])
+        guard status == 0 else { throw TestFixtureMissing(message: "submit failed: \(output)") }
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func wait(_ job: String, timeout: Int = 240) throws -> (status: Int32, output: String) {
+        try run(["wait", job, "--coordinator", endpoint, "--timeout", String(timeout)])
+    }
+
+    func kill9(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    deinit {
+        for process in workers + [coordinator].compactMap({ $0 }) where process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+}
