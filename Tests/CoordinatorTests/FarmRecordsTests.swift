@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Protocol
 import TestSupport
 @testable import Coordinator
 import Engine

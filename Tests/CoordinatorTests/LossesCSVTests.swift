@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Protocol
 @testable import Coordinator
 import Engine
 import TestSupport

@@ -1,5 +1,6 @@
 internal import Engine
 internal import Foundation
+public import Protocol
 
 /// The job's `losses.csv`: every loss-log line of every task,
 /// `task,attempt,parameters,iteration,total,content,style_1,…,style_n,tv,elapsed_s`.

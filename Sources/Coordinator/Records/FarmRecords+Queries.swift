@@ -1,5 +1,6 @@
 import Engine
 public import Foundation
+public import Protocol
 import GRDB
 
 extension FarmRecords {

@@ -1,5 +1,6 @@
 public import Engine
 public import Foundation
+public import Protocol
 import GRDB
 
 /// Everything the coordinator must not lose, in SQLite (WAL): jobs, their task DAGs, workers,
@@ -47,23 +48,8 @@ public final class FarmRecords: Sendable {
         public var reason: String?
     }
 
-    public struct LossLine: Sendable, Codable, Equatable {
-        public var iteration: Int
-        public var total: Double
-        public var content: Double
-        public var styles: [Double]
-        public var tv: Double
-        public var elapsed: Double
-
-        public init(iteration: Int, total: Double, content: Double, styles: [Double], tv: Double, elapsed: Double) {
-            self.iteration = iteration
-            self.total = total
-            self.content = content
-            self.styles = styles
-            self.tv = tv
-            self.elapsed = elapsed
-        }
-    }
+    /// One loss-log line, as it arrives on the wire.
+    public typealias LossLine = Protocol.LossLine
 
     let database: DatabasePool
     /// Attempts per task before the task (and its job) fails.

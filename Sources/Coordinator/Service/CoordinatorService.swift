@@ -120,9 +120,7 @@ public final class CoordinatorService: @unchecked Sendable {
             if workers[peer] == nil { return refuseUnknown(peer) }
         case .progress(let progress):
             guard workers[peer] != nil else { return refuseUnknown(peer) }
-            let lines = progress.lines.map { FarmRecords.LossLine(iteration: $0.iteration, total: $0.total, content: $0.content,
-                                                                  styles: $0.styles, tv: $0.tv, elapsed: $0.elapsed) }
-            if try records.recordProgress(attempt: progress.attemptID, lines: lines) == .stale {
+            if try records.recordProgress(attempt: progress.attemptID, lines: progress.lines) == .stale {
                 logger.info("dropped progress of a stale attempt", metadata: ["attempt.id": "\(progress.attemptID)"])
             }
         case .result(let result):

@@ -16,7 +16,7 @@ struct ImageFileBadInputTests {
 
     @Test("random bytes are unsupported, and the message names PNG and JPEG")
     func randomBytes() {
-        var generator = SeededGenerator(seed: 7)
+        var generator = SeededRandom(seed: 7)
         let bytes = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let error = expectEngineError(.unsupportedImage) { _ = try ImageFile.decode(bytes, name: "noise.bin") }
         #expect(error?.message.contains("'noise.bin'") == true)

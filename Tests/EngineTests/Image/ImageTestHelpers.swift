@@ -29,22 +29,9 @@ func expectEngineError(
 
 /// An image of seeded random samples in 0…255, whole levels or not.
 func randomImage(width: Int, height: Int, wholeLevels: Bool, seed: UInt64) -> RGBImage {
-    var generator = SeededGenerator(seed: seed)
+    var generator = SeededRandom(seed: seed)
     let pixels = (0..<width * height * 3).map { _ in
         wholeLevels ? Float(Int.random(in: 0...255, using: &generator)) : Float.random(in: 0...255, using: &generator)
     }
     return RGBImage(width: width, height: height, pixels: pixels)
-}
-
-/// A deterministic pseudo-random generator (SplitMix64), so failing fixtures can be reproduced.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
