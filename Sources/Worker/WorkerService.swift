@@ -19,6 +19,7 @@ public final class WorkerService: @unchecked Sendable {
         public var weightsSHA256: String
         public var limits = WireLimits.default
         public var maxBackoff: Duration = .seconds(8)
+        public var security: ZMQSecurity = .none
 
         public init(endpoint: String, name: String, threads: Int, weightsSHA256: String) {
             self.endpoint = endpoint
@@ -74,7 +75,9 @@ public final class WorkerService: @unchecked Sendable {
 
     /// One connection: returns when the coordinator is lost (true if it had welcomed us) or on stop.
     private func session() throws -> Bool {
-        let socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: configuration.limits))
+        let socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: configuration.limits) {
+            $0.security = configuration.security
+        })
         defer { socket.close() }
         try socket.connect(configuration.endpoint)
         guard let digest = SHA256Digest(hex: configuration.weightsSHA256) else {

@@ -7,13 +7,38 @@ import Logging
 import Protocol
 import Worker
 
+/// How a worker or client authenticates to a coordinator that uses CURVE keys.
+struct KeyOptions: ParsableArguments {
+    @Option(help: "This node's secret key file (from `stylefarm keys generate NAME`: NAME.key_secret).")
+    var key: String?
+
+    @Option(help: "The coordinator's public key file (its coordinator.key).")
+    var serverKey: String?
+
+    @Flag(help: "Connect without keys (the coordinator must run without --keys).")
+    var insecure = false
+
+    func validate() throws {
+        if (key == nil) != (serverKey == nil) { throw ValidationError("give both --key and --server-key, or neither") }
+        if key != nil && insecure { throw ValidationError("--insecure and --key contradict each other") }
+    }
+
+    func security() throws -> ZMQSecurity {
+        guard let key, let serverKey else { return .none }
+        let pair = try CurveKeyFile.readKeyPair(secretFile: URL(fileURLWithPath: key))
+        return .curveClient(serverKey: try CurveKeyFile.readPublicKey(at: URL(fileURLWithPath: serverKey)), keyPair: pair)
+    }
+}
+
 /// Where client commands find the coordinator.
 struct CoordinatorOption: ParsableArguments {
     @Option(help: "Coordinator endpoint (default $STYLEFARM_COORDINATOR, else tcp://127.0.0.1:5555).")
     var coordinator: String = ProcessInfo.processInfo.environment["STYLEFARM_COORDINATOR"] ?? "tcp://127.0.0.1:5555"
 
+    @OptionGroup var keys: KeyOptions
+
     func client(timeout: Duration = .seconds(30)) throws -> FarmClient {
-        try FarmClient(endpoint: coordinator, context: try ZMQContext(), timeout: timeout)
+        try FarmClient(endpoint: coordinator, context: try ZMQContext(), security: try keys.security(), timeout: timeout)
     }
 }
 
@@ -46,6 +71,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Data directory: farm.sqlite, blobs/, jobs/<id>/.")
     var data: String
 
+    @Option(help: "Directory with the coordinator's key pair (coordinator.key, coordinator.key_secret from `stylefarm keys generate coordinator`). Workers and clients must then be authorised with `stylefarm keys authorize`.")
+    var keys: String?
+
     @Flag(help: "Allow binding a non-loopback address without CURVE keys (traffic unencrypted, any worker accepted).")
     var insecure = false
 
@@ -55,9 +83,10 @@ struct CoordinatorCommand: ParsableCommand {
     func validate() throws {
         let host = bind.split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
         let loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || bind.hasPrefix("ipc://") || bind.hasPrefix("inproc://")
-        if !loopback && !insecure {
-            throw ValidationError("refusing to bind \(bind) without keys: CURVE keys are not supported by this build yet; bind a loopback address or pass --insecure")
+        if !loopback && !insecure && keys == nil {
+            throw ValidationError("refusing to bind \(bind) without keys: give --keys DIR (see `stylefarm keys generate`), bind a loopback address, or pass --insecure")
         }
+        if keys != nil && insecure { throw ValidationError("--keys and --insecure contradict each other") }
         if heartbeatMs < 10 { throw ValidationError("--heartbeat-ms must be at least 10") }
     }
 
@@ -65,6 +94,9 @@ struct CoordinatorCommand: ParsableCommand {
         CLILogging.bootstrap()
         var configuration = CoordinatorService.Configuration(endpoint: bind, dataDirectory: absolutePath(data))
         configuration.heartbeat = .milliseconds(heartbeatMs)
+        if let keys {
+            configuration.keyPair = try CurveKeyFile.readKeyPair(secretFile: URL(fileURLWithPath: keys + "/coordinator.key_secret"))
+        }
         let service = try CoordinatorService(configuration: configuration, context: try ZMQContext(),
                                              logger: Logger(label: "stylefarm.coordinator"))
         // Unbuffered: scripts and tests read the bound endpoint from this line.
@@ -87,8 +119,7 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Name shown in `stylefarm status` (default: the host name).")
     var name = ProcessInfo.processInfo.hostName
 
-    @Flag(help: "Connect without CURVE keys (the only mode this build supports).")
-    var insecure = false
+    @OptionGroup var keys: KeyOptions
 
     func run() throws {
         CLILogging.bootstrap()
@@ -99,9 +130,9 @@ struct WorkerCommand: ParsableCommand {
         let home = URL(fileURLWithPath: store.weightsPath).deletingLastPathComponent().deletingLastPathComponent().path
         let blobs = try BlobStore(root: home + "/blobs")
         let runner = TaskRunner(network: network, blobs: blobs, threads: threads, logger: logger)
-        let service = WorkerService(
-            configuration: .init(endpoint: join, name: name, threads: threads, weightsSHA256: weights.sourceSHA256),
-            runner: runner, context: try ZMQContext(), logger: logger)
+        var configuration = WorkerService.Configuration(endpoint: join, name: name, threads: threads, weightsSHA256: weights.sourceSHA256)
+        configuration.security = try keys.security()
+        let service = WorkerService(configuration: configuration, runner: runner, context: try ZMQContext(), logger: logger)
         try runUntilSignalled(stop: { service.stop() }) { try service.run() }
     }
 }

@@ -106,4 +106,26 @@ struct FarmEndToEndTests {
             return
         }
     }
+
+    @Test func withKeysAnAuthorisedWorkerRendersAndAnUnknownKeyIsRefused() throws {
+        let farm = try FarmHarness()
+        let keys = farm.dir.path("keys")
+        for name in ["coordinator", "node1", "client", "intruder"] {
+            #expect(try farm.run(["keys", "generate", name, "--dir", keys]).status == 0)
+        }
+        for name in ["node1", "client"] {
+            #expect(try farm.run(["keys", "authorize", keys + "/\(name).key", "--data", farm.data]).status == 0)
+        }
+        try farm.startCoordinator(extra: ["--keys", keys])
+        let server = ["--server-key", keys + "/coordinator.key"]
+        try farm.startWorkers(1, extra: ["--key", keys + "/intruder.key_secret"] + server, name: "intruder")
+        try farm.startWorkers(1, extra: ["--key", keys + "/node1.key_secret"] + server, name: "node1")
+        let client = ["--key", keys + "/client.key_secret"] + server
+        let job = try farm.submitSweep(gamma: "0.5", extra: client)
+        let (status, output) = try farm.wait(job, extra: client)
+        #expect(status == 0, "\(output)")
+        let workers = try farm.run(["status", "--coordinator", farm.endpoint] + client).output
+        #expect(workers.contains("node1-") && !workers.contains("intruder"), "\(workers)")
+        #expect(farm.log("coordinator").contains("refused a connection"), "the refusal is logged")
+    }
 }

@@ -45,9 +45,9 @@ final class FarmHarness {
     }
 
     /// Starts the coordinator (on `port`, or an ephemeral one) and waits for its listening line.
-    func startCoordinator(port: Int? = nil) throws {
+    func startCoordinator(port: Int? = nil, extra: [String] = []) throws {
         let bind = "tcp://127.0.0.1:\(port.map(String.init) ?? "*")"
-        let process = try launch(["coordinator", "--bind", bind, "--data", data, "--heartbeat-ms", "200"],
+        let process = try launch(["coordinator", "--bind", bind, "--data", data, "--heartbeat-ms", "200"] + extra,
                                  log: "coordinator-\(Date().timeIntervalSince1970).log")
         coordinator = process
         let deadline = Date().addingTimeInterval(30)
@@ -64,11 +64,18 @@ final class FarmHarness {
         throw TestFixtureMissing(message: "the coordinator did not start; see \(dir.url.path)")
     }
 
-    func startWorkers(_ count: Int) throws {
-        for i in 0..<count {
-            workers.append(try launch(["worker", "--join", endpoint, "--threads", "1", "--name", "w\(workers.count + i)"],
-                                      log: "worker-\(workers.count + i).log"))
+    func startWorkers(_ count: Int, extra: [String] = [], name: String? = nil) throws {
+        for _ in 0..<count {
+            let index = workers.count
+            workers.append(try launch(["worker", "--join", endpoint, "--threads", "1", "--name", name ?? "w\(index)"] + extra,
+                                      log: "worker-\(index).log"))
         }
+    }
+
+    func log(_ prefix: String) -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.url.path)) ?? []
+        return names.filter { $0.hasPrefix(prefix) }.sorted()
+            .map { (try? String(contentsOfFile: dir.path($0), encoding: .utf8)) ?? "" }.joined()
     }
 
     func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
@@ -84,16 +91,16 @@ final class FarmHarness {
         return (process.terminationStatus, output)
     }
 
-    func submitSweep(gamma: String = "0:1:0.5", iterations: Int = 4) throws -> String {
+    func submitSweep(gamma: String = "0:1:0.5", iterations: Int = 4, extra: [String] = []) throws -> String {
         let (status, output) = try run(["submit", "sweep", "--coordinator", endpoint, "--content", samples.content,
                                         "--style", samples.style1, "--style", samples.style2, "--gamma", gamma,
-                                        "--size", "48", "--iterations", String(iterations)])
+                                        "--size", "48", "--iterations", String(iterations)] + extra)
         guard status == 0 else { throw TestFixtureMissing(message: "submit failed: \(output)") }
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func wait(_ job: String, timeout: Int = 240) throws -> (status: Int32, output: String) {
-        try run(["wait", job, "--coordinator", endpoint, "--timeout", String(timeout)])
+    func wait(_ job: String, timeout: Int = 240, extra: [String] = []) throws -> (status: Int32, output: String) {
+        try run(["wait", job, "--coordinator", endpoint, "--timeout", String(timeout)] + extra)
     }
 
     func kill9(_ process: Process) {

@@ -8,8 +8,8 @@ public final class FarmClient {
     let socket: ZMQSocket
     let timeout: Duration
 
-    public init(endpoint: String, context: ZMQContext, timeout: Duration = .seconds(30)) throws {
-        socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: .default))
+    public init(endpoint: String, context: ZMQContext, security: ZMQSecurity = .none, timeout: Duration = .seconds(30)) throws {
+        socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: .default) { $0.security = security })
         try socket.connect(endpoint)
         self.timeout = timeout
         self.endpoint = endpoint

@@ -20,6 +20,9 @@ public final class CoordinatorService: @unchecked Sendable {
         /// Failed attempts of one worker within a job before it gets no more of that job's tasks.
         public var failuresBeforeBlocking = 2
         public var limits = WireLimits.default
+        /// With CURVE keys: the coordinator's own key pair. Workers and clients must then hold a
+        /// key whose public half is in `<data>/authorized_keys/` (re-read while serving).
+        public var keyPair: CurveKeyPair?
 
         public init(endpoint: String, dataDirectory: String) {
             self.endpoint = endpoint
@@ -46,6 +49,10 @@ public final class CoordinatorService: @unchecked Sendable {
     private var workers: [Data: WorkerSession] = [:]
     private var lastHeartbeat = ContinuousClock.now
     private let clock = ContinuousClock()
+    private let zap: ZAPHandler?
+    private var lastAllowListLoad = ContinuousClock.now
+
+    public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
 
     public init(configuration: Configuration, context: ZMQContext, logger: Logger) throws {
         self.configuration = configuration
@@ -55,7 +62,27 @@ public final class CoordinatorService: @unchecked Sendable {
         blobs = try BlobStore(root: configuration.dataDirectory + "/blobs")
         var options = ZMQSocketOptions(limits: configuration.limits)
         options.routerMandatory = true
-        socket = try ZMQSocket(context, type: .router, options: options)
+        if let keyPair = configuration.keyPair {
+            try FileManager.default.createDirectory(atPath: configuration.dataDirectory + "/authorized_keys", withIntermediateDirectories: true)
+            let allowList = try CurveAllowList.load(directory: URL(fileURLWithPath: configuration.dataDirectory + "/authorized_keys"))
+            let log = logger
+            zap = try ZAPHandler(context: context, allowList: allowList, domain: "stylefarm") { decision in
+                if !decision.allowed {
+                    log.notice("refused a connection", metadata: ["peer.address": "\(decision.address)",
+                                                                   "peer.key": "\(decision.publicKey?.z85 ?? "none")",
+                                                                   "reason": "\(decision.reason)"])
+                }
+            }
+            options.security = .curveServer(secretKey: keyPair.secretKey)
+        } else {
+            zap = nil
+        }
+        do {
+            socket = try ZMQSocket(context, type: .router, options: options)
+        } catch {
+            zap?.stop()
+            throw error
+        }
         boundEndpoint = try socket.bind(configuration.endpoint)
         let requeued = try records.recoverAfterRestart()
         logger.info("coordinator listening", metadata: ["endpoint": "\(boundEndpoint)", "requeued.tasks": "\(requeued)"])
@@ -65,7 +92,9 @@ public final class CoordinatorService: @unchecked Sendable {
 
     /// Serves until `stop()`; then closes the socket.
     public func run() throws {
-        defer { socket.close() }
+        // Close the CURVE server socket before the ZAP handler stops: libzmq admits any client
+        // of a CURVE socket that has no handler.
+        defer { socket.close(); zap?.stop() }
         while !stopRequested.load(ordering: .relaxed) {
             let events = try socket.poll(.readable, timeout: .milliseconds(100))
             if events.contains(.readable) {
@@ -199,6 +228,10 @@ public final class CoordinatorService: @unchecked Sendable {
 
     func housekeeping() throws {
         let now = clock.now
+        if let zap, now - lastAllowListLoad > .seconds(2) {
+            lastAllowListLoad = now
+            if let allowList = try? CurveAllowList.load(directory: URL(fileURLWithPath: authorizedKeysDirectory)) { zap.update(allowList) }
+        }
         let limit = configuration.heartbeat * configuration.liveness
         for (peer, session) in workers where now - session.lastSeen > limit {
             workers.removeValue(forKey: peer)

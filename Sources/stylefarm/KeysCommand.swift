@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Protocol
+
+struct KeysCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "CURVE key pairs for the coordinator, workers and clients.",
+        subcommands: [Generate.self, Authorize.self])
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write NAME.key (public) and NAME.key_secret (mode 0600). Name the coordinator's pair 'coordinator'.")
+
+        @Argument(help: "Key name, e.g. coordinator or node1.")
+        var name: String
+
+        @Option(help: "Directory to write into.")
+        var dir = "."
+
+        func validate() throws {
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw ValidationError("key names use letters, digits, '-', '_' and '.' (got '\(name)')")
+            }
+        }
+
+        func run() throws {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let files = try CurveKeyFile.write(try CurveKeyPair.generate(), name: name, directory: URL(fileURLWithPath: dir))
+            print("public key: \(files.publicFile.path)\nsecret key: \(files.secretFile.path) (keep it on this machine)")
+        }
+    }
+
+    struct Authorize: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Allow a worker or client key to connect to the coordinator whose data directory is --data.")
+
+        @Argument(help: "The worker's or client's public key file (NAME.key).")
+        var publicKeyFile: String
+
+        @Option(help: "The coordinator's data directory.")
+        var data: String
+
+        func run() throws {
+            let source = URL(fileURLWithPath: publicKeyFile)
+            _ = try CurveKeyFile.readPublicKey(at: source)   // refuse anything that is not a public key file
+            guard source.pathExtension == CurveKeyFile.publicExtension else {
+                throw ValidationError("\(publicKeyFile) is not a .\(CurveKeyFile.publicExtension) public key file")
+            }
+            let directory = URL(fileURLWithPath: data).appendingPathComponent("authorized_keys")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let destination = directory.appendingPathComponent(source.lastPathComponent)
+            try? FileManager.default.removeItem(at: destination)
+            try FileManager.default.copyItem(at: source, to: destination)
+            print("authorised \(source.lastPathComponent); a running coordinator picks it up within 2 seconds")
+        }
+    }
+}
