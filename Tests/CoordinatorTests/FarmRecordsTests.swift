@@ -106,4 +106,17 @@ struct FarmRecordsTests {
         #expect(try records.leaseNextTask(to: "w1")?.jobID == low)
         #expect(try records.leaseNextTask(to: "w1", excludingJobs: [low]) == nil)
     }
+
+    @Test func runningTasksShowTheirLatestIteration() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir)
+        let job = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: try sweep())
+        let lease = try #require(try records.leaseNextTask(to: "w1"))
+        _ = try records.recordProgress(attempt: lease.attemptID, lines: [
+            .init(iteration: 0, total: 9, content: 0, styles: [1, 2], tv: 0, elapsed: 0),
+            .init(iteration: 7, total: 5, content: 1, styles: [1, 1], tv: 0, elapsed: 3.5),
+        ])
+        let running = try records.runningTasks(ofJob: job)
+        #expect(running == [.init(key: "gamma=0", worker: "w1", iteration: 7, iterations: 500, elapsed: 3.5)])
+    }
 }

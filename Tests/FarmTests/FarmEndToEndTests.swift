@@ -33,6 +33,10 @@ struct FarmEndToEndTests {
         let csv = try String(contentsOfFile: folder + "/losses.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 16)
         #expect(try attempts(farm).filter { $0.outcome == "succeeded" }.count == 3)
+        let watched = try farm.run(["watch", job, "--coordinator", farm.endpoint])
+        #expect(watched.status == 0 && watched.output.contains("succeeded: 3/3 tasks done"), "\(watched.output)")
+        let workers = try farm.run(["workers", "--coordinator", farm.endpoint]).output
+        #expect(workers.split(separator: "\n").count == 3, "\(workers)")
     }
 
     @Test func aWorkerKilledMidTaskCostsOnlyItsAttempt() throws {

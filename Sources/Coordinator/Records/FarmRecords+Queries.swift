@@ -75,3 +75,30 @@ extension FarmRecords {
         }
     }
 }
+
+extension FarmRecords {
+    public struct RunningTask: Sendable, Equatable {
+        public var key: String
+        public var worker: String
+        public var iteration: Int
+        public var iterations: Int
+        public var elapsed: Double
+    }
+
+    /// The tasks of a job that are rendering now, with their latest loss line (for `watch`).
+    public func runningTasks(ofJob job: String) throws -> [RunningTask] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT t.key, t.request, a.worker_id,
+                       (SELECT MAX(iteration) FROM loss_line WHERE attempt_id = a.id) AS iteration,
+                       (SELECT elapsed FROM loss_line WHERE attempt_id = a.id ORDER BY iteration DESC LIMIT 1) AS elapsed
+                FROM task t JOIN attempt a ON a.id = t.current_attempt
+                WHERE t.job_id = ? AND t.state = 'leased' ORDER BY t.id
+                """, arguments: [job]).map { row in
+                let request = try? JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data)
+                return RunningTask(key: row["key"], worker: row["worker_id"], iteration: row["iteration"] ?? 0,
+                                   iterations: (try? request?.resolve().iterations) ?? 0, elapsed: row["elapsed"] ?? 0)
+            }
+        }
+    }
+}

@@ -7,7 +7,12 @@ public enum FarmStatus {
         var jobs: [JSONValue] = []
         for job in try records.jobs() where jobID == nil || job.id == jobID {
             let counts = try records.taskCounts(ofJob: job.id)
+            let running = try records.runningTasks(ofJob: job.id).map { task -> JSONValue in
+                .object(["key": .string(task.key), "worker": .string(task.worker), "iteration": .int(Int64(task.iteration)),
+                         "iterations": .int(Int64(task.iterations)), "elapsed": .double(task.elapsed)])
+            }
             jobs.append(.object([
+                "running": .array(running),
                 "id": .string(job.id), "kind": .string(job.kind), "state": .string(job.state),
                 "priority": .int(Int64(job.priority)), "reason": job.reason.map(JSONValue.string) ?? .null,
                 "tasks": .object(counts.mapValues { .int(Int64($0)) }),
