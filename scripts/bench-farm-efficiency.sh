@@ -22,7 +22,13 @@ run() {  # workers → seconds
   for i in $(seq "$workers"); do
     "$bin" worker --join "tcp://127.0.0.1:$port" --threads 1 --name "w$i" > "$dir/w$i.log" 2>&1 & pids+=($!)
   done
-  until [ "$("$bin" workers --coordinator "tcp://127.0.0.1:$port" | grep -c threads)" = "$workers" ]; do sleep 0.2; done
+  local joined=0
+  for _ in $(seq 150); do
+    joined=$("$bin" workers --coordinator "tcp://127.0.0.1:$port" 2>/dev/null | grep -c threads || true)
+    [ "$joined" = "$workers" ] && break
+    sleep 0.2
+  done
+  [ "$joined" = "$workers" ] || { echo "bench-farm-efficiency: only $joined of $workers workers joined in 30 s (see $dir)" >&2; exit 1; }
   local start end job
   start=$(date +%s.%N)
   job=$("$bin" submit sweep --coordinator "tcp://127.0.0.1:$port" --content "$samples/chelsea.png" \
