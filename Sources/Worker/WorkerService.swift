@@ -219,10 +219,3 @@ public final class WorkerService: @unchecked Sendable {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
-    }
-}

@@ -25,10 +25,6 @@ struct TerminalProgress {
         }
     }
 
-    func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
     static func short(_ v: Double) -> String { String(format: "%.4g", v) }
 
     static func duration(_ seconds: Double) -> String {

@@ -19,12 +19,7 @@ extension FarmRecords {
     }
 
     public func isCurrentAttempt(_ attempt: Int64) throws -> Bool {
-        try database.read { db in
-            try Bool.fetchOne(db, sql: """
-                SELECT EXISTS (SELECT 1 FROM attempt a JOIN task t ON t.current_attempt = a.id
-                               WHERE a.id = ? AND a.outcome = 'running' AND t.state = 'leased')
-                """, arguments: [attempt]) ?? false
-        }
+        try database.read { db in try Self.isCurrent(attempt, db) }
     }
 
     /// The stored result (summary JSON) of a finished task, by key.

@@ -284,16 +284,6 @@ public final class FarmRecords: Sendable {
         }
     }
 
-    public func lossLines(ofAttempt attempt: Int64) throws -> [LossLine] {
-        try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM loss_line WHERE attempt_id = ? ORDER BY iteration", arguments: [attempt]).map {
-                LossLine(iteration: $0["iteration"], total: $0["total"], content: $0["content"],
-                         styles: (try? JSONDecoder().decode([Double].self, from: Data(($0["styles"] as String).utf8))) ?? [],
-                         tv: $0["tv"], elapsed: $0["elapsed"])
-            }
-        }
-    }
-
     /// Counts rows per table, for tests and `stylefarm status`.
     public func counts() throws -> [String: Int] {
         try database.read { db in
@@ -305,7 +295,7 @@ public final class FarmRecords: Sendable {
         }
     }
 
-    private static func isCurrent(_ attempt: Int64, _ db: Database) throws -> Bool {
+    static func isCurrent(_ attempt: Int64, _ db: Database) throws -> Bool {
         try Bool.fetchOne(db, sql: """
             SELECT EXISTS (SELECT 1 FROM attempt a JOIN task t ON t.current_attempt = a.id
                            WHERE a.id = ? AND a.outcome = 'running' AND t.state = 'leased')

@@ -286,10 +286,3 @@ public final class CoordinatorService: @unchecked Sendable {
         }
     }
 }
-
-extension Duration {
-    var seconds: Double {
-        let (s, atto) = components
-        return Double(s) + Double(atto) * 1e-18
-    }
-}

@@ -146,7 +146,4 @@ public final class LBFGS: IterativeOptimizer {
         curvatures.removeAll()
         hessianScale = 1
     }
-
-    /// Bytes held by the curvature history (grows to `history` pairs).
-    public var historyBytes: Int { (steps.count + changes.count) * dimension * MemoryLayout<Float>.stride }
 }

@@ -175,7 +175,8 @@ public struct Renderer: Sendable {
 }
 
 extension Duration {
-    var seconds: Double {
+    /// The duration in seconds, for timings in logs, summaries and loops.
+    public var seconds: Double {
         let (s, atto) = components
         return Double(s) + Double(atto) * 1e-18
     }

@@ -57,13 +57,4 @@ public struct Tensor: Sendable {
     public mutating func fill(_ value: Float) {
         withUnsafeMutableBufferPointer { $0.update(repeating: value) }
     }
-
-    /// Largest absolute element; used by tests and by NaN guards.
-    public var maxMagnitude: Float {
-        withUnsafeBufferPointer { $0.reduce(0) { max($0, abs($1)) } }
-    }
-
-    public var allFinite: Bool {
-        withUnsafeBufferPointer { $0.allSatisfy { $0.isFinite } }
-    }
 }
