@@ -14,6 +14,8 @@ public struct EngineError: Error, Sendable, CustomStringConvertible, Equatable {
         public static let invalidArgument = Code(name: "invalid-argument")
         public static let numeric = Code(name: "numeric")
         public static let cancelled = Code(name: "cancelled")
+        /// Something that should have worked did not; the message says what.
+        public static let failed = Code(name: "failed")
     }
 
     public let code: Code

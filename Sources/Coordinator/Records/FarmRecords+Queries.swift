@@ -6,27 +6,16 @@ import GRDB
 extension FarmRecords {
     /// The lease an attempt was made under (whatever its state now).
     public func lease(ofAttempt attempt: Int64) throws -> Lease? {
-        try database.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM attempt a JOIN task t ON t.id = a.task_id
-                WHERE a.id = ?
-                """, arguments: [attempt]) else { return nil }
-            return Lease(taskID: row["id"], attemptID: attempt, jobID: row["job_id"], key: row["key"],
-                         kind: PlannedTask.Kind(rawValue: row["kind"]) ?? .render,
-                         request: try JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data),
-                         outputName: row["output_name"])
-        }
+        try reading { try $0.lease(ofAttempt: attempt) }
     }
 
     public func isCurrentAttempt(_ attempt: Int64) throws -> Bool {
-        try database.read { db in try Self.isCurrent(attempt, db) }
+        try reading { try $0.isCurrent(attempt) }
     }
 
     /// The stored result (summary JSON) of a finished task, by key.
     public func result(ofTask key: String, inJob job: String) throws -> Data? {
-        try database.read { db in
-            try Data.fetchOne(db, sql: "SELECT result FROM task WHERE job_id = ? AND key = ? AND state = 'done'", arguments: [job, key])
-        }
+        try reading { try $0.result(ofTask: key, inJob: job) }
     }
 
     public struct FinishedTask: Sendable {

@@ -59,6 +59,10 @@ public final class FarmRecords: Sendable {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
+        // In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a committed
+        // transaction survives the coordinator being killed (kill -9), though not a power cut
+        // in the last moments; FULL would cost an fsync per batch.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         do {
             database = try DatabasePool(path: path, configuration: configuration)   // WAL mode
             try Self.migrator.migrate(database)
@@ -173,100 +177,42 @@ public final class FarmRecords: Sendable {
     /// Leases the next runnable task to `worker`: the highest-priority, oldest job first; within
     /// it the first task whose dependencies are done. Records a new attempt; nil when none.
     public func leaseNextTask(to worker: String, excludingJobs excluded: Set<String> = []) throws -> Lease? {
-        try database.write { db in
-            let exclusion = excluded.isEmpty ? "" : "AND t.job_id NOT IN (\(excluded.map { _ in "?" }.joined(separator: ",")))"
-            let arguments = StatementArguments(Array(excluded))
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM task t JOIN job j ON j.id = t.job_id
-                WHERE t.state = 'ready' AND j.state IN ('queued', 'running') \(exclusion)
-                  AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
-                                  WHERE d.task_id = t.id AND u.state != 'done')
-                ORDER BY j.priority DESC, j.created_at, t.id LIMIT 1
-                """, arguments: arguments) else { return nil }
-            let taskID: Int64 = row["id"]
-            let jobID: String = row["job_id"]
-            try db.execute(sql: "INSERT INTO attempt (task_id, worker_id, started_at, outcome) VALUES (?, ?, ?, 'running')",
-                           arguments: [taskID, worker, Self.now()])
-            let attemptID = db.lastInsertedRowID
-            try db.execute(sql: "UPDATE task SET state = 'leased', current_attempt = ?, attempts = attempts + 1 WHERE id = ?",
-                           arguments: [attemptID, taskID])
-            try db.execute(sql: "UPDATE job SET state = 'running' WHERE id = ? AND state = 'queued'", arguments: [jobID])
-            let request = try JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data)
-            return Lease(taskID: taskID, attemptID: attemptID, jobID: jobID, key: row["key"],
-                         kind: PlannedTask.Kind(rawValue: row["kind"]) ?? .render, request: request, outputName: row["output_name"])
+        try transaction { tx in
+            guard let candidate = try tx.runnableTasks(limit: 1, excludingJobs: excluded).first else { return nil }
+            return try tx.lease(candidate, to: worker)
         }
     }
 
     /// Stores loss-log lines of a running attempt (a repeated line is ignored). Stale attempts
     /// store nothing.
     public func recordProgress(attempt: Int64, lines: [LossLine]) throws -> AttemptOutcome {
-        try database.write { db in
-            guard try Self.isCurrent(attempt, db) else { return .stale }
-            for line in lines {
-                let styles = String(decoding: try JSONEncoder().encode(line.styles), as: UTF8.self)
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO loss_line (attempt_id, iteration, total, content, styles, tv, elapsed)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [attempt, line.iteration, line.total, line.content, styles, line.tv, line.elapsed])
-            }
-            return .accepted
-        }
+        try transaction { try $0.recordProgress(attempt: attempt, lines: lines) }
     }
 
     /// Completes the task of a current attempt; finishes the job when it was the last task.
     public func completeAttempt(_ attempt: Int64, result: Data, outputPath: String) throws -> AttemptOutcome {
-        try database.write { db in
-            guard try Self.isCurrent(attempt, db) else { return .stale }
-            try db.execute(sql: "UPDATE attempt SET outcome = 'succeeded', finished_at = ? WHERE id = ?", arguments: [Self.now(), attempt])
-            try db.execute(sql: """
-                UPDATE task SET state = 'done', current_attempt = NULL, result = ?, output_path = ?
-                WHERE current_attempt = ?
-                """, arguments: [result, outputPath, attempt])
-            try db.execute(sql: """
-                UPDATE job SET state = 'succeeded', finished_at = ?
-                WHERE id = (SELECT t.job_id FROM attempt a JOIN task t ON t.id = a.task_id WHERE a.id = ?)
-                  AND state = 'running'
-                  AND NOT EXISTS (SELECT 1 FROM task WHERE job_id = job.id AND state != 'done')
-                """, arguments: [Self.now(), attempt])
-            return .accepted
-        }
+        try transaction { try $0.completeAttempt(attempt, result: result, outputPath: outputPath) }
     }
 
     /// Fails a current attempt: the task goes back to the queue while it has attempts left
     /// (and `retryable`), else it and its job fail.
     public func failAttempt(_ attempt: Int64, reason: String, retryable: Bool, outcome: String = "failed") throws -> FailureOutcome {
-        try database.write { db in
-            guard try Self.isCurrent(attempt, db) else { return .stale }
-            try db.execute(sql: "UPDATE attempt SET outcome = ?, finished_at = ?, reason = ? WHERE id = ?",
-                           arguments: [outcome, Self.now(), reason, attempt])
-            guard let task = try Row.fetchOne(db, sql: "SELECT id, job_id, attempts FROM task WHERE current_attempt = ?",
-                                              arguments: [attempt]) else { return .stale }
-            let attempts: Int = task["attempts"]
-            if retryable && attempts < maximumAttempts {
-                try db.execute(sql: "UPDATE task SET state = 'ready', current_attempt = NULL WHERE id = ?", arguments: [task["id"] as Int64])
-                return .requeued
-            }
-            try db.execute(sql: "UPDATE task SET state = 'failed', current_attempt = NULL WHERE id = ?", arguments: [task["id"] as Int64])
-            try db.execute(sql: "UPDATE job SET state = 'failed', finished_at = ?, reason = ? WHERE id = ? AND state IN ('queued', 'running')",
-                           arguments: [Self.now(), "task failed after \(attempts) attempts: \(reason)", task["job_id"] as String])
-            return .failedPermanently
-        }
+        try transaction { try $0.failAttempt(attempt, reason: reason, retryable: retryable, outcome: outcome) }
     }
 
     /// A worker went silent: each of its running attempts is marked lost and its task requeued
     /// (a lost attempt counts towards the task's maximum, so a task that kills its workers ends).
     public func workerLost(_ worker: String, reason: String) throws -> Int {
-        let running = try database.read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM attempt WHERE worker_id = ? AND outcome = 'running'", arguments: [worker])
+        try transaction { tx in
+            let running = try Int64.fetchAll(tx.db, sql: "SELECT id FROM attempt WHERE worker_id = ? AND outcome = 'running'",
+                                             arguments: [worker])
+            var requeued = 0
+            for attempt in running where try tx.failAttempt(attempt, reason: reason, retryable: true, outcome: "lost") == .requeued {
+                requeued += 1
+            }
+            try tx.db.execute(sql: "UPDATE worker SET state = 'lost' WHERE id = ?", arguments: [worker])
+            return requeued
         }
-        var requeued = 0
-        for attempt in running where try failAttempt(attempt, reason: reason, retryable: true, outcome: "lost") == .requeued {
-            requeued += 1
-        }
-        try database.write { db in
-            try db.execute(sql: "UPDATE worker SET state = 'lost' WHERE id = ?", arguments: [worker])
-        }
-        return requeued
     }
 
     /// After a coordinator restart no worker holds a lease any more: running attempts become
@@ -293,12 +239,5 @@ public final class FarmRecords: Sendable {
             }
             return result
         }
-    }
-
-    static func isCurrent(_ attempt: Int64, _ db: Database) throws -> Bool {
-        try Bool.fetchOne(db, sql: """
-            SELECT EXISTS (SELECT 1 FROM attempt a JOIN task t ON t.current_attempt = a.id
-                           WHERE a.id = ? AND a.outcome = 'running' AND t.state = 'leased')
-            """, arguments: [attempt]) ?? false
     }
 }

@@ -46,10 +46,12 @@ public final class CoordinatorService: @unchecked Sendable {
     let socket: ZMQSocket
     public let boundEndpoint: String
     private let stopRequested = Atomic<Bool>(false)
-    private var workers: [Data: WorkerSession] = [:]
+    var workers: [Data: WorkerSession] = [:]
     private var lastHeartbeat = ContinuousClock.now
-    private let clock = ContinuousClock()
+    let clock = ContinuousClock()
     private let zap: ZAPHandler?
+    let outputs: OutputWriter
+    private let outputWakeup: ZMQWakeup
     private var lastAllowListLoad = ContinuousClock.now
 
     public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
@@ -83,6 +85,14 @@ public final class CoordinatorService: @unchecked Sendable {
             zap?.stop()
             throw error
         }
+        do {
+            outputWakeup = try ZMQWakeup(context: context)
+        } catch {
+            socket.close()
+            zap?.stop()
+            throw error
+        }
+        outputs = OutputWriter(wakeup: outputWakeup)
         boundEndpoint = try socket.bind(configuration.endpoint)
         let requeued = try records.recoverAfterRestart()
         logger.info("coordinator listening", metadata: ["endpoint": "\(boundEndpoint)", "requeued.tasks": "\(requeued)"])
@@ -94,41 +104,70 @@ public final class CoordinatorService: @unchecked Sendable {
     public func run() throws {
         // Close the CURVE server socket before the ZAP handler stops: libzmq admits any client
         // of a CURVE socket that has no handler.
-        defer { socket.close(); zap?.stop() }
+        defer { socket.close(); zap?.stop(); outputWakeup.close() }
+        let outputsWritten = try outputWakeup.makeReceiver()
+        defer { outputsWritten.close() }
         while !stopRequested.load(ordering: .relaxed) {
-            let events = try socket.poll(.readable, timeout: .milliseconds(100))
-            if events.contains(.readable) {
-                // Drain what is queued without blocking, then do the periodic work.
-                while let routed = try socket.receiveRouted(limits: configuration.limits, wait: false) {
-                    handle(routed)
+            let events = try ZMQSocket.poll([(socket, .readable), (outputsWritten, .readable)], timeout: .milliseconds(100))
+            var inbox: [RoutedMessage] = []
+            if events[0].contains(.readable) {
+                // Take what is queued without blocking (bounded, so housekeeping still runs
+                // under a flood), then handle it as one batch.
+                while inbox.count < Self.batchLimit,
+                      let routed = try socket.receiveRouted(limits: configuration.limits, wait: false) {
+                    inbox.append(routed)
                 }
             }
+            if events[1].contains(.readable) { try ZMQWakeup.drain(outputsWritten) }
             try housekeeping()
+            try process(inbox)
         }
+        // Record the results whose files are being written before leaving.
+        outputs.flush()
+        try commit([])
         logger.info("coordinator stopped")
     }
 
+    /// Messages handled in one transaction at most.
+    static let batchLimit = 1024
+
     // MARK: Messages
 
-    func handle(_ routed: RoutedMessage) {
-        let message: Message
-        do {
-            message = try routed.decode(limits: configuration.limits)
-        } catch {
-            logger.notice("refused a malformed message", metadata: ["error": "\(error)"])
-            reply(.error(ErrorReply(error)), to: routed.identity)
-            return
+    /// Handles a batch of messages in arrival order. The frequent ones (ready, heartbeat,
+    /// progress, result, failure) are collected and committed together with the leases they
+    /// free (`commit`); any other message first commits what was collected, then is handled
+    /// on its own, so its reply sees every earlier message's effect.
+    func process(_ inbox: [RoutedMessage]) throws {
+        var pending: [(peer: Data, message: Message)] = []
+        for routed in inbox {
+            let message: Message
+            do {
+                message = try routed.decode(limits: configuration.limits)
+            } catch {
+                logger.notice("refused a malformed message", metadata: ["error": "\(error)"])
+                reply(.error(ErrorReply(error)), to: routed.identity)
+                continue
+            }
+            if workers[routed.identity] != nil { workers[routed.identity]?.lastSeen = clock.now }
+            switch message {
+            case .ready, .heartbeat, .progress, .result, .failure:
+                pending.append((routed.identity, message))
+            default:
+                try commit(pending)
+                pending.removeAll()
+                do {
+                    try dispatch(message, from: routed.identity)
+                } catch {
+                    logger.notice("request failed", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
+                    reply(.error(ErrorReply(code: "failed", message: "\(error)", inReplyTo: "\(message.kind)")), to: routed.identity)
+                }
+            }
         }
-        do {
-            try dispatch(message, from: routed.identity)
-        } catch {
-            logger.notice("request failed", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
-            reply(.error(ErrorReply(code: "failed", message: "\(error)", inReplyTo: "\(message.kind)")), to: routed.identity)
-        }
+        try commit(pending)
     }
 
+    /// The rare messages, each handled on its own.
     func dispatch(_ message: Message, from peer: Data) throws {
-        if workers[peer] != nil { workers[peer]?.lastSeen = clock.now }
         switch message {
         case .hello(let hello):
             guard hello.protocolVersion == WireMessage.protocolVersion else {
@@ -142,25 +181,6 @@ public final class CoordinatorService: @unchecked Sendable {
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
                                    liveness: configuration.liveness)), to: peer)
             logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)"])
-        case .ready(let ready):
-            guard workers[peer] != nil else { return refuseUnknown(peer) }
-            workers[peer]?.credit = max(0, min(ready.credit, 64))
-        case .heartbeat:
-            if workers[peer] == nil { return refuseUnknown(peer) }
-        case .progress(let progress):
-            guard workers[peer] != nil else { return refuseUnknown(peer) }
-            if try records.recordProgress(attempt: progress.attemptID, lines: progress.lines) == .stale {
-                logger.info("dropped progress of a stale attempt", metadata: ["attempt.id": "\(progress.attemptID)"])
-            }
-        case .result(let result):
-            guard workers[peer] != nil else { return refuseUnknown(peer) }
-            workers[peer]?.attempts.remove(result.attemptID)
-            try accept(result)
-        case .failure(let failure):
-            guard workers[peer] != nil else { return refuseUnknown(peer) }
-            workers[peer]?.attempts.remove(failure.attemptID)
-            let outcome = try records.failAttempt(failure.attemptID, reason: failure.reason, retryable: failure.retryable)
-            logger.notice("task failed", metadata: ["attempt.id": "\(failure.attemptID)", "reason": "\(failure.reason)", "outcome": "\(outcome)"])
         case .blobRequest(let request):
             let bytes = try? blobs.read(request.sha256.hex)
             reply(.blob(BlobReply(sha256: request.sha256, bytes: bytes.map { Data($0) })), to: peer)
@@ -182,6 +202,8 @@ public final class CoordinatorService: @unchecked Sendable {
                 throw EngineError(.invalidArgument, "job \(cancel.jobID) is unknown or already finished")
             }
             reply(.cancelled(JobCancelled(jobID: cancel.jobID)), to: peer)
+        case .ready, .heartbeat, .progress, .result, .failure:
+            try commit([(peer, message)])
         case .welcome, .refused, .assign, .blob, .cancel, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .error:
             reply(.error(ErrorReply(code: "unexpected", message: "a coordinator does not accept '\(message.kind)' messages",
                                     inReplyTo: "\(message.kind)")), to: peer)
@@ -195,34 +217,6 @@ public final class CoordinatorService: @unchecked Sendable {
     }
 
     public static let unknownWorker = "unknown-worker"
-
-    func accept(_ result: TaskResult) throws {
-        guard let lease = try records.lease(ofAttempt: result.attemptID) else {
-            logger.notice("dropped a result for an unknown attempt", metadata: ["attempt.id": "\(result.attemptID)"])
-            return
-        }
-        let directory = configuration.dataDirectory + "/jobs/" + lease.jobID
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let path = directory + "/" + lease.outputName
-        let summary = try result.summary.jsonData()
-        // Write the image first, then record: a crash in between leaves a file the retry overwrites.
-        if try records.isCurrentAttempt(result.attemptID) {
-            try result.image.write(to: URL(fileURLWithPath: path), options: .atomic)
-        }
-        switch try records.completeAttempt(result.attemptID, result: summary, outputPath: path) {
-        case .accepted:
-            logger.info("task done", metadata: ["job.id": "\(lease.jobID)", "task.key": "\(lease.key)"])
-            if try records.job(lease.jobID)?.state == "succeeded" {
-                do {
-                    try JobOutputs.write(jobID: lease.jobID, records: records, directory: directory, blobRoot: blobs.root)
-                } catch {
-                    logger.error("could not write the job's outputs", metadata: ["job.id": "\(lease.jobID)", "error": "\(error)"])
-                }
-            }
-        case .stale:
-            logger.notice("dropped a stale or duplicate result", metadata: ["attempt.id": "\(result.attemptID)"])
-        }
-    }
 
     // MARK: Scheduling and liveness
 
@@ -241,38 +235,6 @@ public final class CoordinatorService: @unchecked Sendable {
         if now - lastHeartbeat >= configuration.heartbeat {
             lastHeartbeat = now
             for peer in workers.keys { reply(.heartbeat(Heartbeat()), to: peer) }
-        }
-        try assignTasks()
-    }
-
-    func assignTasks() throws {
-        for (peer, session) in workers where session.credit > 0 {
-            var excluded: Set<String> = []
-            for job in try records.jobs() where job.state == "running" || job.state == "queued" {
-                if try records.failures(ofWorker: session.id, inJob: job.id) >= configuration.failuresBeforeBlocking {
-                    excluded.insert(job.id)
-                }
-            }
-            guard let lease = try records.leaseNextTask(to: session.id, excludingJobs: excluded) else { return }
-            var request = lease.request
-            if lease.kind == .render, let calibration = try records.result(ofTask: "calibrate", inJob: lease.jobID) {
-                let summary = try JSONDecoder().decode(RenderSummary.self, from: calibration)
-                request.sigmas = try Balancing.sigmas(relativeImprovements: summary.relativeImprovement)
-            }
-            var inputs: [String: SHA256Digest] = [:]
-            for (i, path) in ([request.contentPath] + request.stylePaths).enumerated() where path.hasPrefix("blob:") {
-                inputs[i == 0 ? "content" : "style\(i)"] = SHA256Digest(hex: String(path.dropFirst(5)))
-            }
-            let assignment = TaskAssignment(taskID: String(lease.taskID), attemptID: lease.attemptID, jobID: lease.jobID,
-                                            settings: try JSONValue(encoding: request), inputs: inputs)
-            if reply(.assign(assignment), to: peer) {
-                workers[peer]?.credit -= 1
-                workers[peer]?.attempts.insert(lease.attemptID)
-                logger.info("task assigned", metadata: ["task.key": "\(lease.key)", "worker.id": "\(session.id)",
-                                                        "attempt.id": "\(lease.attemptID)"])
-            } else {
-                _ = try records.failAttempt(lease.attemptID, reason: "worker unreachable", retryable: true, outcome: "lost")
-            }
         }
     }
 
