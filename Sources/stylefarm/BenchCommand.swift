@@ -1,4 +1,5 @@
 import ArgumentParser
+import Coordinator
 import Engine
 import Foundation
 import Logging
@@ -7,7 +8,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures (not tests).",
-        subcommands: [BenchEngineCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchFarmCommand.self])
 }
 
 struct BenchEngineCommand: ParsableCommand {
@@ -30,5 +31,30 @@ struct BenchEngineCommand: ParsableCommand {
         let network = try WeightsStore.fromEnvironment().loadNetwork(
             for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer))
         print(try JSONOutput.line(try bench.run(network: network)))
+    }
+}
+
+struct BenchFarmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "farm",
+        abstract: "The coordinator's own overhead: a real coordinator (ZeroMQ on loopback, SQLite in WAL mode) serves N tasks to W simulated workers that complete each task at once; print one JSON line with tasks/s and dispatch latency.",
+        discussion: "The simulated workers exist only in this benchmark; real jobs never use them. The database and outputs go to a fresh temporary directory unless --data is given.")
+
+    @Option(help: "Simulated workers, each its own DEALER socket.")
+    var workers = 200
+
+    @Option(help: "Tasks in the benchmark job.")
+    var tasks = 20_000
+
+    @Option(help: "Data directory for the coordinator (default: a fresh temporary directory, removed afterwards).")
+    var data: String?
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let directory = data ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("stylefarm-bench-farm-\(UInt64.random(in: 0...UInt64.max))").path
+        defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
+        let bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
+        print(try JSONOutput.line(try bench.run(logger: Logger(label: "stylefarm.bench"))))
     }
 }

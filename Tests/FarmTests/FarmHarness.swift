@@ -32,9 +32,10 @@ final class FarmHarness {
 
     var data: String { dir.path("data") }
 
-    func launch(_ arguments: [String], log: String) throws -> Process {
+    /// Runs the stylefarm binary (or `executable`, e.g. `ip netns exec …`) with its output in `log`.
+    func launch(_ arguments: [String], log: String, executable: String? = nil) throws -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         FileManager.default.createFile(atPath: dir.path(log), contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.path(log)))
@@ -45,8 +46,8 @@ final class FarmHarness {
     }
 
     /// Starts the coordinator (on `port`, or an ephemeral one) and waits for its listening line.
-    func startCoordinator(port: Int? = nil, extra: [String] = []) throws {
-        let bind = "tcp://127.0.0.1:\(port.map(String.init) ?? "*")"
+    func startCoordinator(port: Int? = nil, host: String = "127.0.0.1", extra: [String] = []) throws {
+        let bind = "tcp://\(host):\(port.map(String.init) ?? "*")"
         let process = try launch(["coordinator", "--bind", bind, "--data", data, "--heartbeat-ms", "200"] + extra,
                                  log: "coordinator-\(Date().timeIntervalSince1970).log")
         coordinator = process
@@ -110,6 +111,7 @@ final class FarmHarness {
 
     deinit {
         for process in workers + [coordinator].compactMap({ $0 }) where process.isRunning {
+            // SIGTERM reaches a worker started through `ip netns exec`, which execs it.
             process.terminate()
             process.waitUntilExit()
         }
