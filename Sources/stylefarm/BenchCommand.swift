@@ -38,7 +38,7 @@ struct BenchFarmCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "farm",
         abstract: "The coordinator's own overhead: a real coordinator (ZeroMQ on loopback, SQLite in WAL mode) serves N tasks to W simulated workers that complete each task at once; print one JSON line with tasks/s and dispatch latency.",
-        discussion: "The simulated workers exist only in this benchmark; real jobs never use them. The database and outputs go to a fresh temporary directory unless --data is given.")
+        discussion: "The simulated workers exist only in this benchmark; real jobs never use them. The database and one output file per task go to a fresh directory under $STYLEFARM_HOME (removed afterwards) unless --data is given: put it on the disk a real coordinator's --data would use, since creating files is a large part of the cost.")
 
     @Option(help: "Simulated workers, each its own DEALER socket.")
     var workers = 200
@@ -46,13 +46,12 @@ struct BenchFarmCommand: ParsableCommand {
     @Option(help: "Tasks in the benchmark job.")
     var tasks = 20_000
 
-    @Option(help: "Data directory for the coordinator (default: a fresh temporary directory, removed afterwards).")
+    @Option(help: "Data directory for the coordinator (default: a fresh directory under $STYLEFARM_HOME, removed afterwards).")
     var data: String?
 
     func run() throws {
         CLILogging.bootstrap()
-        let directory = data ?? FileManager.default.temporaryDirectory
-            .appendingPathComponent("stylefarm-bench-farm-\(UInt64.random(in: 0...UInt64.max))").path
+        let directory = data ?? WeightsStore.fromEnvironment().home + "/bench-farm-\(UInt64.random(in: 0...UInt64.max))"
         defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
         let bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
         print(try JSONOutput.line(try bench.run(logger: Logger(label: "stylefarm.bench"))))
