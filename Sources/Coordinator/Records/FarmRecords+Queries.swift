@@ -48,6 +48,16 @@ extension FarmRecords {
         }
     }
 
+    /// The running attempts of a job (attempt id, task id): what a cancel must stop on workers.
+    public func runningAttempts(ofJob job: String) throws -> [(attempt: Int64, task: Int64)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT a.id, a.task_id FROM attempt a JOIN task t ON t.id = a.task_id
+                WHERE t.job_id = ? AND a.outcome = 'running'
+                """, arguments: [job]).map { ($0["id"], $0["task_id"]) }
+        }
+    }
+
     /// Tasks per state for a job (for status and watch).
     public func taskCounts(ofJob job: String) throws -> [String: Int] {
         try database.read { db in

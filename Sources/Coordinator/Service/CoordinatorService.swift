@@ -198,8 +198,16 @@ public final class CoordinatorService: @unchecked Sendable {
                                                                             workers: workers.values.map { ($0.id, $0.threads) },
                                                                             dataDirectory: configuration.dataDirectory))), to: peer)
         case .cancelJob(let cancel):
+            let running = try records.runningAttempts(ofJob: cancel.jobID)
             guard try records.cancelJob(cancel.jobID) else {
                 throw EngineError(.invalidArgument, "job \(cancel.jobID) is unknown or already finished")
+            }
+            // Tell the workers to stop: they free their slot within a second instead of
+            // finishing a render whose result would be dropped.
+            for (attempt, task) in running {
+                guard let (worker, _) = workers.first(where: { $0.value.attempts.contains(attempt) }) else { continue }
+                workers[worker]?.attempts.remove(attempt)
+                reply(.cancel(CancelTask(taskID: String(task), attemptID: attempt)), to: worker)
             }
             reply(.cancelled(JobCancelled(jobID: cancel.jobID)), to: peer)
         case .ready, .heartbeat, .progress, .result, .failure:
