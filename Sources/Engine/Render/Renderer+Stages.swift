@@ -28,16 +28,15 @@ extension Renderer {
         let clock = ContinuousClock()
         let started = clock.now
         let sizes = settings.stageSizes
-        // The original content tells each stage's pixel size up front (for progress records)
-        // and gives the luminance mode its chroma; a plain render does not need to read it twice.
-        let original = sizes.count > 1 || settings.preserveColor == .luminance
-            ? try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels) : nil
+        // Each stage's pixel size, for its progress records. The decoded original is dropped
+        // at once: at full resolution it can outweigh a small stage's buffers.
+        let stageDimensions = sizes.count > 1 ? try stagePixelSizes() : nil
 
         var stages: [RenderSummary] = []
         var image: RGBImage?
         var done = (iterations: 0, evaluations: 0, seconds: 0.0)
-        for (index, size) in sizes.enumerated() {
-            let stageSize = original.map { Resampler.size(fittingLongestSide: size, width: $0.width, height: $0.height) }
+        for index in sizes.indices {
+            let stageSize = stageDimensions?[index]
             let stage = Renderer(settings: settings.stage(index), network: network, logger: logger)
             let result = try stage.runStage(startingFrom: image, isCancelled: isCancelled) { record in
                 guard sizes.count > 1, let stageSize else { return try progress(record) }
@@ -66,7 +65,7 @@ extension Renderer {
             throw EngineError(.invalidArgument, "the render has no stages; give --size or --scale-sizes")
         }
 
-        let (finished, denoising) = finish(image, original: original)
+        let (finished, denoising) = try finish(image)
         summary.settings = settings
         summary.iterationsRun = done.iterations
         summary.evaluations = done.evaluations
@@ -81,15 +80,21 @@ extension Renderer {
         return Result(image: finished, summary: summary)
     }
 
+    /// [width, height] of each stage's image, as `loadContent` will size the content.
+    func stagePixelSizes() throws -> [(width: Int, height: Int)] {
+        let original = try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        return settings.stageSizes.map { Resampler.size(fittingLongestSide: $0, width: original.width, height: original.height) }
+    }
+
     /// The finishing steps on the last stage's image: ROF denoising, then the content's chroma.
-    func finish(_ image: RGBImage, original: RGBImage?) -> (RGBImage, ROFDenoiser.Report?) {
+    func finish(_ image: RGBImage) throws -> (RGBImage, ROFDenoiser.Report?) {
         var out = image
         var report: ROFDenoiser.Report?
         if settings.denoise > 0 {
             (out, report) = ROFDenoiser(lambda: settings.denoise).denoise(out)
         }
-        if settings.preserveColor == .luminance, let original {
-            out = ColorTransfer.combining(luminanceOf: out, chromaOf: sizedContent(original))
+        if settings.preserveColor == .luminance {
+            out = ColorTransfer.combining(luminanceOf: out, chromaOf: try loadContent())
         }
         return (out, report)
     }

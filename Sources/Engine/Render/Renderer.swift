@@ -159,12 +159,9 @@ public struct Renderer: Sendable {
 
     /// The content image at this render's size.
     func loadContent() throws -> RGBImage {
-        sizedContent(try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels))
-    }
-
-    func sizedContent(_ original: RGBImage) -> RGBImage {
-        let target = Resampler.size(fittingLongestSide: settings.size, width: original.width, height: original.height)
-        return Resampler.resize(original, width: target.width, height: target.height, filter: settings.resample)
+        let contentImage = try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        let target = Resampler.size(fittingLongestSide: settings.size, width: contentImage.width, height: contentImage.height)
+        return Resampler.resize(contentImage, width: target.width, height: target.height, filter: settings.resample)
     }
 
     /// Reads an image, naming its role in any error ("style image 'x.jpg' is 40000×40000 …").
