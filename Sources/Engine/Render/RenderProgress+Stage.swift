@@ -9,15 +9,6 @@ extension RenderProgress {
         /// The iteration within this stage (0 is its starting point) and the stage's planned count.
         public var iteration: Int
         public var iterations: Int
-
-        public init(index: Int, count: Int, width: Int, height: Int, iteration: Int, iterations: Int) {
-            self.index = index
-            self.count = count
-            self.width = width
-            self.height = height
-            self.iteration = iteration
-            self.iterations = iterations
-        }
     }
 }
 
