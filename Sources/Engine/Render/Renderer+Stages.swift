@@ -38,16 +38,23 @@ extension Renderer {
         for index in sizes.indices {
             let stageSize = stageDimensions?[index]
             let stage = Renderer(settings: settings.stage(index), network: network, logger: logger)
-            let result = try stage.runStage(startingFrom: image, isCancelled: isCancelled) { record in
-                guard sizes.count > 1, let stageSize else { return try progress(record) }
-                var overall = record
-                overall.stage = .init(index: index + 1, count: sizes.count, width: stageSize.width, height: stageSize.height,
-                                      iteration: record.iteration, iterations: record.iterations)
-                overall.iteration += done.iterations
-                overall.iterations = settings.plannedIterations
-                overall.evaluations += done.evaluations
-                overall.elapsed += done.seconds
-                try progress(overall)
+            let result: Result
+            do {
+                result = try stage.runStage(startingFrom: image, isCancelled: isCancelled) { record in
+                    guard sizes.count > 1, let stageSize else { return try progress(record) }
+                    var overall = record
+                    overall.stage = .init(index: index + 1, count: sizes.count, width: stageSize.width, height: stageSize.height,
+                                          iteration: record.iteration, iterations: record.iterations)
+                    overall.iteration += done.iterations
+                    overall.iterations = settings.plannedIterations
+                    overall.evaluations += done.evaluations
+                    overall.elapsed += done.seconds
+                    try progress(overall)
+                }
+            } catch let error as EngineError where sizes.count > 1 && error.code == .invalidArgument {
+                // Say which stage: "image 16×12 is too small for block5_relu1" alone does not.
+                throw EngineError(error.code, "coarse-to-fine stage \(index + 1) of \(sizes.count) (\(sizes[index]) px): \(error.message)",
+                                  cause: error.cause)
             }
             done.iterations += result.summary.iterationsRun
             done.evaluations += result.summary.evaluations
