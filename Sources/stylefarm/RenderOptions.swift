@@ -118,8 +118,9 @@ struct RenderOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("""
         Stroke size: style images at F × their default size at every stage, as neural-style's \
-        -style_scale (default 1). An explicit --style-size is for the output size; coarser stages \
-        scale it down with the image.
+        -style_scale (default 1). Below 1 the network sees the painting's larger shapes (bigger \
+        swirls, a coarser look); above 1 its finer brushwork. An explicit --style-size is for the \
+        output size; coarser stages scale it down with the image.
         """, valueName: "F"))
     var styleScale: Float?
 

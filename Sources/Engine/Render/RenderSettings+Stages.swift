@@ -84,7 +84,7 @@ extension RenderSettings {
             }
         }
         guard styleScale.isFinite, styleScale > 0 else {
-            throw fail("--style-scale must be a number > 0 (got \(styleScale)); 1 is the default style size, 2 doubles the strokes")
+            throw fail("--style-scale must be a number > 0 (got \(styleScale)); 1 is the default style size, 0.5 halves it")
         }
         guard denoise.isFinite, denoise >= 0 else {
             throw fail("--denoise must be a finite number ≥ 0 (got \(denoise)); 0 is off, 0.02–0.1 is a useful range")

@@ -78,7 +78,8 @@ public struct RenderSettings: Sendable, Codable, Equatable {
     public var scaleSizes: [Int]
     /// Iterations of each stage; empty for `iterations` at every stage.
     public var scaleIterations: [Int]
-    /// Style images at this multiple of their default size, at every stage (neural-style's `-style_scale`).
+    /// Style images at this multiple of their default size, at every stage (neural-style's
+    /// `-style_scale`): below 1 the objective sees the painting's larger shapes, above 1 its finer brushwork.
     public var styleScale: Float
     /// λ of the ROF denoising applied to the finished image (0…1 sample scale); 0 is off.
     public var denoise: Float
