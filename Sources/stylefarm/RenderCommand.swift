@@ -11,6 +11,7 @@ struct RenderCommand: ParsableCommand {
         Example:
           stylefarm render --content photo.jpg --style starry.jpg --out out.png --size 512 --iterations 300
           stylefarm render --content photo.jpg --style a.jpg --style b.jpg --gamma 0.3 --out mix.png
+          stylefarm render --content photo.jpg --style starry.jpg --size 1024 --scales 3 --preserve-color luminance --out big.png
         """)
 
     @OptionGroup var options: RenderOptions
@@ -18,7 +19,7 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Output PNG.")
     var out: String
 
-    @Option(help: "Write one CSV row per iteration: iteration,total,content,style_1,…,style_n,tv,elapsed_s.")
+    @Option(help: "Write one CSV row per iteration: iteration,total,content,style_1,…,style_n,tv,elapsed_s (coarse to fine: stage,width,height first, iteration within the stage).")
     var log: String?
 
     @Option(help: "Write the settings, final losses, relative improvements and timings as JSON.")
@@ -34,7 +35,7 @@ struct RenderCommand: ParsableCommand {
         let logger = Logger(label: "stylefarm.render")
         let settings = try options.request(defaultThreads: ProcessInfo.processInfo.activeProcessorCount).resolve()
         let network = try WeightsStore.fromEnvironment(logger: logger).loadNetwork(for: settings.tappedLayers)
-        let logWriter = try log.map { try LossLogWriter(path: $0, styleCount: settings.stylePaths.count) }
+        let logWriter = try log.map { try LossLogWriter(path: $0, styleCount: settings.stylePaths.count, stageCount: settings.stageSizes.count) }
         let progress = TerminalProgress()
 
         let result = try Renderer(settings: settings, network: network, logger: logger).run(progress: { record in
@@ -50,5 +51,13 @@ struct RenderCommand: ParsableCommand {
               + "loss \(TerminalProgress.short(s.initialLosses.total)) → \(TerminalProgress.short(s.finalLosses.total)), "
               + "\(String(format: "%.2f", s.timings.secondsPerIteration)) s/iteration)")
         if let reason = s.stoppedEarly { print("stopped early: \(reason)") }
+        for (i, stage) in s.stages.enumerated() where s.stages.count > 1 {
+            print("  stage \(i + 1)/\(s.stages.count) \(stage.size[0])×\(stage.size[1]): \(stage.iterationsRun) iterations, "
+                  + "loss \(TerminalProgress.short(stage.initialLosses.total)) → \(TerminalProgress.short(stage.finalLosses.total))")
+        }
+        if let d = s.denoising {
+            print("  denoised (ROF λ \(d.lambda)): TV \(TerminalProgress.short(d.tvBefore)) → \(TerminalProgress.short(d.tvAfter)), "
+                  + "\(d.iterations) iterations, within \(String(format: "%.2f", d.rmsBoundLevels)) levels RMS of the exact minimiser")
+        }
     }
 }

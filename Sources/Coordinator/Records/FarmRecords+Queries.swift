@@ -91,7 +91,7 @@ extension FarmRecords {
                 """, arguments: [job]).map { row in
                 let request = try? JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data)
                 return RunningTask(key: row["key"], worker: row["worker_id"], iteration: row["iteration"] ?? 0,
-                                   iterations: (try? request?.resolve().iterations) ?? 0, elapsed: row["elapsed"] ?? 0)
+                                   iterations: (try? request?.resolve().plannedIterations) ?? 0, elapsed: row["elapsed"] ?? 0)
             }
         }
     }

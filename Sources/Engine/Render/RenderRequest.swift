@@ -28,6 +28,13 @@ public struct RenderRequest: Sendable, Codable, Equatable {
     public var threads: Int?
     public var maxPixels: Int?
     public var resample: ResampleFilter?
+    // Colour, coarse-to-fine stages and denoising: see RenderRequest+Stages.swift.
+    public var preserveColor: ColorPreservation?
+    public var scales: Int?
+    public var scaleSizes: [Int]?
+    public var scaleIterations: [Int]?
+    public var styleScale: Float?
+    public var denoise: Float?
 
     public init(contentPath: String, stylePaths: [String]) {
         self.contentPath = contentPath
@@ -66,6 +73,7 @@ public struct RenderRequest: Sendable, Codable, Equatable {
         if let threads { s.threads = threads }
         if let maxPixels { s.maxPixels = maxPixels }
         if let resample { s.resample = resample }
+        try resolveStagesColorAndDenoise(into: &s)
         try s.validate()
         return s
     }

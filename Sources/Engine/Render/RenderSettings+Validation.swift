@@ -44,6 +44,7 @@ extension RenderSettings {
         for sigma in sigmas where !(sigma.isFinite && sigma > 0) {
             throw fail("--sigma values must be finite and > 0 (got \(sigma))")
         }
+        try validateStagesColorAndDenoise()
     }
 
     /// Style weights for a γ crossfade between two styles: w₁ = γ, w₂ = 1 − γ.

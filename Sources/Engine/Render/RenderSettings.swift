@@ -72,6 +72,18 @@ public struct RenderSettings: Sendable, Codable, Equatable {
     /// The preset these settings started from, for the record.
     public var preset: String
 
+    // Colour, coarse-to-fine stages and denoising: see RenderSettings+Stages.swift.
+    public var preserveColor: ColorPreservation
+    /// Sizes of the coarse-to-fine stages, ascending, the last equal to `size`; empty for one stage.
+    public var scaleSizes: [Int]
+    /// Iterations of each stage; empty for `iterations` at every stage.
+    public var scaleIterations: [Int]
+    /// Style images at this multiple of their default size, at every stage (neural-style's
+    /// `-style_scale`): below 1 the objective sees the painting's larger shapes, above 1 its finer brushwork.
+    public var styleScale: Float
+    /// λ of the ROF denoising applied to the finished image (0…1 sample scale); 0 is off.
+    public var denoise: Float
+
     public init(contentPath: String, stylePaths: [String], preset: Preset = .pastiche) {
         self.contentPath = contentPath
         self.stylePaths = stylePaths
@@ -98,6 +110,11 @@ public struct RenderSettings: Sendable, Codable, Equatable {
         maxPixels = ImageLimits.defaultMaxPixels
         resample = preset.resample
         self.preset = preset.name
+        preserveColor = .off
+        scaleSizes = []
+        scaleIterations = []
+        styleScale = 1
+        denoise = 0
     }
 
     /// Every layer the objective reads.

@@ -27,13 +27,15 @@ public struct Renderer: Sendable {
         var initial: Tensor
     }
 
-    public func run(isCancelled: @escaping @Sendable () -> Bool = { false },
-                    progress: (RenderProgress) throws -> Void = { _ in }) throws -> Result {
+    /// One stage at `settings.size` (`run` in Renderer+Stages.swift runs them all and finishes
+    /// the image); `start`, when given, is the starting image, resized to this stage's size.
+    func runStage(startingFrom start: RGBImage? = nil, isCancelled: @escaping @Sendable () -> Bool,
+                  progress: (RenderProgress) throws -> Void) throws -> Result {
         try settings.validate()
         let clock = ContinuousClock()
         let started = clock.now
 
-        let inputs = try loadInputs()
+        let inputs = try loadInputs(startingFrom: start)
         let loaded = clock.now
         logger.info("render inputs ready", metadata: [
             "content.size": "\(inputs.content.width)x\(inputs.content.height)",
@@ -119,15 +121,18 @@ public struct Renderer: Sendable {
         return Result(image: VGGPreprocessing.image(from: x), summary: summary)
     }
 
-    func loadInputs() throws -> Inputs {
-        let contentImage = try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
-        let target = Resampler.size(fittingLongestSide: settings.size, width: contentImage.width, height: contentImage.height)
-        let content = Resampler.resize(contentImage, width: target.width, height: target.height, filter: settings.resample)
+    func loadInputs(startingFrom start: RGBImage? = nil) throws -> Inputs {
+        let content = try loadContent()
         var styles: [RGBImage] = []
         for path in settings.stylePaths {
             let style = try Self.readImage(path, role: "style", maxPixels: settings.maxPixels)
-            let size = styleSize(width: style.width, height: style.height, contentPixels: content.pixelCount)
-            styles.append(Resampler.resize(style, width: size.width, height: size.height, filter: settings.resample))
+            let size = try scaledStyleSize(width: style.width, height: style.height, contentPixels: content.pixelCount, path: path)
+            styles.append(preparedStyle(Resampler.resize(style, width: size.width, height: size.height, filter: settings.resample),
+                                        content: content))
+        }
+        if let start {
+            return Inputs(content: VGGPreprocessing.tensor(from: content), styles: styles.map(VGGPreprocessing.tensor(from:)),
+                          initial: VGGPreprocessing.tensor(from: upsampled(start, toMatch: content)))
         }
         let initial: RGBImage
         switch settings.initialization {
@@ -150,6 +155,13 @@ public struct Renderer: Sendable {
         return Inputs(content: VGGPreprocessing.tensor(from: content),
                       styles: styles.map(VGGPreprocessing.tensor(from:)),
                       initial: VGGPreprocessing.tensor(from: initial))
+    }
+
+    /// The content image at this render's size.
+    func loadContent() throws -> RGBImage {
+        let contentImage = try Self.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        let target = Resampler.size(fittingLongestSide: settings.size, width: contentImage.width, height: contentImage.height)
+        return Resampler.resize(contentImage, width: target.width, height: target.height, filter: settings.resample)
     }
 
     /// Reads an image, naming its role in any error ("style image 'x.jpg' is 40000×40000 …").
