@@ -35,7 +35,8 @@ struct RenderCommand: ParsableCommand {
         let logger = Logger(label: "stylefarm.render")
         let settings = try options.request(defaultThreads: ProcessInfo.processInfo.activeProcessorCount).resolve()
         let network = try WeightsStore.fromEnvironment(logger: logger).loadNetwork(for: settings.tappedLayers)
-        let logWriter = try log.map { try LossLogWriter(path: $0, styleCount: settings.stylePaths.count, stageCount: settings.stageSizes.count) }
+        let logWriter = try log.map { try LossLogWriter(path: $0, styleCount: settings.stylePaths.count, stageCount: settings.stageSizes.count,
+                                                          sigmas: settings.sigmas) }
         let progress = TerminalProgress()
 
         let result = try Renderer(settings: settings, network: network, logger: logger).run(progress: { record in

@@ -10,13 +10,20 @@ struct LossesCSVTests {
     let line = FarmRecords.LossLine(iteration: 10, total: 12.5, content: 2.25, styles: [6, 4], tv: 0.25, elapsed: 1.23456)
 
     @Test func theHeaderNamesOneColumnPerStyle() {
-        #expect(LossesCSV.header(styleCount: 2) == "task,attempt,parameters,iteration,total,content,style_1,style_2,tv,elapsed_s")
-        #expect(LossesCSV.header(styleCount: 0) == "task,attempt,parameters,iteration,total,content,style_1,tv,elapsed_s")
+        #expect(LossesCSV.header(styleCount: 2)
+            == "task,attempt,parameters,iteration,total,content,style_1,style_2,tv,elapsed_s,ri_1,ri_2,sigma_1,sigma_2")
+        #expect(LossesCSV.header(styleCount: 0) == "task,attempt,parameters,iteration,total,content,style_1,tv,elapsed_s,ri_1,sigma_1")
     }
 
     @Test func aRowHasTheParametersJoinedBySemicolonsAndFullPrecisionLosses() {
         let row = LossesCSV.row(task: "gamma=0.3", attempt: 2, parameters: parameters, line: line, styleCount: 2)
-        #expect(row == "gamma=0.3,2,gamma=0.3;beta=1000,10,12.5,2.25,6.0,4.0,0.25,1.235")
+        #expect(row == "gamma=0.3,2,gamma=0.3;beta=1000,10,12.5,2.25,6.0,4.0,0.25,1.235,,,,")
+    }
+
+    @Test func aRowCarriesTheRelativeImprovementSoFarAndTheSigmas() {
+        let row = LossesCSV.row(task: "gamma=0.3", attempt: 2, parameters: parameters, line: line, styleCount: 2,
+                                start: [12, 2], sigmas: [1, 1.5])
+        #expect(row.hasSuffix(",0.25,1.235,2.0,0.5,1.0,1.5"), "RI = start / now per style, then σ")
     }
 
     @Test func aTaskKeyWithCommasIsQuoted() {
@@ -36,9 +43,9 @@ struct LossesCSVTests {
         var short = line
         short.styles = [6]
         #expect(LossesCSV.row(task: "t", attempt: 1, parameters: [], line: short, styleCount: 3)
-            == "t,1,,10,12.5,2.25,6.0,,,0.25,1.235")
+            == "t,1,,10,12.5,2.25,6.0,,,0.25,1.235,,,,,,")
         #expect(LossesCSV.row(task: "t", attempt: 1, parameters: [], line: line, styleCount: 1)
-            == "t,1,,10,12.5,2.25,6.0,0.25,1.235")
+            == "t,1,,10,12.5,2.25,6.0,0.25,1.235,,")
     }
 
     @Test func theWriterAppendsBatchesAndReopensWithoutASecondHeader() throws {

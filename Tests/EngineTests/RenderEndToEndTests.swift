@@ -97,11 +97,16 @@ struct RenderEndToEndTests {
     @Test func theLossLogHasARowPerIteration() throws {
         let dir = try TemporaryDirectory()
         let s = try settings(in: dir) { $0.iterations = 3 }
-        let log = try LossLogWriter(path: dir.path("log.csv"), styleCount: 2)
-        _ = try Renderer(settings: s, network: try Self.network.get()).run(progress: { try log.append($0) })
+        let log = try LossLogWriter(path: dir.path("log.csv"), styleCount: 2, sigmas: [1, 1.5])
+        let result = try Renderer(settings: s, network: try Self.network.get()).run(progress: { try log.append($0) })
         let lines = try String(contentsOfFile: dir.path("log.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(lines.first == "iteration,total,content,style_1,style_2,tv,elapsed_s")
+        #expect(lines.first == "iteration,total,content,style_1,style_2,tv,elapsed_s,ri_1,ri_2,sigma_1,sigma_2")
         #expect(lines.count == 5)
-        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",").count == 7 })
+        #expect(lines.dropFirst().allSatisfy { $0.split(separator: ",").count == 11 })
+        // The last row's RI is the summary's, and σ is what the log was given.
+        let last = try #require(lines.last).split(separator: ",").compactMap { Double($0) }
+        #expect(abs(last[7] - result.summary.relativeImprovement[0]) <= 1e-9 * result.summary.relativeImprovement[0])
+        #expect(abs(last[8] - result.summary.relativeImprovement[1]) <= 1e-9 * result.summary.relativeImprovement[1])
+        #expect(Array(last[9...10]) == [1, 1.5])
     }
 }

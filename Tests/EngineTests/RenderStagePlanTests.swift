@@ -101,8 +101,8 @@ struct RenderStagePlanTests {
         let plain = try LossLogWriter(path: dir.path("plain.csv"), styleCount: 2)
         try plain.append(RenderProgress(iteration: 3, iterations: 10, losses: losses, elapsed: 1, evaluations: 4))
         #expect(try String(contentsOfFile: dir.path("log.csv"), encoding: .utf8)
-            == "stage,width,height,iteration,total,content,style_1,style_2,tv,elapsed_s\n2,64,48,3,6.0,1.0,2.0,3.0,0.5,2.500\n")
+            == "stage,width,height,iteration,total,content,style_1,style_2,tv,elapsed_s,ri_1,ri_2,sigma_1,sigma_2\n2,64,48,3,6.0,1.0,2.0,3.0,0.5,2.500,1.0,1.0,1.0,1.0\n")
         #expect(try String(contentsOfFile: dir.path("plain.csv"), encoding: .utf8)
-            == "iteration,total,content,style_1,style_2,tv,elapsed_s\n3,6.0,1.0,2.0,3.0,0.5,1.000\n")
+            == "iteration,total,content,style_1,style_2,tv,elapsed_s,ri_1,ri_2,sigma_1,sigma_2\n3,6.0,1.0,2.0,3.0,0.5,1.000,1.0,1.0,1.0,1.0\n")
     }
 }

@@ -28,5 +28,13 @@ struct FarmBalancingTests {
             let summary = try decoder.decode(RenderSummary.self, from: try #require(task.result))
             #expect(summary.settings.sigmas == expected, "\(task.key) rendered with σ \(summary.settings.sigmas)")
         }
+        // The σ used is reported with every render: in job.json and in every row of losses.csv.
+        let folder = farm.data + "/jobs/" + job
+        let manifest = try JobManifest.decode(try Data(contentsOf: URL(fileURLWithPath: folder + "/job.json")))
+        #expect(manifest.tasks.filter { $0.key != "calibrate" }.allSatisfy { $0.sigmas == expected })
+        let rows = try String(contentsOfFile: folder + "/losses.csv", encoding: .utf8).split(separator: "\n")
+        let sigma2 = try #require(rows.first?.split(separator: ",").firstIndex(of: "sigma_2"))
+        let gammaRows = rows.dropFirst().filter { $0.hasPrefix("gamma=") }
+        #expect(!gammaRows.isEmpty && gammaRows.allSatisfy { Float($0.split(separator: ",", omittingEmptySubsequences: false)[sigma2]) == expected[1] })
     }
 }

@@ -48,6 +48,7 @@ public final class FarmClient {
             }
             return "blob:\(sha)"
         }
+        if spec.styleNames == nil { spec.styleNames = spec.base.stylePaths.map { URL(fileURLWithPath: $0).lastPathComponent } }
         spec.base.contentPath = try blob(spec.base.contentPath)
         spec.base.stylePaths = try spec.base.stylePaths.map(blob)
         if let initialization = spec.base.initialization, !["content", "noise", "style"].contains(initialization) {

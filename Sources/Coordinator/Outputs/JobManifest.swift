@@ -15,6 +15,8 @@ public struct JobManifest: Sendable, Codable, Equatable {
         /// Nil while the task has not finished (a failed or cancelled job).
         public var finalLosses: LossBreakdown?
         public var relativeImprovement: [Double]?
+        /// The balancing factors σ the task rendered with (from the calibration under `--balance auto`).
+        public var sigmas: [Float]?
         /// Re-renders this point on one machine, writing `output` in the current folder.
         public var command: String
 
@@ -25,6 +27,7 @@ public struct JobManifest: Sendable, Codable, Equatable {
             self.output = output
             self.finalLosses = finalLosses
             self.relativeImprovement = relativeImprovement
+            self.sigmas = nil
             self.command = command
         }
 
@@ -32,7 +35,16 @@ public struct JobManifest: Sendable, Codable, Equatable {
         public init(task: PlannedTask, summary: RenderSummary?, executable: String = "stylefarm") {
             self.init(key: task.key, parameters: task.parameters, output: task.outputName,
                       finalLosses: summary?.finalLosses, relativeImprovement: summary?.relativeImprovement,
-                      command: RenderCommandLine.shellCommand(for: task.request, output: task.outputName, executable: executable))
+                      command: RenderCommandLine.shellCommand(for: summary.map { Self.withSigmas(task.request, $0) } ?? task.request,
+                                                              output: task.outputName, executable: executable))
+            sigmas = summary?.settings.sigmas
+        }
+
+        /// The request with the σ it was rendered with, so that the command re-renders that image.
+        static func withSigmas(_ request: RenderRequest, _ summary: RenderSummary) -> RenderRequest {
+            var request = request
+            if summary.settings.sigmas.contains(where: { $0 != 1 }) { request.sigmas = summary.settings.sigmas }
+            return request
         }
     }
 

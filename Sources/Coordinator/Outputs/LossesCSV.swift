@@ -3,24 +3,35 @@ internal import Foundation
 public import Protocol
 
 /// The job's `losses.csv`: every loss-log line of every task,
-/// `task,attempt,parameters,iteration,total,content,style_1,…,style_n,tv,elapsed_s`.
+/// `task,attempt,parameters,iteration,total,content,style_1,…,style_n,tv,elapsed_s,ri_1,…,ri_n,sigma_1,…,sigma_n`:
+/// `ri_i` is style i's relative improvement so far in that attempt (its loss at the attempt's
+/// first line over its loss now) and `sigma_i` the balancing factor the task rendered with.
 /// Fields are quoted as RFC 4180 says; rows end in LF, like the render's `--log`.
 public enum LossesCSV {
     public static func header(styleCount: Int) -> String {
-        let styles = (0..<max(styleCount, 1)).map { "style_\($0 + 1)" }
-        return (["task", "attempt", "parameters", "iteration", "total", "content"] + styles + ["tv", "elapsed_s"])
+        let numbers = 1...max(styleCount, 1)
+        let styles = numbers.map { "style_\($0)" }
+        return (["task", "attempt", "parameters", "iteration", "total", "content"] + styles + ["tv", "elapsed_s"]
+            + numbers.map { "ri_\($0)" } + numbers.map { "sigma_\($0)" })
             .joined(separator: ",")
     }
 
     /// One row, without its line ending. Exactly `styleCount` style columns: a line with fewer
     /// styles leaves the rest empty, one with more keeps only the first `styleCount`.
+    /// `start`: the style losses of the attempt's first line (empty: RI unknown); `sigmas`: the
+    /// task's σ (empty: unknown). Unknown values are left empty.
     public static func row(task: String, attempt: Int, parameters: [PlannedTask.Parameter],
-                           line: FarmRecords.LossLine, styleCount: Int) -> String {
+                           line: FarmRecords.LossLine, styleCount: Int, start: [Double] = [], sigmas: [Float] = []) -> String {
         let count = max(styleCount, 1)
         let styles = (0..<count).map { $0 < line.styles.count ? number(line.styles[$0]) : "" }
+        let ri = (0..<count).map { i in
+            i < start.count && i < line.styles.count && line.styles[i] > 0 ? number(start[i] / line.styles[i]) : ""
+        }
+        let sigma = (0..<count).map { $0 < sigmas.count ? number(Double(sigmas[$0])) : "" }
         let fields = [escape(task), String(attempt), escape(parameterField(parameters)), String(line.iteration),
                       number(line.total), number(line.content)] + styles
             + [number(line.tv), line.elapsed.isFinite ? String(format: "%.3f", line.elapsed) : number(line.elapsed)]
+            + ri + sigma
         return fields.joined(separator: ",")
     }
 
@@ -85,10 +96,12 @@ public final class LossesCSVWriter {
     }
 
     /// Appends one row per line of a task's attempt, in one write.
-    public func append(task: String, attempt: Int, parameters: [PlannedTask.Parameter], lines: [FarmRecords.LossLine]) throws {
+    public func append(task: String, attempt: Int, parameters: [PlannedTask.Parameter], lines: [FarmRecords.LossLine],
+                       start: [Double] = [], sigmas: [Float] = []) throws {
         guard !lines.isEmpty else { return }
         let text = lines.map {
-            LossesCSV.row(task: task, attempt: attempt, parameters: parameters, line: $0, styleCount: styleCount) + "\n"
+            LossesCSV.row(task: task, attempt: attempt, parameters: parameters, line: $0, styleCount: styleCount,
+                          start: start, sigmas: sigmas) + "\n"
         }.joined()
         do {
             try handle.write(contentsOf: Data(text.utf8))

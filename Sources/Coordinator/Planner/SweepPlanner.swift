@@ -12,6 +12,9 @@ public struct SweepSpec: Sendable, Codable, Equatable {
     public var axes: [SweepAxis]
     public var balance: Balance
     public var priority: Int
+    /// The style images' file names as the submitter knew them (the paths become blob
+    /// references), for legends and labels.
+    public var styleNames: [String]?
 
     public init(base: RenderRequest, gammas: [Float]?, axes: [SweepAxis] = [], balance: Balance = .off, priority: Int = 0) {
         self.base = base

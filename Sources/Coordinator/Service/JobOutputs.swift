@@ -41,7 +41,9 @@ public enum JobOutputs {
                 return ImprovementPlot.Point(gamma: gamma, relativeImprovement: ri)
             }
             if !points.isEmpty {
-                let names = spec.base.stylePaths.indices.map { "style \($0 + 1)" }
+                let names = spec.base.stylePaths.indices.map { i in
+                    spec.styleNames.flatMap { i < $0.count ? $0[i] : nil } ?? "style \(i + 1)"
+                }
                 try ImageFile.writePNG(try ImprovementPlot(points: points, styleNames: names).render(),
                                        path: directory + "/relative_improvement.png")
             }
@@ -50,8 +52,13 @@ public enum JobOutputs {
         try? FileManager.default.removeItem(atPath: directory + "/losses.csv.partial")   // a crash mid-write
         let csv = try LossesCSVWriter(path: directory + "/losses.csv.partial", styleCount: spec.base.stylePaths.count)
         let parameters = Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.parameters) })
+        var starts: [Int64: [Double]] = [:]
         for (key, attempt, line) in try records.lossLines(ofJob: jobID) {
-            try csv.append(task: key, attempt: Int(attempt), parameters: parameters[key] ?? [], lines: [line])
+            // Lines come in iteration order per attempt: the first is the attempt's start.
+            let start = starts[attempt] ?? line.styles
+            starts[attempt] = start
+            try csv.append(task: key, attempt: Int(attempt), parameters: parameters[key] ?? [], lines: [line],
+                           start: start, sigmas: summaries[key]?.settings.sigmas ?? [])
         }
         try csv.synchronize()
         _ = rename(directory + "/losses.csv.partial", directory + "/losses.csv")

@@ -3,24 +3,33 @@ import Foundation
 import Glibc
 #endif
 
-/// The `--log` CSV: one row per iteration, `iteration,total,content,style_1,…,style_n,tv,elapsed_s`,
-/// flushed as it goes so that an interrupted render still leaves its log. A coarse-to-fine
-/// render (`stageCount` > 1) puts `stage,width,height` first and counts `iteration` within
-/// each stage (0 is the stage's starting point); `elapsed_s` runs on over all stages.
+/// The `--log` CSV: one row per iteration,
+/// `iteration,total,content,style_1,…,style_n,tv,elapsed_s,ri_1,…,ri_n,sigma_1,…,sigma_n`,
+/// flushed as it goes so that an interrupted render still leaves its log. `ri_i` is style i's
+/// relative improvement so far (its loss at the stage's start over its loss now, Froehling's
+/// RI) and `sigma_i` the balancing factor σᵢ the render uses. A coarse-to-fine render
+/// (`stageCount` > 1) puts `stage,width,height` first and counts `iteration` within each stage
+/// (0 is the stage's starting point); `elapsed_s` runs on over all stages.
 public final class LossLogWriter {
     private let file: UnsafeMutablePointer<FILE>
     public let path: String
     let stageColumns: Bool
+    let sigmas: [Float]
+    /// Style losses at the current stage's start, for `ri_i`.
+    private var startingStyles: [Double] = []
 
-    public init(path: String, styleCount: Int, stageCount: Int = 1) throws {
+    public init(path: String, styleCount: Int, stageCount: Int = 1, sigmas: [Float] = []) throws {
         guard let file = fopen(path, "w") else {
             throw EngineError(.io, "cannot write the loss log '\(path)'", cause: String(cString: strerror(errno)))
         }
         self.file = file
         self.path = path
         stageColumns = stageCount > 1
-        let styles = (1...max(styleCount, 1)).map { "style_\($0)" }.joined(separator: ",")
-        try write((stageColumns ? "stage,width,height," : "") + "iteration,total,content,\(styles),tv,elapsed_s\n")
+        self.sigmas = sigmas.count == styleCount ? sigmas : [Float](repeating: 1, count: styleCount)
+        let numbers = 1...max(styleCount, 1)
+        let styles = numbers.map { "style_\($0)" }.joined(separator: ",")
+        let balance = (numbers.map { "ri_\($0)" } + numbers.map { "sigma_\($0)" }).joined(separator: ",")
+        try write((stageColumns ? "stage,width,height," : "") + "iteration,total,content,\(styles),tv,elapsed_s,\(balance)\n")
     }
 
     public static func row(_ progress: RenderProgress, stageColumns: Bool = false) -> String {
@@ -37,7 +46,12 @@ public final class LossLogWriter {
     static func format(_ value: Double) -> String { "\(value)" }
 
     public func append(_ progress: RenderProgress) throws {
-        try write(Self.row(progress, stageColumns: stageColumns) + "\n")
+        if (progress.stage?.iteration ?? progress.iteration) == 0 || startingStyles.count != progress.losses.styles.count {
+            startingStyles = progress.losses.styles
+        }
+        let ri = zip(startingStyles, progress.losses.styles).map { start, now in Self.format(now > 0 ? start / now : .infinity) }
+        let balance = (ri + sigmas.map { Self.format(Double($0)) }).joined(separator: ",")
+        try write(Self.row(progress, stageColumns: stageColumns) + "," + balance + "\n")
     }
 
     private func write(_ line: String) throws {
