@@ -6,6 +6,6 @@ struct StyleFarm: AsyncParsableCommand {
         commandName: "stylefarm",
         abstract: "A render farm for iterative neural style transfer on CPUs.",
         subcommands: [RenderCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self, StatusCommand.self,
-                      WaitCommand.self, WatchCommand.self, CancelCommand.self, WorkersCommand.self, KeysCommand.self, WeightsCommand.self, BenchCommand.self]
+                      WaitCommand.self, WatchCommand.self, CancelCommand.self, WorkersCommand.self, KeysCommand.self, WeightsCommand.self, InspectCommand.self, BenchCommand.self]
     )
 }

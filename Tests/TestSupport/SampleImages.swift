@@ -29,7 +29,7 @@ public enum SampleImages {
 
 extension Float {
     /// Bhaskara-style approximations: plenty for test patterns, and no libm differences.
-    var sinApprox: Float {
+    public var sinApprox: Float {
         var x = self.truncatingRemainder(dividingBy: 2 * .pi)
         if x < 0 { x += 2 * .pi }
         let sign: Float = x > .pi ? -1 : 1
@@ -37,5 +37,5 @@ extension Float {
         return sign * 16 * x * (.pi - x) / (5 * .pi * .pi - 4 * x * (.pi - x))
     }
 
-    var cosApprox: Float { (self + .pi / 2).sinApprox }
+    public var cosApprox: Float { (self + .pi / 2).sinApprox }
 }
