@@ -15,9 +15,13 @@ public struct RenderRequest: Sendable, Codable, Equatable {
     public var initialization: String?
     public var pooling: PoolingMode?
     public var contentLayers: [String]?
-    public var styleLayers: [String]?
+    /// One list for every style, or one list per style in the order of `stylePaths`.
+    public var styleLayers: [[String]]?
     public var contentLayerWeights: [Float]?
-    public var styleLayerWeights: [Float]?
+    /// Like `styleLayers`: one list for every style, or one per style.
+    public var styleLayerWeights: [[Float]]?
+    /// One per style: a mask image's path, or "none" for a style that applies everywhere.
+    public var maskPaths: [String]?
     public var alpha: Float?
     public var beta: Float?
     public var gamma: Float?
@@ -50,9 +54,8 @@ public struct RenderRequest: Sendable, Codable, Equatable {
         s.contentLayers = try Self.weightedLayers(names: contentLayers, weights: contentLayerWeights,
                                                   presetLayers: preset.contentLayers, rule: preset.contentLayerWeight,
                                                   option: "--content-layer-weights")
-        s.styleLayers = try Self.weightedLayers(names: styleLayers, weights: styleLayerWeights,
-                                                presetLayers: preset.styleLayers, rule: preset.styleLayerWeight,
-                                                option: "--style-layer-weights")
+        s.styleLayers = try perStyleLayers(preset: preset)
+        s.maskPaths = try perStyleMasks()
         if let alpha { s.alpha = alpha }
         if let beta { s.beta = beta }
         if gamma != nil && styleWeights != nil {
