@@ -16,7 +16,7 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Style image (PNG or JPEG); repeat for several styles.")
     var style: [String] = []
 
-    @Option(help: "Preset for the objective and optimiser: \(Preset.all.map(\.name).joined(separator: ", ")) (default pastiche). Explicit options override it.")
+    @Option(help: "Preset for the objective and optimiser: \(Preset.all.map(\.name).joined(separator: ", ")) (default pastiche; `stylefarm presets` lists their values). johnson-layers uses Johnson et al.'s VGG16 layers on VGG19, as VGG16 weights are not available. Explicit options override the preset.")
     var preset: String?
 
     @Option(help: "Longest side of the output in pixels (default 512).")

@@ -76,11 +76,11 @@ public struct RenderRequest: Sendable, Codable, Equatable {
     /// Layer names with weights: one weight per layer, or a single weight for all of them; with
     /// names but no weights, the preset's rule weighs each named layer.
     static func weightedLayers(names: [String]?, weights: [Float]?, presetLayers: [WeightedLayer],
-                               rule: (String) -> Float, option: String) throws -> [WeightedLayer] {
+                               rule: LayerWeightRule, option: String) throws -> [WeightedLayer] {
         let layerNames = names ?? presetLayers.map(\.layer)
         for name in layerNames { _ = try VGG19Architecture.location(of: name) }
         guard let weights else {
-            return names == nil ? presetLayers : layerNames.map { WeightedLayer($0, rule($0)) }
+            return names == nil ? presetLayers : zip(layerNames, rule.weights(for: layerNames)).map { WeightedLayer($0, $1) }
         }
         if weights.count == 1 { return layerNames.map { WeightedLayer($0, weights[0]) } }
         guard weights.count == layerNames.count else {

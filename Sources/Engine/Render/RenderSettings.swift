@@ -86,7 +86,7 @@ public struct RenderSettings: Sendable, Codable, Equatable {
         learningRateDecay = preset.learningRateDecay
         learningRateDecayEvery = preset.learningRateDecayEvery
         lbfgsHistory = 100
-        initialization = .content
+        initialization = preset.initialization
         pooling = preset.pooling
         contentLayers = preset.contentLayers
         styleLayers = stylePaths.map { _ in preset.styleLayers }
