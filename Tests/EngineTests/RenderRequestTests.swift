@@ -67,9 +67,9 @@ struct RenderRequestTests {
         ("zero threads", "--threads must be 1…256", { $0.threads = 0 }),
     ]
 
-    @Test(arguments: refused.indices)
+    @Test(arguments: allRefused.indices)
     func badValuesAreRefusedWithAMessageSayingWhatIsAllowed(index: Int) {
-        let (_, message, change) = Self.refused[index]
+        let (_, message, change) = Self.allRefused[index]
         let error = #expect(throws: EngineError.self) { try request(change).resolve() }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains(message) == true, "got: \(error?.message ?? "no error")")

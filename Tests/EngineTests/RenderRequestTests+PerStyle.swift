@@ -3,13 +3,7 @@ import Testing
 @testable import Engine
 
 /// `--style-layers`, `--style-layer-weights` and `--mask` per style, as requests resolve them.
-struct PerStyleRequestTests {
-    func request(styles: Int = 2, _ change: (inout RenderRequest) -> Void) -> RenderRequest {
-        var r = RenderRequest(contentPath: "c.png", stylePaths: (1...styles).map { "s\($0).png" })
-        change(&r)
-        return r
-    }
-
+extension RenderRequestTests {
     @Test func eachStyleGetsItsOwnLayersAndWeights() throws {
         let s = try request {
             $0.styleLayers = [["block1_relu1", "block2_relu1"], ["block4_relu1", "block5_relu1"]]
@@ -36,7 +30,10 @@ struct PerStyleRequestTests {
         #expect(try JSONDecoder().decode(RenderSettings.self, from: data) == s)
     }
 
-    static let refused: [(String, String, @Sendable (inout RenderRequest) -> Void)] = [
+    /// The refusals `badValuesAreRefusedWithAMessageSayingWhatIsAllowed` checks.
+    static var allRefused: [(String, String, @Sendable (inout RenderRequest) -> Void)] { refused + refusedPerStyle }
+
+    static let refusedPerStyle: [(String, String, @Sendable (inout RenderRequest) -> Void)] = [
         ("style layers given 3 times for 2 styles", "--style-layers is given 3 times for 2 style images; give it once (for every style) or once per style",
          { $0.styleLayers = [["block1_relu1"], ["block2_relu1"], ["block3_relu1"]] }),
         ("layer weights given 3 times", "--style-layer-weights is given 3 times for 2 style images",
@@ -53,12 +50,4 @@ struct PerStyleRequestTests {
          { $0.maskPaths = ["left.png"] }),
         ("an empty mask path", "--mask for style 1 is empty", { $0.maskPaths = ["", "none"] }),
     ]
-
-    @Test(arguments: refused.indices)
-    func badPerStyleValuesAreRefusedWithAMessageSayingWhatIsAllowed(index: Int) {
-        let (_, message, change) = Self.refused[index]
-        let error = #expect(throws: EngineError.self) { try request(change).resolve() }
-        #expect(error?.code == .invalidArgument)
-        #expect(error?.message.contains(message) == true, "got: \(error?.message ?? "no error")")
-    }
 }
