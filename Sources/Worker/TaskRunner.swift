@@ -24,9 +24,9 @@ public struct TaskRunner: Sendable {
         public var summary: RenderSummary
     }
 
-    /// Every blob the request refers to (content, styles, an initial image).
+    /// Every blob the request refers to (content, styles, masks, an initial image).
     public static func blobReferences(in request: RenderRequest) -> [String] {
-        var paths = [request.contentPath] + request.stylePaths
+        var paths = [request.contentPath] + request.stylePaths + (request.maskPaths ?? [])
         if let initialization = request.initialization { paths.append(initialization) }
         var seen: [String] = []
         for path in paths where path.hasPrefix(blobScheme) {
@@ -54,6 +54,7 @@ public struct TaskRunner: Sendable {
         var r = request
         r.contentPath = try local(r.contentPath)
         r.stylePaths = try r.stylePaths.map(local)
+        r.maskPaths = try r.maskPaths?.map(local)
         if let initialization = r.initialization { r.initialization = try local(initialization) }
         r.threads = threads
         return r

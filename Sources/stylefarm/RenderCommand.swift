@@ -12,6 +12,8 @@ struct RenderCommand: ParsableCommand {
           stylefarm render --content photo.jpg --style starry.jpg --out out.png --size 512 --iterations 300
           stylefarm render --content photo.jpg --style a.jpg --style b.jpg --gamma 0.3 --out mix.png
           stylefarm render --content photo.jpg --style starry.jpg --size 1024 --scales 3 --preserve-color luminance --out big.png
+          stylefarm render --content photo.jpg --style a.jpg --style b.jpg --mask left.png --mask none --out masked.png
+          stylefarm render --content photo.jpg --style a.jpg --style b.jpg --style-layers block1_relu1,block2_relu1 --style-layers block4_relu1,block5_relu1 --out layered.png
         """)
 
     @OptionGroup var options: RenderOptions

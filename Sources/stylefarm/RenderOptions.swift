@@ -17,7 +17,7 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Style image (PNG or JPEG); repeat for several styles.")
     var style: [String] = []
 
-    @Option(help: "Preset for the objective and optimiser: \(Preset.all.map(\.name).joined(separator: ", ")) (default pastiche). Explicit options override it.")
+    @Option(help: "Preset for the objective and optimiser: \(Preset.all.map(\.name).joined(separator: ", ")) (default pastiche; `stylefarm presets` lists their values). johnson-layers uses Johnson et al.'s VGG16 layers on VGG19, as VGG16 weights are not available. Explicit options override the preset.")
     var preset: String?
 
     @Option(help: "Longest side of the output in pixels (default 512).")
@@ -53,14 +53,17 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Content layers, comma-separated (e.g. block4_relu2). Names: blockN_convM, blockN_reluM, blockN_pool.")
     var contentLayers: String?
 
-    @Option(help: "Style layers, comma-separated (e.g. block1_relu1,block2_relu1).")
-    var styleLayers: String?
+    @Option(help: "Style layers, comma-separated (e.g. block1_relu1,block2_relu1). Give once for every style, or once per style in the order of --style.")
+    var styleLayers: [String] = []
 
     @Option(help: "Content layer weights, comma-separated: one per layer or one for all.")
     var contentLayerWeights: String?
 
-    @Option(help: "Style layer weights, comma-separated: one per layer or one for all.")
-    var styleLayerWeights: String?
+    @Option(help: "Style layer weights, comma-separated: one per layer or one for all. Give once for every style, or once per style.")
+    var styleLayerWeights: [String] = []
+
+    @Option(help: "Where a style applies: a grey PNG/JPEG (white = fully, black = not; any size, resized to the output). Give once per style in the order of --style; `none` for a style that applies everywhere.")
+    var mask: [String] = []
 
     @Option(help: "Content weight α.")
     var alpha: Float?
@@ -147,9 +150,11 @@ struct RenderOptions: ParsableArguments {
         r.initialization = initialization
         r.pooling = pooling
         r.contentLayers = contentLayers.map(Self.names)
-        r.styleLayers = styleLayers.map(Self.names)
+        r.styleLayers = styleLayers.isEmpty ? nil : styleLayers.map(Self.names)
         r.contentLayerWeights = try contentLayerWeights.map { try Self.numbers($0, option: "--content-layer-weights") }
-        r.styleLayerWeights = try styleLayerWeights.map { try Self.numbers($0, option: "--style-layer-weights") }
+        r.styleLayerWeights = styleLayerWeights.isEmpty ? nil
+            : try styleLayerWeights.map { try Self.numbers($0, option: "--style-layer-weights") }
+        r.maskPaths = mask.isEmpty ? nil : mask
         r.alpha = alpha
         r.beta = beta
         r.gamma = try gamma.map { text in

@@ -5,7 +5,8 @@ struct StyleFarm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stylefarm",
         abstract: "A render farm for iterative neural style transfer on CPUs.",
-        subcommands: [RenderCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self, StatusCommand.self,
-                      WaitCommand.self, WatchCommand.self, CancelCommand.self, WorkersCommand.self, KeysCommand.self, WeightsCommand.self, InspectCommand.self, BenchCommand.self]
+        subcommands: [RenderCommand.self, PresetsCommand.self, CoordinatorCommand.self, WorkerCommand.self, SubmitCommand.self, StatusCommand.self,
+                      WaitCommand.self, WatchCommand.self, CancelCommand.self, WorkersCommand.self, KeysCommand.self, WeightsCommand.self,
+                      InspectCommand.self, BenchCommand.self]
     )
 }

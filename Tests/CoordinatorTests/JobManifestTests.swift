@@ -72,8 +72,8 @@ struct JobManifestTests {
         request.preset = "gatys"; request.size = 512; request.styleSize = 384; request.iterations = 300
         request.optimizer = .adam; request.learningRate = 0.01; request.learningRateDecay = 0.9
         request.learningRateDecayEvery = 50; request.lbfgsHistory = 20; request.initialization = "noise"
-        request.pooling = .avg; request.contentLayers = ["block4_relu2"]; request.styleLayers = ["block1_relu1", "block2_relu1"]
-        request.contentLayerWeights = [1]; request.styleLayerWeights = [0.5, 0.25]; request.alpha = 1; request.beta = 1e4
+        request.pooling = .avg; request.contentLayers = ["block4_relu2"]; request.styleLayers = [["block1_relu1", "block2_relu1"]]
+        request.contentLayerWeights = [1]; request.styleLayerWeights = [[0.5, 0.25]]; request.alpha = 1; request.beta = 1e4
         request.styleWeights = [0.3, 0.7]; request.sigmas = [1, 2.5]; request.tvWeight = 1e-5; request.seed = 42
         request.threads = 2; request.maxPixels = 1_000_000; request.resample = .lanczos3
         let words = RenderCommandLine.arguments(for: request, output: "out.png")
@@ -89,6 +89,20 @@ struct JobManifestTests {
         // A negative value is joined to its flag so that it is not read as a flag.
         request.alpha = -1
         #expect(RenderCommandLine.arguments(for: request, output: "o.png").contains("--alpha=-1"))
+    }
+
+    @Test func perStyleListsAndMasksRepeatTheirFlagsInStyleOrder() {
+        var request = RenderRequest(contentPath: "c.png", stylePaths: ["a.png", "b.png"])
+        request.styleLayers = [["block1_relu1", "block2_relu1"], ["block4_relu1"]]
+        request.styleLayerWeights = [[1, 2], [3]]
+        request.maskPaths = ["left half.png", "none"]
+        let words = RenderCommandLine.arguments(for: request, output: "o.png")
+        #expect(words == [
+            "stylefarm", "render", "--content", "c.png", "--style", "a.png", "--style", "b.png",
+            "--style-layers", "block1_relu1,block2_relu1", "--style-layers", "block4_relu1",
+            "--style-layer-weights", "1,2", "--style-layer-weights", "3", "--mask", "left half.png", "--mask", "none",
+            "--out", "o.png",
+        ])
     }
 
     @Test(arguments: [("plain/path-1.png", "plain/path-1.png"), ("a b", "'a b'"), ("", "''"), ("it's", "'it'\\''s'"),

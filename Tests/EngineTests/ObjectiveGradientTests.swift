@@ -21,7 +21,9 @@ struct ObjectiveGradientTests {
                values: ReferenceKernels.randomValues(3 * height * width, seed: seed, scale: 2))
     }
 
-    enum Term: String, CaseIterable { case content, style, tv, all, preActivation }
+    /// `masked`: three styles on one image: two with complementary soft masks (their own Gram
+    /// slots) and one without (the shared slot), on overlapping but different layers.
+    enum Term: String, CaseIterable { case content, style, tv, all, preActivation, masked }
 
     static func objective(_ term: Term, pooling: PoolingMode) throws -> StyleTransferObjective {
         let network = try smallNetwork()
@@ -35,11 +37,28 @@ struct ObjectiveGradientTests {
         let grams = try FeatureTargets.grams(network: network, pooling: pooling, image: style,
                                              layers: styleLayers.map(\.layer), threads: 1)
         let alpha: Float = term == .content || term == .all || term == .preActivation ? 1.5 : 0
-        let beta: Float = term == .style || term == .all ? 2 : 0
+        let beta: Float = term == .style || term == .all || term == .masked ? 2 : 0
         let tv: Float = term == .tv || term == .all ? 0.1 : 0
+        var styles = [StyleTerm(layers: styleLayers, weight: 0.8, grams: grams)]
+        if term == .masked {
+            let mask = try softMask(height: 6, width: 8)
+            let other = try FeatureTargets.grams(network: network, pooling: pooling, image: image(4, height: 7, width: 9),
+                                                 layers: styleLayers.map(\.layer), threads: 1)
+            styles[0].mask = mask
+            styles.append(StyleTerm(layers: [styleLayers[0], styleLayers[2]], weight: 0.6, grams: other,
+                                    mask: try StyleMask(width: 8, height: 6, values: mask.values.map { 1 - $0 })))
+            styles.append(StyleTerm(layers: [styleLayers[1]], weight: 0.5, grams: other))
+        }
         return try StyleTransferObjective(graph: graph, contentLayers: contentLayers, contentTargets: targets,
-                                          styles: [StyleTerm(layers: styleLayers, weight: 0.8, grams: grams)],
-                                          alpha: alpha, beta: beta, tvWeight: tv)
+                                          styles: styles, alpha: alpha, beta: beta, tvWeight: tv)
+    }
+
+    /// A left-to-right ramp from 1 to 0 with a soft edge, never all 0 or all 1 at any layer.
+    static func softMask(height: Int, width: Int) throws -> StyleMask {
+        let values = (0..<height * width).map { i in
+            min(1, max(0, 1.25 - 1.5 * Float(i % width) / Float(width - 1) + 0.05 * Float(i / width)))
+        }
+        return try StyleMask(width: width, height: height, values: values)
     }
 
     @Test(arguments: Term.allCases, PoolingMode.allCases)

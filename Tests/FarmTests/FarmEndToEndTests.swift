@@ -3,6 +3,7 @@ import GRDB
 import Testing
 import TestSupport
 @testable import Coordinator
+import Engine
 import Protocol
 
 /// The farm as users run it: real processes, real sockets on loopback, a real SQLite file.
@@ -40,6 +41,41 @@ struct FarmEndToEndTests {
         // times out; what matters is that each of the three is there.
         let names = Set(workers.split(separator: "\n").map { $0.split(separator: "-").first.map(String.init) ?? "" })
         #expect(names == ["w0", "w1", "w2"], "\(workers)")
+    }
+
+    @Test func masksAndPerStyleLayersTravelToWorkersAndJobJSONReRendersThem() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(1)
+        let mask = farm.dir.path("left.png")
+        try ImageFile.writePNG(RGBImage(width: 8, height: 6, pixels: (0..<48).flatMap { i -> [Float] in
+            let v: Float = i % 8 < 4 ? 255 : 0; return [v, v, v] }), path: mask)
+        let job = try farm.submitSweep(gamma: "0.5", extra: ["--mask", mask, "--mask", "none",
+                                                             "--style-layers", "block1_relu1,block2_relu1", "--style-layers", "block3_relu1"])
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)\n\(farm.log("worker"))")
+
+        // job.json's command names the mask by its stored blob and repeats each per-style flag.
+        let folder = farm.data + "/jobs/" + job
+        let manifest = try JobManifest.decode(Data(contentsOf: URL(fileURLWithPath: folder + "/job.json")))
+        let command = try #require(manifest.tasks.first?.command)
+        #expect(command.contains(" --style-layers block1_relu1,block2_relu1 --style-layers block3_relu1 "), "\(command)")
+        #expect(command.contains(" --mask \(farm.data)/blobs/") && command.contains(" --mask none "), "\(command)")
+
+        // Run it as a user would (our binary for `stylefarm`) and check it renders the same settings.
+        let rerun = Process()
+        rerun.executableURL = URL(fileURLWithPath: "/bin/sh")
+        rerun.arguments = ["-c", farm.binary + command.dropFirst("stylefarm".count) + " --summary check.json"]
+        rerun.currentDirectoryURL = farm.dir.url
+        try rerun.run()
+        rerun.waitUntilExit()
+        #expect(rerun.terminationStatus == 0)
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: farm.dir.path("check.json")))) as? [String: Any]
+        let settings = try #require(summary?["settings"] as? [String: Any])
+        let layers = (settings["style_layers"] as? [[[String: Any]]])?.map { $0.compactMap { $0["layer"] as? String } }
+        #expect(layers == [["block1_relu1", "block2_relu1"], ["block3_relu1"]])
+        let masks = settings["mask_paths"] as? [Any]
+        #expect((masks?.first as? String)?.hasPrefix(farm.data + "/blobs/") == true && masks?.last is NSNull, "\(masks ?? [])")
     }
 
     @Test func aWorkerKilledMidTaskCostsOnlyItsAttempt() throws {

@@ -33,6 +33,20 @@ struct TaskRunnerTests {
         #expect(output.summary.settings.threads == 2, "the worker's thread budget, recorded")
     }
 
+    @Test func aMaskTravelsAsABlobAndNoneStaysAWord() throws {
+        let dir = try TemporaryDirectory()
+        let blobs = try BlobStore(root: dir.path("blobs"))
+        let runner = TaskRunner(network: try Self.network.get(), blobs: blobs, threads: 2)
+        let mask = try blobs.store(try ImageFile.encodePNG(RGBImage(width: 8, height: 8, fill: 200)))
+        var r = try request(blobs)
+        r.maskPaths = ["blob:\(mask)", "none"]
+        r.iterations = 1
+        #expect(TaskRunner.blobReferences(in: r).contains(mask))
+        #expect(try runner.localRequest(r).maskPaths == [blobs.path(of: mask) ?? "?", "none"])
+        let output = try runner.run(r)
+        #expect(output.summary.settings.maskPaths == [blobs.path(of: mask), nil])
+    }
+
     @Test func aMissingBlobIsReportedNotRendered() throws {
         let dir = try TemporaryDirectory()
         let blobs = try BlobStore(root: dir.path("blobs"))

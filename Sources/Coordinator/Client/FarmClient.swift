@@ -51,6 +51,7 @@ public final class FarmClient {
         if spec.styleNames == nil { spec.styleNames = spec.base.stylePaths.map { URL(fileURLWithPath: $0).lastPathComponent } }
         spec.base.contentPath = try blob(spec.base.contentPath)
         spec.base.stylePaths = try spec.base.stylePaths.map(blob)
+        spec.base.maskPaths = try spec.base.maskPaths?.map { $0 == RenderRequest.noMask ? $0 : try blob($0) }
         if let initialization = spec.base.initialization, !["content", "noise", "style"].contains(initialization) {
             spec.base.initialization = try blob(initialization)
         }

@@ -27,9 +27,11 @@ public enum RenderCommandLine {
         add("--init", request.initialization)
         add("--pooling", request.pooling?.rawValue)
         add("--content-layers", request.contentLayers?.joined(separator: ","))
-        add("--style-layers", request.styleLayers?.joined(separator: ","))
+        // Per-style lists repeat their flag, once for every style or once per style, as given.
+        for layers in request.styleLayers ?? [] { add("--style-layers", layers.joined(separator: ",")) }
         add("--content-layer-weights", list(request.contentLayerWeights))
-        add("--style-layer-weights", list(request.styleLayerWeights))
+        for weights in request.styleLayerWeights ?? [] { add("--style-layer-weights", list(weights)) }
+        for mask in request.maskPaths ?? [] { add("--mask", mask) }
         add("--alpha", number(request.alpha))
         add("--beta", number(request.beta))
         add("--gamma", number(request.gamma))

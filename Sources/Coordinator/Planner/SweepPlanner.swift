@@ -116,8 +116,5 @@ public enum SweepPlanner {
     }
 
     /// Shortest form that reads back to the same Float: 0.3, 1000, 1e-05.
-    public static func format(_ value: Float) -> String {
-        if value == value.rounded(), abs(value) < 1e7 { return String(Int(value)) }
-        return "\(value)"
-    }
+    public static func format(_ value: Float) -> String { value.shortDescription }
 }

@@ -76,6 +76,7 @@ extension JobOutputs {
         var task = task
         task.request.contentPath = local(task.request.contentPath)
         task.request.stylePaths = task.request.stylePaths.map(local)
+        task.request.maskPaths = task.request.maskPaths?.map(local)
         task.request.initialization = task.request.initialization.map(local)
         return task
     }

@@ -16,7 +16,7 @@ public enum JobSubmission {
         } catch {
             throw EngineError(.invalidArgument, "the job spec is not a sweep: \(error)")
         }
-        for path in [spec.base.contentPath] + spec.base.stylePaths where path.hasPrefix("blob:") {
+        for path in [spec.base.contentPath] + spec.base.stylePaths + (spec.base.maskPaths ?? []) where path.hasPrefix("blob:") {
             guard blobs.path(of: String(path.dropFirst(5))) != nil else {
                 throw EngineError(.invalidArgument, "the job refers to image \(path), which was not sent with it")
             }

@@ -6,9 +6,15 @@ public enum Gram {
     /// Writes the full C×C Gram matrix (both triangles) into `gram`.
     public static func compute(_ features: UnsafePointer<Float>, channels: Int, positions: Int,
                                into gram: UnsafeMutablePointer<Float>) {
+        compute(features, channels: channels, positions: positions, scale: 1 / Float(positions), into: gram)
+    }
+
+    /// `G = scale · F Fᵀ` (see `Gram+Masked.swift` for a scale other than 1/n).
+    static func compute(_ features: UnsafePointer<Float>, channels: Int, positions: Int, scale: Float,
+                        into gram: UnsafeMutablePointer<Float>) {
         // ssyrk does half the multiply-adds of sgemm; mirror the upper triangle afterwards.
         cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(channels), Int32(positions),
-                    1 / Float(positions), features, Int32(positions), 0, gram, Int32(channels))
+                    scale, features, Int32(positions), 0, gram, Int32(channels))
         for i in 0..<channels {
             for j in 0..<i { gram[i * channels + j] = gram[j * channels + i] }
         }

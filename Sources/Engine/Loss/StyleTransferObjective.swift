@@ -1,24 +1,33 @@
-/// One style's part of the objective: its layers, its weight wᵢ·σᵢ, and its Gram targets.
+/// One style's part of the objective: its layers, its weight wᵢ·σᵢ, its Gram targets, and
+/// where it applies.
 public struct StyleTerm: Sendable {
+    /// This style's own layers (styles may read different layers: Qiu & Quach).
     public var layers: [WeightedLayer]
     /// wᵢ·σᵢ: the crossfade or mix weight times the balancing factor.
     public var weight: Float
-    /// Target Gram matrix per layer name, C×C row-major.
+    /// Target Gram matrix per layer name, C×C row-major: the whole style image's.
     public var grams: [String: [Float]]
+    /// Where the style applies, at the rendered image's size; nil for everywhere. A masked
+    /// style compares the guided Gram of the mask-weighted features (`Gram+Masked.swift`).
+    public var mask: StyleMask?
 
-    public init(layers: [WeightedLayer], weight: Float, grams: [String: [Float]]) {
+    public init(layers: [WeightedLayer], weight: Float, grams: [String: [Float]], mask: StyleMask? = nil) {
         self.layers = layers
         self.weight = weight
         self.grams = grams
+        self.mask = mask
     }
 }
 
 /// The style-transfer objective on one graph:
-/// `L = α·Σ_l c_l·mean((F_l − P_l)²) + β·Σᵢ wᵢσᵢ·Σ_l s_il·mean((G(F_l) − A_il)²) + λ·TV(x)`.
+/// `L = α·Σ_l c_l·mean((F_l − P_l)²) + β·Σᵢ wᵢσᵢ·Σ_l s_il·mean((Gᵢ(F_l) − A_il)²) + λ·TV(x)`,
+/// where Gᵢ is the Gram `F Fᵀ/n`, or for a style with mask m the guided Gram `(F·m)(F·m)ᵀ/Σm²`.
 ///
-/// Gram matrices of the image are computed once per layer and shared by every style that reads
-/// that layer; their gradients are folded into one symmetric matrix per layer, so the costly
-/// `M × F` product runs once per layer however many styles there are.
+/// Each style counts only its own layers. Gram matrices of the image are computed once per
+/// layer and shared by every unmasked style that reads that layer; their gradients are folded
+/// into one symmetric matrix per layer, so the costly `M × F` product runs once per layer
+/// however many styles there are. A masked style has its own Gram and product at each of its
+/// layers (`GramSlot`); without masks nothing extra is computed.
 public final class StyleTransferObjective {
     public let graph: FeatureGraph
     public let alpha: Float
@@ -27,10 +36,10 @@ public final class StyleTransferObjective {
     public let contentLayers: [WeightedLayer]
     public let styles: [StyleTerm]
     let contentTargets: [String: FloatBuffer]
-    /// Distinct style layers in network order, with scratch for the image's Gram and the folded gradient.
-    let styleLayers: [(name: String, gram: FloatBuffer, fold: FloatBuffer)]
-    /// Whether the last evaluation folded a gradient for each style layer.
-    private var styleFolded: [Bool]
+    /// Distinct style layers in network order, each with its Gram slots.
+    let styleLayers: [(name: String, slots: [GramSlot])]
+    /// F·m for masked Grams and their gradients (the largest masked layer's C·n); nil without masks.
+    let maskScratch: FloatBuffer?
 
     public init(graph: FeatureGraph, contentLayers: [WeightedLayer], contentTargets: [String: [Float]],
                 styles: [StyleTerm], alpha: Float, beta: Float, tvWeight: Float) throws {
@@ -54,20 +63,30 @@ public final class StyleTransferObjective {
 
         var names: [String] = []
         for style in styles {
-            for weighted in style.layers where !names.contains(weighted.layer) {
+            for weighted in style.layers {
                 let channels = graph.activation(weighted.layer).shape.channels
                 guard style.grams[weighted.layer]?.count == channels * channels else {
                     throw EngineError(.invalidArgument, "style target Gram for \(weighted.layer) is missing or has the wrong size")
                 }
-                names.append(weighted.layer)
+                if !names.contains(weighted.layer) { names.append(weighted.layer) }
             }
         }
         let order = try names.map { ($0, try VGG19Architecture.location(of: $0).step) }.sorted { $0.1 < $1.1 }.map(\.0)
-        styleLayers = order.map { name in
-            let c = graph.activation(name).shape.channels
-            return (name, FloatBuffer(count: c * c), FloatBuffer(count: c * c))
+        var scratchCount = 0
+        styleLayers = try order.map { name in
+            let shape = graph.activation(name).shape
+            let readers = styles.indices.filter { i in styles[i].layers.contains { $0.layer == name } }
+            let unmasked = readers.filter { styles[$0].mask == nil }
+            var slots = unmasked.isEmpty ? [] : [GramSlot(channels: shape.channels, styles: unmasked, mask: nil)]
+            for i in readers {
+                guard let mask = styles[i].mask else { continue }
+                slots.append(GramSlot(channels: shape.channels, styles: [i],
+                                      mask: try mask.weights(height: shape.height, width: shape.width)))
+                scratchCount = max(scratchCount, shape.count)
+            }
+            return (name, slots)
         }
-        styleFolded = [Bool](repeating: false, count: styleLayers.count)
+        maskScratch = scratchCount > 0 ? FloatBuffer(count: scratchCount) : nil
     }
 
     public var inputCount: Int { graph.inputShape.count }
@@ -96,39 +115,24 @@ public final class StyleTransferObjective {
             content += Double(weighted.weight) * sum / Double(n)
         }
 
-        // Per style layer: the image's Gram, each style's distance to it, and (for the gradient)
-        // Σᵢ coefficientᵢ·(G − Aᵢ) folded into one symmetric matrix.
+        // Per style layer and Gram slot: the image's Gram, each style's distance to it, and (for
+        // the gradient) Σᵢ coefficientᵢ·(G − Aᵢ) folded into one symmetric matrix.
         var styleLosses = [Double](repeating: 0, count: styles.count)
-        for index in styleLayers.indices {
-            let (name, gramBuffer, fold) = styleLayers[index]
+        for (name, slots) in styleLayers {
             let (features, shape) = graph.activation(name)
             let c = shape.channels, n = shape.planeSize
-            let gram = gramBuffer.base
-            Gram.compute(features, channels: c, positions: n, into: gram)
-            var folded = false
-            for (s, style) in styles.enumerated() {
-                guard let layerWeight = style.layers.first(where: { $0.layer == name })?.weight,
-                      let target = style.grams[name] else { continue }
-                let coefficient = beta * style.weight * layerWeight * 4 / (Float(c * c) * Float(n))
-                let foldIt = gradient != nil && coefficient != 0
-                if foldIt && !folded { fold.base.update(repeating: 0, count: c * c) }
-                var sum = 0.0
-                target.withUnsafeBufferPointer { a in
-                    for row in 0..<c {
-                        var partial: Float = 0
-                        for col in 0..<c {
-                            let i = row * c + col
-                            let d = gram[i] - a[i]
-                            partial += d * d
-                            if foldIt { fold.base[i] += coefficient * d }
-                        }
-                        sum += Double(partial)
-                    }
+            for slot in slots {
+                slot.computeGram(features, channels: c, positions: n, scratch: maskScratch?.base, threads: graph.threads)
+                let normaliser = slot.normaliser(positions: n)
+                for s in slot.styles {
+                    let style = styles[s]
+                    guard let layerWeight = style.layers.first(where: { $0.layer == name })?.weight,
+                          let target = style.grams[name] else { continue }
+                    let coefficient = normaliser > 0 ? beta * style.weight * layerWeight * 4 / (Float(c * c) * normaliser) : 0
+                    let sum = slot.distance(to: target, channels: c, folding: gradient == nil ? nil : coefficient)
+                    styleLosses[s] += Double(layerWeight) * sum / Double(c * c)
                 }
-                folded = folded || foldIt
-                styleLosses[s] += Double(layerWeight) * sum / Double(c * c)
             }
-            styleFolded[index] = folded
         }
 
         let shape = graph.inputShape
@@ -151,9 +155,9 @@ public final class StyleTransferObjective {
             let target = contentTargets[layer]!.base
             for i in 0..<shape.count { g[i] += scale * (features[i] - target[i]) }
         }
-        if let index = styleLayers.firstIndex(where: { $0.name == layer }), styleFolded[index] {
-            Gram.accumulateGradient(styleLayers[index].fold.base, features: features, channels: shape.channels,
-                                    positions: shape.planeSize, into: g, threads: graph.threads)
+        for slot in styleLayers.first(where: { $0.name == layer })?.slots ?? [] {
+            slot.accumulateGradient(features, channels: shape.channels, positions: shape.planeSize,
+                                    scratch: maskScratch?.base, into: g, threads: graph.threads)
         }
     }
 }

@@ -15,9 +15,13 @@ public struct RenderRequest: Sendable, Codable, Equatable {
     public var initialization: String?
     public var pooling: PoolingMode?
     public var contentLayers: [String]?
-    public var styleLayers: [String]?
+    /// One list for every style, or one list per style in the order of `stylePaths`.
+    public var styleLayers: [[String]]?
     public var contentLayerWeights: [Float]?
-    public var styleLayerWeights: [Float]?
+    /// Like `styleLayers`: one list for every style, or one per style.
+    public var styleLayerWeights: [[Float]]?
+    /// One per style: a mask image's path, or "none" for a style that applies everywhere.
+    public var maskPaths: [String]?
     public var alpha: Float?
     public var beta: Float?
     public var gamma: Float?
@@ -57,9 +61,8 @@ public struct RenderRequest: Sendable, Codable, Equatable {
         s.contentLayers = try Self.weightedLayers(names: contentLayers, weights: contentLayerWeights,
                                                   presetLayers: preset.contentLayers, rule: preset.contentLayerWeight,
                                                   option: "--content-layer-weights")
-        s.styleLayers = try Self.weightedLayers(names: styleLayers, weights: styleLayerWeights,
-                                                presetLayers: preset.styleLayers, rule: preset.styleLayerWeight,
-                                                option: "--style-layer-weights")
+        s.styleLayers = try perStyleLayers(preset: preset)
+        s.maskPaths = try perStyleMasks()
         if let alpha { s.alpha = alpha }
         if let beta { s.beta = beta }
         if gamma != nil && styleWeights != nil {
@@ -81,11 +84,11 @@ public struct RenderRequest: Sendable, Codable, Equatable {
     /// Layer names with weights: one weight per layer, or a single weight for all of them; with
     /// names but no weights, the preset's rule weighs each named layer.
     static func weightedLayers(names: [String]?, weights: [Float]?, presetLayers: [WeightedLayer],
-                               rule: (String) -> Float, option: String) throws -> [WeightedLayer] {
+                               rule: LayerWeightRule, option: String) throws -> [WeightedLayer] {
         let layerNames = names ?? presetLayers.map(\.layer)
         for name in layerNames { _ = try VGG19Architecture.location(of: name) }
         guard let weights else {
-            return names == nil ? presetLayers : layerNames.map { WeightedLayer($0, rule($0)) }
+            return names == nil ? presetLayers : zip(layerNames, rule.weights(for: layerNames)).map { WeightedLayer($0, $1) }
         }
         if weights.count == 1 { return layerNames.map { WeightedLayer($0, weights[0]) } }
         guard weights.count == layerNames.count else {

@@ -22,16 +22,9 @@ extension RenderSettings {
         for (label, value) in [("--alpha", alpha), ("--beta", beta), ("--tv-weight", tvWeight)] {
             guard value.isFinite, value >= 0 else { throw fail("\(label) must be a finite number ≥ 0 (got \(value))") }
         }
-        guard !styleLayers.isEmpty else { throw fail("give at least one style layer (--style-layers)") }
         if alpha > 0 && contentLayers.isEmpty { throw fail("--alpha is \(alpha) but no content layer is given (--content-layers)") }
-        for (option, layers) in [("--content-layer-weights", contentLayers), ("--style-layer-weights", styleLayers)] {
-            for layer in layers {
-                _ = try VGG19Architecture.location(of: layer.layer)
-                guard layer.weight.isFinite, layer.weight >= 0 else {
-                    throw fail("\(option): the weight of \(layer.layer) must be a finite number ≥ 0 (got \(layer.weight))")
-                }
-            }
-        }
+        try Self.validate(contentLayers, option: "--content-layer-weights")
+        try validateStyleLayersAndMasks()
         guard styleWeights.count == stylePaths.count else {
             throw fail("--style-weights gives \(styleWeights.count) weights for \(stylePaths.count) style images; give one per style")
         }

@@ -55,8 +55,11 @@ public struct RenderSettings: Sendable, Codable, Equatable {
     public var initialization: Initialization
     public var pooling: PoolingMode
     public var contentLayers: [WeightedLayer]
-    /// Style layers with their weights, shared by every style.
-    public var styleLayers: [WeightedLayer]
+    /// Per style, its style layers with their weights (each style may read its own layers:
+    /// Qiu & Quach, hierarchical multi-style transfer).
+    public var styleLayers: [[WeightedLayer]]
+    /// Per style, a grey image (0…1) weighting where that style applies, or nil for everywhere.
+    public var maskPaths: [String?]
     public var alpha: Float
     public var beta: Float
     /// Per-style weight wᵢ (γ crossfade already applied: w = [γ, 1−γ]).
@@ -95,10 +98,11 @@ public struct RenderSettings: Sendable, Codable, Equatable {
         learningRateDecay = preset.learningRateDecay
         learningRateDecayEvery = preset.learningRateDecayEvery
         lbfgsHistory = 100
-        initialization = .content
+        initialization = preset.initialization
         pooling = preset.pooling
         contentLayers = preset.contentLayers
-        styleLayers = preset.styleLayers
+        styleLayers = stylePaths.map { _ in preset.styleLayers }
+        maskPaths = stylePaths.map { _ in nil }
         alpha = preset.alpha
         beta = preset.beta
         let n = max(stylePaths.count, 1)
@@ -120,7 +124,7 @@ public struct RenderSettings: Sendable, Codable, Equatable {
     /// Every layer the objective reads.
     public var tappedLayers: [String] {
         var names: [String] = []
-        for layer in contentLayers.map(\.layer) + styleLayers.map(\.layer) where !names.contains(layer) { names.append(layer) }
+        for layer in contentLayers.map(\.layer) + styleLayers.joined().map(\.layer) where !names.contains(layer) { names.append(layer) }
         return names
     }
 }

@@ -25,6 +25,8 @@ public struct Renderer: Sendable {
         var content: Tensor
         var styles: [Tensor]
         var initial: Tensor
+        /// Per style, its mask at the content's size, or nil.
+        var masks: [StyleMask?]
     }
 
     /// One stage at `settings.size` (`run` in Renderer+Stages.swift runs them all and finishes
@@ -48,8 +50,9 @@ public struct Renderer: Sendable {
         var terms: [StyleTerm] = []
         for (i, style) in inputs.styles.enumerated() {
             let grams = try FeatureTargets.grams(network: network, pooling: settings.pooling, image: style,
-                                                 layers: settings.styleLayers.map(\.layer), threads: settings.threads)
-            terms.append(StyleTerm(layers: settings.styleLayers, weight: settings.styleWeights[i] * settings.sigmas[i], grams: grams))
+                                                 layers: settings.styleLayers[i].map(\.layer), threads: settings.threads)
+            terms.append(StyleTerm(layers: settings.styleLayers[i], weight: settings.styleWeights[i] * settings.sigmas[i],
+                                   grams: grams, mask: inputs.masks[i]))
         }
         let graph = try FeatureGraph(network: network, pooling: settings.pooling,
                                      height: inputs.content.height, width: inputs.content.width,
@@ -132,7 +135,8 @@ public struct Renderer: Sendable {
         }
         if let start {
             return Inputs(content: VGGPreprocessing.tensor(from: content), styles: styles.map(VGGPreprocessing.tensor(from:)),
-                          initial: VGGPreprocessing.tensor(from: upsampled(start, toMatch: content)))
+                          initial: VGGPreprocessing.tensor(from: upsampled(start, toMatch: content)),
+                          masks: try loadMasks(width: content.width, height: content.height))
         }
         let initial: RGBImage
         switch settings.initialization {
@@ -150,11 +154,21 @@ public struct Renderer: Sendable {
             var noise = Tensor(channels: 3, height: content.height, width: content.width)
             noise.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] = rng.nextGaussian() } }
             return Inputs(content: VGGPreprocessing.tensor(from: content),
-                          styles: styles.map(VGGPreprocessing.tensor(from:)), initial: noise)
+                          styles: styles.map(VGGPreprocessing.tensor(from:)), initial: noise,
+                          masks: try loadMasks(width: content.width, height: content.height))
         }
         return Inputs(content: VGGPreprocessing.tensor(from: content),
                       styles: styles.map(VGGPreprocessing.tensor(from:)),
-                      initial: VGGPreprocessing.tensor(from: initial))
+                      initial: VGGPreprocessing.tensor(from: initial),
+                      masks: try loadMasks(width: content.width, height: content.height))
+    }
+
+    /// Each style's mask resized to the rendered image's size (nil for a style without one).
+    func loadMasks(width: Int, height: Int) throws -> [StyleMask?] {
+        try settings.maskPaths.enumerated().map { i, path in
+            try path.map { try StyleMask.read(path: $0, style: i + 1, width: width, height: height,
+                                              filter: settings.resample, maxPixels: settings.maxPixels) }
+        }
     }
 
     /// The content image at this render's size.
