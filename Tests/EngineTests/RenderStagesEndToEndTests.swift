@@ -50,8 +50,10 @@ struct RenderStagesEndToEndTests {
 
         // The log: one header, one row per record, every row as wide as the header.
         let lines = try String(contentsOfFile: dir.path("log.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(lines.first == "stage,width,height,iteration,total,content,style_1,style_2,tv,elapsed_s")
-        #expect(lines.count == 10 && lines.allSatisfy { $0.split(separator: ",").count == 10 })
+        #expect(lines.first == "stage,width,height,iteration,total,content,style_1,style_2,tv,elapsed_s,ri_1,ri_2,sigma_1,sigma_2")
+        #expect(lines.count == 10 && lines.allSatisfy { $0.split(separator: ",").count == 14 })
+        // RI starts again at 1 with each stage (losses at different sizes do not compare).
+        #expect(lines[6].split(separator: ",")[10...11] == ["1.0", "1.0"])
         #expect(lines[6].hasPrefix("2,64,47,0,"))
         let json = try JSONEncoder().encode(result.summary)
         #expect(try JSONDecoder().decode(RenderSummary.self, from: json).stages.count == 2)
