@@ -28,4 +28,23 @@ extension Gram {
             for j in 0..<i { sum[i * channels + j] = sum[j * channels + i] }
         }
     }
+
+    /// `gradient[:, p] += M × F[:, p]` for the positions p in `rows × columns` only: the Gram
+    /// gradient of the activations a tile owns (see `accumulateGradient`; M symmetric, upper
+    /// triangle read). `ssymm` runs on the rectangle in place, one call per row.
+    public static func accumulateOwnedGradient(_ m: UnsafePointer<Float>, features: UnsafePointer<Float>, channels: Int,
+                                               height: Int, width: Int, rows: Range<Int>, columns: Range<Int>,
+                                               into gradient: UnsafeMutablePointer<Float>) {
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= height && columns.lowerBound >= 0 && columns.upperBound <= width,
+                     "Gram.accumulateOwnedGradient: \(rows)×\(columns) is outside \(height)×\(width)")
+        guard !rows.isEmpty, !columns.isEmpty else { return }
+        let plane = Int32(height * width)
+        let whole = columns.count == width
+        for row in whole ? rows.lowerBound..<(rows.lowerBound + 1) : rows {
+            let offset = row * width + columns.lowerBound
+            let count = whole ? rows.count * width : columns.count
+            cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(channels), Int32(count),
+                        1, m, Int32(channels), features + offset, plane, 1, gradient + offset, plane)
+        }
+    }
 }

@@ -99,4 +99,35 @@ public struct TileWindowLayout: Sendable, Equatable, Codable {
         let i = tile.interior, w = tile.window
         return (owned(i.y, i.maxY, imageHeight, size.height, w.y), owned(i.x, i.maxX, imageWidth, size.width, w.x))
     }
+
+    /// The gradient on `tile`'s interior from every tile's window contribution (the
+    /// gradient-exchange scheme of `ExactTileStep`): the sum, pixel by pixel, of each
+    /// contribution where its window overlaps the interior. `contributions[i]` belongs to tile i
+    /// (3 × its window); tiles whose windows miss the interior may be left out.
+    public func interiorGradient(of tile: TileWindow, contributions: [Int: Tensor]) throws -> Tensor {
+        let inner = tile.interior
+        var sum = Tensor(channels: 3, height: inner.height, width: inner.width)
+        for index in contributions.keys.sorted() {
+            guard tiles.indices.contains(index), let part = contributions[index] else { continue }
+            let window = tiles[index].window
+            guard part.channels == 3, part.width == window.width, part.height == window.height else {
+                throw EngineError(.invalidArgument, "gradient contribution of tile \(index) is \(part.width)×\(part.height), its window is \(window)")
+            }
+            let x0 = max(inner.x, window.x), x1 = min(inner.maxX, window.maxX)
+            let y0 = max(inner.y, window.y), y1 = min(inner.maxY, window.maxY)
+            guard x0 < x1, y0 < y1 else { continue }
+            part.withUnsafeBufferPointer { src in
+                sum.withUnsafeMutableBufferPointer { dst in
+                    for c in 0..<3 {
+                        for y in y0..<y1 {
+                            let from = (c * window.height + y - window.y) * window.width - window.x
+                            let to = (c * inner.height + y - inner.y) * inner.width - inner.x
+                            for x in x0..<x1 { dst[to + x] += src[from + x] }
+                        }
+                    }
+                }
+            }
+        }
+        return sum
+    }
 }
