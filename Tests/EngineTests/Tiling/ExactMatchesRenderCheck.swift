@@ -58,8 +58,8 @@ struct ExactMatchesRenderCheck {
         var terms: [StyleTerm] = []
         for (i, image) in inputs.styles.enumerated() {
             let grams = try FeatureTargets.grams(network: network, pooling: settings.pooling, image: image,
-                                                 layers: settings.styleLayers.map(\.layer), threads: threads)
-            terms.append(StyleTerm(layers: settings.styleLayers, weight: settings.styleWeights[i] * settings.sigmas[i], grams: grams))
+                                                 layers: settings.styleLayers[i].map(\.layer), threads: threads)
+            terms.append(StyleTerm(layers: settings.styleLayers[i], weight: settings.styleWeights[i] * settings.sigmas[i], grams: grams))
         }
         let objective = TiledObjective(width: inputs.content.width, height: inputs.content.height, pooling: settings.pooling,
                                        contentLayers: settings.contentLayers, styles: terms, alpha: settings.alpha,
@@ -136,9 +136,9 @@ struct ExactMatchesRenderCheck {
         let content = TilingFixtures.image(width: 256, height: 256, seed: 1)
         let x = TilingFixtures.image(width: 256, height: 256, seed: 3)
         let grams = try FeatureTargets.grams(network: network, pooling: .max, image: TilingFixtures.image(width: 256, height: 256, seed: 2),
-                                             layers: settings.styleLayers.map(\.layer), threads: 2)
+                                             layers: settings.styleLayers[0].map(\.layer), threads: 2)
         let objective = TiledObjective(width: 256, height: 256, pooling: .max, contentLayers: settings.contentLayers,
-                                       styles: [StyleTerm(layers: settings.styleLayers, weight: 1, grams: grams)],
+                                       styles: [StyleTerm(layers: settings.styleLayers[0], weight: 1, grams: grams)],
                                        alpha: 1, beta: 1, tvWeight: 1e-3)
         let tiled = try ExactTiledOptimizer(network: network, objective: objective, content: content, initial: x, tile: 64,
                                             scheme: scheme, adam: .init(), threads: 2)

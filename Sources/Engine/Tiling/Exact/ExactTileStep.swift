@@ -78,6 +78,10 @@ public final class ExactTileStep {
     /// `requireExactHalo: false` lets tests show what a smaller halo gets wrong.
     init(network: VGG19Network, objective: TiledObjective, layout: TileWindowLayout, tile index: Int,
          contentWindow: Tensor, scheme: Scheme, threads: Int, requireExactHalo: Bool) throws {
+        // The exact partial sums use unmasked Grams; a masked style would silently lose its mask.
+        guard objective.styles.allSatisfy({ $0.mask == nil }) else {
+            throw EngineError(.invalidArgument, "style masks are not supported in exact tiled mode yet; render without --mask")
+        }
         guard layout.tiles.indices.contains(index) else {
             throw EngineError(.invalidArgument, "tile \(index) is not in the layout (\(layout.tiles.count) tiles)")
         }

@@ -78,6 +78,10 @@ public struct WindowRender {
             throw EngineError(.invalidArgument, "content window is \(content.width)×\(content.height) but the initial window is \(initial.width)×\(initial.height)")
         }
         guard settings.iterations >= 0 else { throw EngineError(.invalidArgument, "iterations \(settings.iterations) must not be negative") }
+        // A mask covers the whole image; cutting it per window is not built yet.
+        guard styles.allSatisfy({ $0.mask == nil }) else {
+            throw EngineError(.invalidArgument, "style masks are not supported in tiled renders yet; render without --mask")
+        }
         guard settings.learningRate > 0, settings.learningRateDecay > 0, settings.learningRateDecayEvery > 0, settings.lbfgsHistory > 0 else {
             throw EngineError(.invalidArgument, "learning rate, its decay, decay interval and L-BFGS history must be positive")
         }
