@@ -27,18 +27,8 @@ bin=.build/release/stylefarm
 samples="$(scripts/fetch-samples.sh)"
 
 data="$(pwd)/out/farm"
-mkdir -p "$data"
-port=$(( 20000 + RANDOM % 20000 ))
-endpoint="tcp://127.0.0.1:$port"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-"$bin" coordinator --bind "$endpoint" --data "$data" > "$data/coordinator.log" 2>&1 & pids+=($!)
-for i in 1 2; do
-  "$bin" worker --join "$endpoint" --threads 1 --name "local-$i" > "$data/worker-$i.log" 2>&1 & pids+=($!)
-done
-for _ in $(seq 50); do grep -q "listening" "$data/coordinator.log" 2>/dev/null && break; sleep 0.1; done
+source scripts/local-farm.sh
+start_local_farm "$bin" "$data" "$data" 2 local
 
 job=$("$bin" submit sweep --coordinator "$endpoint" --content "$samples/chelsea.png" \
   --style "$samples/hubble_deep_field.jpg" --style "$samples/ihc.png" \

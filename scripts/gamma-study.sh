@@ -27,18 +27,8 @@ bin=.build/release/stylefarm
 
 out="$(pwd)/out/gamma-study"
 data="$out/data"
-mkdir -p "$data"
-port=$(( 20000 + RANDOM % 20000 ))
-endpoint="tcp://127.0.0.1:$port"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
-
-"$bin" coordinator --bind "$endpoint" --data "$data" > "$out/coordinator.log" 2>&1 & pids+=($!)
-for i in $(seq "$workers"); do
-  "$bin" worker --join "$endpoint" --threads 1 --name "study-$i" > "$out/worker-$i.log" 2>&1 & pids+=($!)
-done
-for _ in $(seq 50); do grep -q "listening" "$out/coordinator.log" 2>/dev/null && break; sleep 0.1; done
+source scripts/local-farm.sh
+start_local_farm "$bin" "$data" "$out" "$workers" study
 
 common=(--coordinator "$endpoint" --content "$images/tubingen.jpg" --style "$images/starry_night.jpg"
         --style "$images/the_scream.jpg" --gamma 0:1:0.1 --size "$size" --iterations "$iterations" --threads 1)

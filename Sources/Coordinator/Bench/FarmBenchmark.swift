@@ -44,7 +44,7 @@ public struct FarmBenchmark: Sendable {
             configuration: .init(endpoint: "tcp://127.0.0.1:*", dataDirectory: dataDirectory), context: context, logger: logger)
         let jobID = try service.records.createJob(kind: "bench", spec: Data("{}".utf8), priority: 0, tasks: plannedTasks())
 
-        let coordinatorCPU = ThreadCPUClock.Box()
+        let coordinatorCPU = HandOff<Double>()
         let serviceDone = DispatchSemaphore(value: 0)
         let serviceThread = Thread {
             let start = ThreadCPUClock.now()
@@ -61,9 +61,9 @@ public struct FarmBenchmark: Sendable {
         defer { fleetContext.shutdown() }
         let fleet = try InstantWorkerFleet(context: fleetContext, endpoint: service.boundEndpoint, count: workers)
         let fleetDone = DispatchSemaphore(value: 0)
-        let fleetFigures = FleetResult()
+        let fleetOutcome = HandOff<Result<InstantWorkerFleet.Figures, any Error>>()
         let fleetThread = Thread {
-            fleetFigures.set(Result { try fleet.run() })
+            fleetOutcome.set(Result { try fleet.run() })
             fleetDone.signal()
         }
         fleetThread.stackSize = 8 << 20
@@ -83,7 +83,8 @@ public struct FarmBenchmark: Sendable {
         fleetDone.wait()
         service.stop()
         serviceDone.wait()
-        let measured = try fleetFigures.get()
+        guard let outcome = fleetOutcome.get() else { throw EngineError(.failed, "the simulated workers did not report") }
+        let measured = try outcome.get()
 
         let start = measured.firstReady ?? finished!
         let seconds = (finished! - start).seconds
@@ -95,7 +96,7 @@ public struct FarmBenchmark: Sendable {
         return Figures(workers: workers, tasks: tasks, seconds: seconds, tasksPerSecond: Double(tasks) / seconds,
                        dispatchLatencyMsP50: percentile(0.5), dispatchLatencyMsP99: percentile(0.99),
                        dispatchLatencyMsMax: (latencies.last ?? 0) * 1000,
-                       coordinatorCpuMicrosecondsPerTask: coordinatorCPU.get() * 1e6 / Double(tasks),
+                       coordinatorCpuMicrosecondsPerTask: (coordinatorCPU.get() ?? 0) * 1e6 / Double(tasks),
                        attemptsRecorded: try service.records.counts()["attempt"] ?? 0,
                        peakRssMb: ProcessMemory.peakResidentMegabytes())
     }
@@ -106,16 +107,5 @@ public struct FarmBenchmark: Sendable {
             PlannedTask(key: "bench-\(i)", kind: .render, parameters: [], request: RenderRequest(contentPath: "bench", stylePaths: []),
                         dependsOn: [], outputName: "bench-\(i).png")
         }
-    }
-}
-
-/// The fleet thread's outcome, handed to the caller.
-private final class FleetResult: @unchecked Sendable {
-    // @unchecked Sendable: written once by the fleet thread before it signals, read after the wait.
-    private var value: Result<InstantWorkerFleet.Figures, any Error>?
-    func set(_ value: Result<InstantWorkerFleet.Figures, any Error>) { self.value = value }
-    func get() throws -> InstantWorkerFleet.Figures {
-        guard let value else { throw EngineError(.failed, "the simulated workers did not report") }
-        return try value.get()
     }
 }

@@ -11,11 +11,11 @@ enum ThreadCPUClock {
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) * 1e-9
     }
+}
 
-    /// One measurement handed from the measured thread to the caller.
-    final class Box: Sendable {
-        private let seconds = Mutex<Double>(0)
-        func set(_ value: Double) { seconds.withLock { $0 = value } }
-        func get() -> Double { seconds.withLock { $0 } }
-    }
+/// A value one thread hands to another (a measurement, a thread's outcome).
+final class HandOff<Value: Sendable>: Sendable {
+    private let value = Mutex<Value?>(nil)
+    func set(_ newValue: Value) { value.withLock { $0 = newValue } }
+    func get() -> Value? { value.withLock { $0 } }
 }

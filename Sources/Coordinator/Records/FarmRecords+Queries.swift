@@ -4,15 +4,6 @@ public import Protocol
 import GRDB
 
 extension FarmRecords {
-    /// The lease an attempt was made under (whatever its state now).
-    public func lease(ofAttempt attempt: Int64) throws -> Lease? {
-        try reading { try $0.lease(ofAttempt: attempt) }
-    }
-
-    public func isCurrentAttempt(_ attempt: Int64) throws -> Bool {
-        try reading { try $0.isCurrent(attempt) }
-    }
-
     /// The stored result (summary JSON) of a finished task, by key.
     public func result(ofTask key: String, inJob job: String) throws -> Data? {
         try reading { try $0.result(ofTask: key, inJob: job) }

@@ -73,12 +73,17 @@ extension FarmRecords {
                          outputName: candidate.outputName)
         }
 
-        /// Jobs in which `worker` has failed at least `threshold` times: it gets no more of their tasks.
-        func jobsBlocking(worker: String, threshold: Int) throws -> Set<String> {
-            Set(try String.fetchAll(try db.cachedStatement(sql: """
-                SELECT t.job_id FROM attempt a JOIN task t ON t.id = a.task_id
-                WHERE a.worker_id = ? AND a.outcome = 'failed' GROUP BY t.job_id HAVING COUNT(*) >= ?
-                """), arguments: [worker, threshold]))
+        /// Per worker, the jobs in which it has failed at least `threshold` times: it gets no
+        /// more of their tasks. One query for every worker, once per batch.
+        func blockedJobs(threshold: Int) throws -> [String: Set<String>] {
+            var blocked: [String: Set<String>] = [:]
+            for row in try Row.fetchAll(try db.cachedStatement(sql: """
+                SELECT a.worker_id, t.job_id FROM attempt a JOIN task t ON t.id = a.task_id
+                WHERE a.outcome = 'failed' GROUP BY a.worker_id, t.job_id HAVING COUNT(*) >= ?
+                """), arguments: [threshold]) {
+                blocked[row["worker_id"], default: []].insert(row["job_id"])
+            }
+            return blocked
         }
 
         /// The stored result (summary JSON) of a finished task, by key.
@@ -87,18 +92,6 @@ extension FarmRecords {
         }
 
         // MARK: Attempts
-
-        /// The lease an attempt was made under (whatever its state now).
-        func lease(ofAttempt attempt: Int64) throws -> Lease? {
-            guard let row = try Row.fetchOne(try db.cachedStatement(sql: """
-                SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM attempt a JOIN task t ON t.id = a.task_id
-                WHERE a.id = ?
-                """), arguments: [attempt]) else { return nil }
-            return Lease(taskID: row["id"], attemptID: attempt, jobID: row["job_id"], key: row["key"],
-                         kind: PlannedTask.Kind(rawValue: row["kind"]) ?? .render,
-                         request: try JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data),
-                         outputName: row["output_name"])
-        }
 
         /// Where an attempt's output goes, without decoding its request: the result path needs
         /// only this.

@@ -119,20 +119,24 @@ extension CoordinatorService {
     private func leaseTasks(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
         let wanting = workers.filter { $0.value.credit > 0 }
         var candidates = try tx.runnableTasks(limit: wanting.values.reduce(0) { $0 + $1.credit })
+        let blockedJobs = try tx.blockedJobs(threshold: configuration.failuresBeforeBlocking)
         var sigmasOfJob: [String: [Float]?] = [:]
+        func sigmas(ofJob job: String) throws -> [Float]? {
+            if let known = sigmasOfJob[job] { return known }
+            let found = try calibratedSigmas(ofJob: job, tx)
+            sigmasOfJob[job] = .some(found)
+            return found
+        }
         for (peer, session) in wanting where !candidates.isEmpty {
-            let blocked = try tx.jobsBlocking(worker: session.id, threshold: configuration.failuresBeforeBlocking)
+            let blocked = blockedJobs[session.id] ?? []
             for _ in 0..<session.credit {
                 guard let index = candidates.firstIndex(where: { !blocked.contains($0.jobID) }) else { break }
                 let candidate = candidates.remove(at: index)
                 let attemptID = try tx.recordAttempt(candidate, by: session.id)
-                if sigmasOfJob[candidate.jobID] == nil {
-                    sigmasOfJob[candidate.jobID] = .some(try calibratedSigmas(ofJob: candidate.jobID, tx))
-                }
                 // The stored request goes out as it is, unless σ from a calibration must be set
                 // (decoding and re-encoding it is most of what leasing a task costs).
                 let settings: JSONValue
-                if candidate.kind == PlannedTask.Kind.render.rawValue, let sigmas = sigmasOfJob[candidate.jobID] ?? nil {
+                if candidate.kind == PlannedTask.Kind.render.rawValue, let sigmas = try sigmas(ofJob: candidate.jobID) {
                     var request = try JSONDecoder().decode(RenderRequest.self, from: candidate.request)
                     request.sigmas = sigmas
                     settings = try JSONValue(encoding: request)

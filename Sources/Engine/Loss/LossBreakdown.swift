@@ -30,3 +30,11 @@ public struct LossBreakdown: Sendable, Codable, Equatable {
 
     public var isFinite: Bool { total.isFinite && content.isFinite && tv.isFinite && styles.allSatisfy(\.isFinite) }
 }
+
+extension LossBreakdown {
+    /// Each style's relative improvement RIᵢ = styleᵢ(start)/styleᵢ(now) from `start` to these
+    /// losses (∞ where a style's loss reached 0).
+    public func relativeImprovement(since start: LossBreakdown) -> [Double] {
+        zip(start.styles, styles).map { start, now in now > 0 ? start / now : .infinity }
+    }
+}

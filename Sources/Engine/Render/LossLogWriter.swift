@@ -15,8 +15,8 @@ public final class LossLogWriter {
     public let path: String
     let stageColumns: Bool
     let sigmas: [Float]
-    /// Style losses at the current stage's start, for `ri_i`.
-    private var startingStyles: [Double] = []
+    /// The losses at the current stage's start, for `ri_i`.
+    private var stageStart: LossBreakdown?
 
     public init(path: String, styleCount: Int, stageCount: Int = 1, sigmas: [Float] = []) throws {
         guard let file = fopen(path, "w") else {
@@ -46,10 +46,10 @@ public final class LossLogWriter {
     static func format(_ value: Double) -> String { "\(value)" }
 
     public func append(_ progress: RenderProgress) throws {
-        if (progress.stage?.iteration ?? progress.iteration) == 0 || startingStyles.count != progress.losses.styles.count {
-            startingStyles = progress.losses.styles
+        if (progress.stage?.iteration ?? progress.iteration) == 0 || stageStart?.styles.count != progress.losses.styles.count {
+            stageStart = progress.losses
         }
-        let ri = zip(startingStyles, progress.losses.styles).map { start, now in Self.format(now > 0 ? start / now : .infinity) }
+        let ri = progress.losses.relativeImprovement(since: stageStart ?? progress.losses).map(Self.format)
         let balance = (ri + sigmas.map { Self.format(Double($0)) }).joined(separator: ",")
         try write(Self.row(progress, stageColumns: stageColumns) + "," + balance + "\n")
     }

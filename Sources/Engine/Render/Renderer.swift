@@ -108,7 +108,7 @@ public struct Renderer: Sendable {
         }
         let finished = clock.now
         let optimizeSeconds = (finished - targetsReady).seconds
-        let ri = zip(initialLosses.styles, record.losses.styles).map { start, end in end > 0 ? start / end : .infinity }
+        let ri = record.losses.relativeImprovement(since: initialLosses)
         let summary = RenderSummary(
             settings: settings,
             contentSize: [inputs.content.width, inputs.content.height],

@@ -36,8 +36,8 @@ struct TileWindowLayoutTests {
             #expect(t.window.x % 16 == 0 && t.window.y % 16 == 0)
             #expect(t.window.x == max(0, t.interior.x - 32) && t.window.maxX == min(100, t.interior.maxX + 32))
         }
-        #expect(layout.tiles[5].interior == WindowRect(x: 32, y: 32, width: 32, height: 32))
-        #expect(layout.tiles[11].interior == WindowRect(x: 96, y: 64, width: 4, height: 6))
+        #expect(layout.tiles[5].interior == PixelRect(x: 32, y: 32, width: 32, height: 32))
+        #expect(layout.tiles[11].interior == PixelRect(x: 96, y: 64, width: 4, height: 6))
     }
 
     @Test func aTileThatSplitsActivationsIsRefusedWithTheSizesThatWork() throws {
@@ -54,7 +54,7 @@ struct TileWindowLayoutTests {
     @Test func cropAndPasteRoundTrip() {
         let values = (0..<(3 * 5 * 7)).map(Float.init)
         let t = Tensor(channels: 3, height: 5, width: 7, values: values)
-        let rect = WindowRect(x: 2, y: 1, width: 4, height: 3)
+        let rect = PixelRect(x: 2, y: 1, width: 4, height: 3)
         let crop = t.cropped(to: rect)
         #expect(crop[1, 0, 0] == t[1, 1, 2] && crop[2, 2, 3] == t[2, 3, 5])
         var blank = Tensor(channels: 3, height: 5, width: 7)

@@ -13,7 +13,7 @@ struct TiledGramTests {
         let network = try TilingFixtures.network.get()
         let image = TilingFixtures.image(width: size.0, height: size.1, seed: 11)
         let whole = try FeatureTargets.grams(network: network, pooling: pooling, image: image, layers: Self.layers, threads: 2)
-        var windows: [WindowRect] = []
+        var windows: [PixelRect] = []
         let tiled = try TiledGram.compute(network: network, pooling: pooling, width: image.width, height: image.height,
                                           layers: Self.layers, tile: 48, threads: 2) { rect in
             windows.append(rect)

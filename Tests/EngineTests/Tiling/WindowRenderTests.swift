@@ -15,7 +15,7 @@ struct WindowRenderTests {
         let grams = try TiledGram.compute(network: network, pooling: .max, image: style,
                                           layers: Self.styleLayers.map(\.layer), tile: 36, threads: 2)
         let output = SampleImages.pattern(width: 72, height: 72, seed: 3)
-        let window = WindowRect(x: 16, y: 8, width: 40, height: 40)
+        let window = PixelRect(x: 16, y: 8, width: 40, height: 40)
         let settings = WindowRender.Settings(pooling: .max, contentLayers: [WeightedLayer("block3_relu1", 0.01)],
                                              alpha: 1, beta: 1, tvWeight: 1e-4, optimizer: optimizer,
                                              learningRate: optimizer == .adam ? 4 : 1, iterations: 5, threads: 2)

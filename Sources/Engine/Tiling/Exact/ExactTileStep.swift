@@ -221,7 +221,7 @@ public final class ExactTileStep {
             throw EngineError(.invalidArgument, "tile \(tile.index) uses the wide-halo scheme: call backward")
         }
         try backPropagate(globalGrams: globalGrams)
-        return copyGradient(WindowRect(x: 0, y: 0, width: tile.window.width, height: tile.window.height))
+        return copyGradient(PixelRect(x: 0, y: 0, width: tile.window.width, height: tile.window.height))
     }
 
     /// Fills `gradient` (the window's dL/dx) for the current scheme.
@@ -277,7 +277,7 @@ public final class ExactTileStep {
     }
 
     /// A rectangle of the window's gradient as a tensor.
-    private func copyGradient(_ rect: WindowRect) -> Tensor {
+    private func copyGradient(_ rect: PixelRect) -> Tensor {
         let shape = graph.inputShape
         var out = Tensor(channels: 3, height: rect.height, width: rect.width)
         out.withUnsafeMutableBufferPointer { out in

@@ -4,11 +4,11 @@ public struct TileWindow: Sendable, Hashable, Codable {
     public let index: Int
     public let column: Int
     public let row: Int
-    public let interior: WindowRect
-    public let window: WindowRect
+    public let interior: PixelRect
+    public let window: PixelRect
 
     /// The interior in the window's own coordinates.
-    public var interiorInWindow: WindowRect { interior.relative(to: window) }
+    public var interiorInWindow: PixelRect { interior.relative(to: window) }
 }
 
 /// Cuts an image into tiles aligned to the network's total stride, each with a window around it.
@@ -57,12 +57,12 @@ public struct TileWindowLayout: Sendable, Equatable, Codable {
         var tiles: [TileWindow] = []
         for r in 0..<rows {
             for c in 0..<columns {
-                let interior = WindowRect(x: c * tile, y: r * tile, width: min(tile, width - c * tile),
+                let interior = PixelRect(x: c * tile, y: r * tile, width: min(tile, width - c * tile),
                                           height: min(tile, height - r * tile))
                 let x0 = max(0, interior.x - self.halo), y0 = max(0, interior.y - self.halo)
                 let x1 = min(width, interior.maxX + self.halo), y1 = min(height, interior.maxY + self.halo)
                 tiles.append(TileWindow(index: tiles.count, column: c, row: r, interior: interior,
-                                        window: WindowRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)))
+                                        window: PixelRect(x: x0, y: y0, width: x1 - x0, height: y1 - y0)))
             }
         }
         self.tiles = tiles

@@ -20,7 +20,7 @@ public enum TiledGram {
     ///     per tile, so the caller may decode or resample bands on demand.
     public static func compute(network: VGG19Network, pooling: PoolingMode, width: Int, height: Int,
                                layers: [String], tile: Int, halo: Int? = nil, threads: Int,
-                               window: (WindowRect) throws -> Tensor) throws -> [String: [Float]] {
+                               window: (PixelRect) throws -> Tensor) throws -> [String: [Float]] {
         guard !layers.isEmpty else { return [:] }
         let layout = try TileWindowLayout(width: width, height: height, tile: tile, layers: layers,
                                           exactGradient: false, halo: halo)
