@@ -1,5 +1,6 @@
 public import Engine
 public import Logging
+public import Protocol
 
 /// Runs one farm task on this worker: resolves the request's `blob:<sha256>` inputs to files in
 /// the local blob cache, renders with the worker's thread budget, batches loss-log lines for
@@ -26,10 +27,13 @@ public struct TaskRunner: Sendable {
 
     /// Every blob the request refers to (content, styles, masks, an initial image).
     public static func blobReferences(in request: RenderRequest) -> [String] {
-        var paths = [request.contentPath] + request.stylePaths + (request.maskPaths ?? [])
-        if let initialization = request.initialization { paths.append(initialization) }
+        blobReferences(in: .render(request))
+    }
+
+    /// Every blob the order refers to, each once.
+    public static func blobReferences(in order: WorkOrder) -> [String] {
         var seen: [String] = []
-        for path in paths where path.hasPrefix(blobScheme) {
+        for path in order.inputPaths where path.hasPrefix(blobScheme) {
             let sha = String(path.dropFirst(blobScheme.count))
             if !seen.contains(sha) { seen.append(sha) }
         }
@@ -37,13 +41,22 @@ public struct TaskRunner: Sendable {
     }
 
     /// Blobs the request needs that this worker does not have yet.
-    public func missingBlobs(for request: RenderRequest) -> [String] {
-        Self.blobReferences(in: request).filter { blobs.path(of: $0) == nil }
+    public func missingBlobs(for request: RenderRequest) -> [String] { missingBlobs(for: .render(request)) }
+
+    public func missingBlobs(for order: WorkOrder) -> [String] {
+        Self.blobReferences(in: order).filter { blobs.path(of: $0) == nil }
     }
 
     /// The request with blob references replaced by cache paths.
     public func localRequest(_ request: RenderRequest) throws -> RenderRequest {
-        func local(_ path: String) throws -> String {
+        var r = try localOrder(.render(request)).request
+        r.threads = threads
+        return r
+    }
+
+    /// The order with blob references replaced by cache paths.
+    public func localOrder(_ order: WorkOrder) throws -> WorkOrder {
+        try order.mappingPaths { path in
             guard path.hasPrefix(Self.blobScheme) else { return path }
             let sha = String(path.dropFirst(Self.blobScheme.count))
             guard let file = blobs.path(of: sha) else {
@@ -51,13 +64,43 @@ public struct TaskRunner: Sendable {
             }
             return file
         }
-        var r = request
-        r.contentPath = try local(r.contentPath)
-        r.stylePaths = try r.stylePaths.map(local)
-        r.maskPaths = try r.maskPaths?.map(local)
-        if let initialization = r.initialization { r.initialization = try local(initialization) }
-        r.threads = threads
-        return r
+    }
+
+    /// What a finished task sends back: its result file, its summary, its last loss line.
+    public struct Delivery: Sendable {
+        /// A render's or tile's PNG (a tile's window as 16-bit), or a `StyleTargetsFile`.
+        public var payload: [UInt8]
+        public var summary: JSONValue
+        public var final: RenderProgress
+    }
+
+    /// Runs any work order; progress is batched as in `run(_:)`.
+    public func perform(_ order: WorkOrder, batchSeconds: Double = 0.5,
+                        isCancelled: @escaping @Sendable () -> Bool = { false },
+                        onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Delivery {
+        switch try localOrder(order) {
+        case .render(let request):
+            let output = try run(request, batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
+            let s = output.summary
+            return Delivery(payload: output.png, summary: try JSONValue(encoding: s),
+                            final: RenderProgress(iteration: s.iterationsRun, iterations: s.iterationsRun, losses: s.finalLosses,
+                                                  elapsed: s.timings.optimizeSeconds, evaluations: s.evaluations))
+        case .styleTargets(let targets):
+            let (file, summary) = try TileTaskRenderer(network: network, logger: logger)
+                .styleTargets(targets, threads: threads, isCancelled: isCancelled)
+            return Delivery(payload: try file.encoded(), summary: try JSONValue(encoding: summary),
+                            final: RenderProgress(iteration: 0, iterations: 0, losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0),
+                                                  elapsed: summary.seconds, evaluations: 0))
+        case .tile(let tile):
+            var batcher = ProgressBatcher(seconds: batchSeconds)
+            let (window, summary) = try TileTaskRenderer(network: network, logger: logger)
+                .tile(tile, threads: threads, isCancelled: isCancelled) { try batcher.add($0, to: onProgress) }
+            try batcher.flush(to: onProgress)
+            // 16 bits: the stitched output may be 16-bit, and blending needs more than 8.
+            return Delivery(payload: try ImageFile.encodePNG(window, bitDepth: 16), summary: try JSONValue(encoding: summary),
+                            final: RenderProgress(iteration: summary.iterationsRun, iterations: summary.iterationsRun,
+                                                  losses: summary.finalLosses, elapsed: summary.seconds, evaluations: summary.evaluations))
+        }
     }
 
     /// Renders the task. `onProgress` receives batches of iterations: every iteration while
@@ -67,17 +110,33 @@ public struct TaskRunner: Sendable {
                     isCancelled: @escaping @Sendable () -> Bool = { false },
                     onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Output {
         let settings = try localRequest(request).resolve()
-        var pending: [RenderProgress] = []
-        var lastFlush = 0.0
-        let result = try Renderer(settings: settings, network: network, logger: logger).run(isCancelled: isCancelled) { record in
-            pending.append(record)
-            if record.elapsed - lastFlush >= batchSeconds || record.iteration == record.iterations {
-                try onProgress(pending)
-                pending.removeAll(keepingCapacity: true)
-                lastFlush = record.elapsed
-            }
+        var batcher = ProgressBatcher(seconds: batchSeconds)
+        let result = try Renderer(settings: settings, network: network, logger: logger).run(isCancelled: isCancelled) {
+            try batcher.add($0, to: onProgress)
         }
-        if !pending.isEmpty { try onProgress(pending) }
+        try batcher.flush(to: onProgress)
         return Output(png: try ImageFile.encodePNG(result.image), summary: result.summary)
+    }
+}
+
+/// Collects progress records into batches: every iteration while iterations are slow, at most
+/// one batch per `seconds` otherwise, and always the last iteration.
+struct ProgressBatcher {
+    let seconds: Double
+    var pending: [RenderProgress] = []
+    var lastFlush = 0.0
+
+    mutating func add(_ record: RenderProgress, to deliver: ([RenderProgress]) throws -> Void) throws {
+        pending.append(record)
+        if record.elapsed - lastFlush >= seconds || record.iteration == record.iterations {
+            try flush(to: deliver)
+            lastFlush = record.elapsed
+        }
+    }
+
+    mutating func flush(to deliver: ([RenderProgress]) throws -> Void) throws {
+        guard !pending.isEmpty else { return }
+        try deliver(pending)
+        pending.removeAll(keepingCapacity: true)
     }
 }

@@ -31,7 +31,7 @@ public final class WorkerService: @unchecked Sendable {
 
     struct ActiveTask {
         var assignment: TaskAssignment
-        var request: RenderRequest
+        var order: WorkOrder
         var started = false
     }
 
@@ -83,7 +83,7 @@ public final class WorkerService: @unchecked Sendable {
         guard let digest = SHA256Digest(hex: configuration.weightsSHA256) else {
             throw EngineError(.weightsCorrupt, "weights hash '\(configuration.weightsSHA256)' is not a sha256")
         }
-        send(.hello(Hello(workerName: configuration.name, threads: configuration.threads, capabilities: ["sweep"],
+        send(.hello(Hello(workerName: configuration.name, threads: configuration.threads, capabilities: ["sweep", "tiles"],
                           weightsSHA256: digest, engineVersion: "0.1.0", zmqVersion: ZeroMQVersion.runtime)), on: socket)
 
         var heartbeat = Duration.milliseconds(500)
@@ -164,34 +164,40 @@ public final class WorkerService: @unchecked Sendable {
                                       reason: "worker is busy", retryable: true)), on: socket)
             return
         }
-        let request = try assignment.settings.decode(RenderRequest.self)
-        active = ActiveTask(assignment: assignment, request: request)
-        for sha in runner.missingBlobs(for: request) {
+        let order: WorkOrder
+        do {
+            order = try WorkOrder.decode(try assignment.settings.jsonData())
+        } catch {
+            send(.failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                      reason: "unreadable task: \(error)", retryable: false)), on: socket)
+            send(.ready(Ready(credit: 1)), on: socket)
+            return
+        }
+        active = ActiveTask(assignment: assignment, order: order)
+        for sha in runner.missingBlobs(for: order) {
             if let digest = SHA256Digest(hex: sha) { send(.blobRequest(BlobRequest(sha256: digest)), on: socket) }
         }
     }
 
     private func startTaskIfReady(on socket: ZMQSocket) {
-        guard let task = active, !task.started, runner.missingBlobs(for: task.request).isEmpty else { return }
+        guard let task = active, !task.started, runner.missingBlobs(for: task.order).isEmpty else { return }
         active?.started = true
         cancelFlag.store(false, ordering: .relaxed)
         let assignment = task.assignment
-        let request = task.request
+        let order = task.order
         logger.info("task started", metadata: ["task.id": "\(assignment.taskID)", "attempt.id": "\(assignment.attemptID)"])
         renderThreads.enter()
         let thread = Thread { [self] in
             defer { renderThreads.leave() }
             let message: Message
             do {
-                let output = try runner.run(request, isCancelled: { [self] in cancelFlag.load(ordering: .relaxed) }, onProgress: { batch in
+                let output = try runner.perform(order, isCancelled: { [self] in cancelFlag.load(ordering: .relaxed) }, onProgress: { batch in
                     let lines = batch.map(Self.lossLine)
                     outbox.withLock { $0.append(.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))) }
                 })
-                let final = Self.lossLine(RenderProgress(iteration: output.summary.iterationsRun, iterations: output.summary.iterationsRun,
-                                                         losses: output.summary.finalLosses, elapsed: output.summary.timings.optimizeSeconds,
-                                                         evaluations: output.summary.evaluations))
-                message = .result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID, finalLosses: final,
-                                             summary: try JSONValue(encoding: output.summary), image: Data(output.png)))
+                message = .result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                             finalLosses: Self.lossLine(output.final), summary: output.summary,
+                                             image: Data(output.payload)))
             } catch let error as EngineError where error.code == .cancelled {
                 message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "cancelled", retryable: true))
             } catch {

@@ -139,7 +139,7 @@ struct WorkerCommand: ParsableCommand {
 
 struct SubmitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "submit", abstract: "Submit a job to the farm.", subcommands: [SubmitSweepCommand.self])
+        commandName: "submit", abstract: "Submit a job to the farm.", subcommands: [SubmitSweepCommand.self, SubmitTiledCommand.self])
 }
 
 struct SubmitSweepCommand: ParsableCommand {

@@ -8,6 +8,22 @@ extension RenderSettings.OptimizerKind: ExpressibleByArgument {}
 extension ResampleFilter: ExpressibleByArgument {}
 extension SweepSpec.Balance: ExpressibleByArgument {}
 extension ColorPreservation: ExpressibleByArgument {}
+extension TiledSpec.Mode: ExpressibleByArgument {}
+
+/// `--size N` (the longest side) or `--size WxH`.
+enum OutputSize: ExpressibleByArgument, Equatable {
+    case longestSide(Int)
+    case exact(width: Int, height: Int)
+
+    init?(argument: String) {
+        let parts = argument.lowercased().split(separator: "x", omittingEmptySubsequences: false)
+        switch parts.count {
+        case 1: guard let n = Int(parts[0]) else { return nil }; self = .longestSide(n)
+        case 2: guard let w = Int(parts[0]), let h = Int(parts[1]) else { return nil }; self = .exact(width: w, height: h)
+        default: return nil
+        }
+    }
+}
 
 /// The render options shared by `stylefarm render` and (later) farm submissions.
 struct RenderOptions: ParsableArguments {
@@ -20,8 +36,8 @@ struct RenderOptions: ParsableArguments {
     @Option(help: "Preset for the objective and optimiser: \(Preset.all.map(\.name).joined(separator: ", ")) (default pastiche; `stylefarm presets` lists their values). johnson-layers uses Johnson et al.'s VGG16 layers on VGG19, as VGG16 weights are not available. Explicit options override the preset.")
     var preset: String?
 
-    @Option(help: "Longest side of the output in pixels (default 512).")
-    var size: Int?
+    @Option(help: ArgumentHelp("Longest side of the output in pixels (default 512); `submit tiled` also takes WxH.", valueName: "N"))
+    var size: OutputSize?
 
     @Option(help: "Longest side of each style image in pixels (default: the content's pixel area).")
     var styleSize: Int?
@@ -139,7 +155,11 @@ struct RenderOptions: ParsableArguments {
     func request(defaultThreads: Int) throws -> RenderRequest {
         var r = RenderRequest(contentPath: content, stylePaths: style)
         r.preset = preset
-        r.size = size
+        switch size {
+        case .longestSide(let side)?: r.size = side
+        case .exact?: throw ValidationError("--size WxH is for `stylefarm submit tiled`; give the longest side, e.g. --size 512")
+        case nil: break
+        }
         r.styleSize = styleSize
         r.iterations = iterations
         r.optimizer = optimizer

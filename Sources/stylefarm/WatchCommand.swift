@@ -42,6 +42,9 @@ struct WatchCommand: ParsableCommand {
             let total = counts.values.reduce(0, +)
             var lines = ["job \(job) \(state): \(counts["done"] ?? 0)/\(total) tasks done"
                          + (counts["failed", default: 0] > 0 ? ", \(counts["failed"]!) failed" : "")]
+            if let tiles = found["tiles"] {
+                lines += Self.tileLines(tiles)
+            }
             for task in found["running"]?.array ?? [] {
                 let iteration = Int(task["iteration"]?.number ?? 0), iterations = max(1, Int(task["iterations"]?.number ?? 1))
                 let elapsed = task["elapsed"]?.number ?? 0
@@ -66,6 +69,23 @@ struct WatchCommand: ParsableCommand {
             }
             Thread.sleep(forTimeInterval: 0.5)
         }
+    }
+}
+
+extension WatchCommand {
+    /// A tiled job's grid as the status document draws it ('·' waiting, '▒' rendering,
+    /// '█' done, '✗' failed), under a line with its other stages; too wide a grid is summarised.
+    static func tileLines(_ tiles: JSONValue) -> [String] {
+        let rows = Int(tiles["rows"]?.number ?? 0), columns = Int(tiles["columns"]?.number ?? 0)
+        var stages: [String] = []
+        if case .object(let states)? = tiles["stages"] {
+            for key in ["coarse", "style-targets", "stitch"] { if let state = states[key]?.string { stages.append("\(key) \(state)") } }
+        }
+        var lines = ["  tiles \(Int(tiles["done"]?.number ?? 0))/\(rows * columns) done (\(rows)×\(columns)); " + stages.joined(separator: ", ")]
+        if columns <= 100 && rows <= 60 {
+            lines += (tiles["grid"]?.array ?? []).map { "  " + ($0.string ?? "") }
+        }
+        return lines
     }
 }
 

@@ -36,9 +36,42 @@ public final class FarmClient {
     /// `blob:<sha256>` references. Returns the job id.
     public func submit(_ spec: SweepSpec, maxPixels: Int = ImageLimits.defaultMaxPixels) throws -> String {
         var spec = spec
+        var blobs = OutgoingBlobs(maxPixels: maxPixels)
+        if spec.styleNames == nil { spec.styleNames = spec.base.stylePaths.map { URL(fileURLWithPath: $0).lastPathComponent } }
+        spec.base = try blobs.referencing(spec.base)
+        _ = try SweepPlanner.plan(spec)   // refuse a bad sweep before sending megabytes
+        return try submit(try JSONValue(encoding: spec), kind: "sweep", priority: spec.priority, blobs: blobs)
+    }
+
+    /// Submits a tiled render, its images sent as blobs like a sweep's. Returns the job id.
+    public func submit(_ spec: TiledSpec, maxPixels: Int = ImageLimits.defaultMaxPixels) throws -> String {
+        var spec = spec
+        var blobs = OutgoingBlobs(maxPixels: maxPixels)
+        if spec.styleNames == nil { spec.styleNames = spec.base.stylePaths.map { URL(fileURLWithPath: $0).lastPathComponent } }
+        let content = try ImageFile.read(path: spec.base.contentPath, maxPixels: maxPixels)
+        spec.base = try blobs.referencing(spec.base)
+        _ = try TiledPlanner.plan(spec, contentWidth: content.width, contentHeight: content.height)   // refuse it here, not there
+        return try submit(try JSONValue(encoding: spec), kind: "tiled", priority: spec.priority, blobs: blobs)
+    }
+
+    private func submit(_ spec: JSONValue, kind: String, priority: Int, blobs: OutgoingBlobs) throws -> String {
+        let reply = try request(.submit(SubmitJob(spec: spec, kind: kind, priority: priority,
+                                                  blobs: blobs.digests, blobData: blobs.data)))
+        guard case .submitted(let submitted) = reply else {
+            throw EngineError(.io, "unexpected answer to a submission: \(reply.kind)")
+        }
+        return submitted.jobID
+    }
+
+    /// The input files of a submission, each checked to be a readable image and sent once.
+    struct OutgoingBlobs {
+        let maxPixels: Int
         var digests: [SHA256Digest] = []
         var data: [Data] = []
-        func blob(_ path: String) throws -> String {
+
+        init(maxPixels: Int) { self.maxPixels = maxPixels }
+
+        mutating func reference(_ path: String) throws -> String {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             _ = try ImageFile.decode(bytes, name: path, maxPixels: maxPixels)   // refuse a bad image here, not on a worker
             let sha = BlobStore.hash(bytes)
@@ -48,20 +81,18 @@ public final class FarmClient {
             }
             return "blob:\(sha)"
         }
-        if spec.styleNames == nil { spec.styleNames = spec.base.stylePaths.map { URL(fileURLWithPath: $0).lastPathComponent } }
-        spec.base.contentPath = try blob(spec.base.contentPath)
-        spec.base.stylePaths = try spec.base.stylePaths.map(blob)
-        spec.base.maskPaths = try spec.base.maskPaths?.map { $0 == RenderRequest.noMask ? $0 : try blob($0) }
-        if let initialization = spec.base.initialization, !["content", "noise", "style"].contains(initialization) {
-            spec.base.initialization = try blob(initialization)
+
+        /// The request with every image path replaced by its blob reference.
+        mutating func referencing(_ request: RenderRequest) throws -> RenderRequest {
+            var r = request
+            r.contentPath = try reference(r.contentPath)
+            r.stylePaths = try r.stylePaths.map { try reference($0) }
+            r.maskPaths = try r.maskPaths?.map { $0 == RenderRequest.noMask ? $0 : try reference($0) }
+            if let initialization = r.initialization, !["content", "noise", "style"].contains(initialization) {
+                r.initialization = try reference(initialization)
+            }
+            return r
         }
-        _ = try SweepPlanner.plan(spec)   // refuse a bad sweep before sending megabytes
-        let reply = try request(.submit(SubmitJob(spec: try JSONValue(encoding: spec), priority: spec.priority,
-                                                  blobs: digests, blobData: data)))
-        guard case .submitted(let submitted) = reply else {
-            throw EngineError(.io, "unexpected answer to a submission: \(reply.kind)")
-        }
-        return submitted.jobID
     }
 
     public func status(jobID: String? = nil) throws -> JSONValue {

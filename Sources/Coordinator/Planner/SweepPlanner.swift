@@ -1,4 +1,5 @@
 public import Engine
+public import Foundation
 
 /// A γ sweep and/or a grid over render options, as submitted (`stylefarm submit sweep`).
 public struct SweepSpec: Sendable, Codable, Equatable {
@@ -27,7 +28,11 @@ public struct SweepSpec: Sendable, Codable, Equatable {
 
 /// One task of a job's DAG.
 public struct PlannedTask: Sendable, Codable, Equatable {
-    public enum Kind: String, Sendable, Codable { case calibrate, render }
+    public enum Kind: String, Sendable, Codable {
+        case calibrate, render
+        /// A tiled job's tasks (`TiledPlanner`); `stitch` runs on the coordinator itself.
+        case coarse, styleTargets = "style-targets", tile, stitch
+    }
 
     public struct Parameter: Sendable, Codable, Equatable {
         public var name: String
@@ -43,6 +48,17 @@ public struct PlannedTask: Sendable, Codable, Equatable {
     public var dependsOn: [String]
     /// The file this task's image is stored as in the job's folder.
     public var outputName: String
+    /// What is stored and sent as the task's request when it is not `request` itself: a tiled
+    /// job's work orders and its stitch plan.
+    public var storedRequest: Data? = nil
+}
+
+extension PlannedTask {
+    init(key: String, kind: Kind, parameters: [Parameter], request: RenderRequest, dependsOn: [String], outputName: String,
+         order: WorkOrder) throws {
+        self.init(key: key, kind: kind, parameters: parameters, request: request, dependsOn: dependsOn, outputName: outputName,
+                  storedRequest: try order.encoded())
+    }
 }
 
 /// Turns a sweep into tasks: the Cartesian product of the γ values and every axis, each

@@ -80,7 +80,7 @@ extension FarmRecords {
                 FROM task t JOIN attempt a ON a.id = t.current_attempt
                 WHERE t.job_id = ? AND t.state = 'leased' ORDER BY t.id
                 """, arguments: [job]).map { row in
-                let request = try? JSONDecoder().decode(RenderRequest.self, from: row["request"] as Data)
+                let request = try? WorkOrder.decode(row["request"] as Data).request
                 return RunningTask(key: row["key"], worker: row["worker_id"], iteration: row["iteration"] ?? 0,
                                    iterations: (try? request?.resolve().plannedIterations) ?? 0, elapsed: row["elapsed"] ?? 0)
             }

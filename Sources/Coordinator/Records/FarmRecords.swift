@@ -35,6 +35,7 @@ public final class FarmRecords: Sendable {
     public struct TaskState: Sendable, Equatable {
         public var id: Int64
         public var key: String
+        public var kind: String
         public var state: String
         public var attempts: Int
         public var outputPath: String?
@@ -92,7 +93,7 @@ public final class FarmRecords: Sendable {
             for task in tasks {
                 try db.execute(sql: """
                     INSERT INTO task (job_id, key, kind, request, output_name, state) VALUES (?, ?, ?, ?, ?, 'ready')
-                    """, arguments: [id, task.key, task.kind.rawValue, try encoder.encode(task.request), task.outputName])
+                    """, arguments: [id, task.key, task.kind.rawValue, try task.storedRequest ?? encoder.encode(task.request), task.outputName])
                 ids[task.key] = db.lastInsertedRowID
             }
             for task in tasks {
@@ -127,9 +128,9 @@ public final class FarmRecords: Sendable {
 
     public func tasks(ofJob id: String) throws -> [TaskState] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, key, state, attempts, output_path FROM task WHERE job_id = ? ORDER BY id",
+            try Row.fetchAll(db, sql: "SELECT id, key, kind, state, attempts, output_path FROM task WHERE job_id = ? ORDER BY id",
                              arguments: [id])
-                .map { TaskState(id: $0["id"], key: $0["key"], state: $0["state"], attempts: $0["attempts"], outputPath: $0["output_path"]) }
+                .map { TaskState(id: $0["id"], key: $0["key"], kind: $0["kind"], state: $0["state"], attempts: $0["attempts"], outputPath: $0["output_path"]) }
         }
     }
 

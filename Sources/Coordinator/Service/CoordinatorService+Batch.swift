@@ -12,6 +12,8 @@ extension CoordinatorService {
         /// crash could roll back (and whose id a later attempt could then reuse).
         var assignments: [(peer: Data, assignment: TaskAssignment, key: String)] = []
         var finishedSweeps: [String] = []
+        var finishedTiledJobs: [String] = []
+        var stitches: [StitchJob] = []
     }
 
     /// Handles the frequent worker messages of a batch and then leases tasks to every worker
@@ -26,7 +28,9 @@ extension CoordinatorService {
         }
         let written = outputs.takeFinished()
         let wantWork = workers.values.contains { $0.credit > 0 }
-        guard !messages.isEmpty || !written.isEmpty || wantWork else { return }
+        // A tile just recorded may complete a job's tiles; after a restart, stitches may wait.
+        let checkStitches = !written.isEmpty || stitchesMayWait
+        guard !messages.isEmpty || checkStitches || wantWork else { return }
 
         var effects = BatchEffects()
         try records.transaction { tx in
@@ -52,7 +56,9 @@ extension CoordinatorService {
                 }
             }
             if wantWork { try leaseTasks(tx, &effects) }
+            if checkStitches { try startStitches(tx, &effects) }
         }
+        stitchesMayWait = false
         send(effects)
     }
 
@@ -109,8 +115,9 @@ extension CoordinatorService {
             return
         }
         logger.info("task done", metadata: ["job.id": "\(write.jobID)", "task.key": "\(write.key)"])
-        if let job = try tx.jobState(write.jobID), job.state == "succeeded", job.kind == "sweep" {
-            effects.finishedSweeps.append(write.jobID)
+        if let job = try tx.jobState(write.jobID), job.state == "succeeded" {
+            if job.kind == "sweep" { effects.finishedSweeps.append(write.jobID) }
+            if job.kind == "tiled" { effects.finishedTiledJobs.append(write.jobID) }
         }
     }
 
@@ -136,7 +143,9 @@ extension CoordinatorService {
                 // The stored request goes out as it is, unless σ from a calibration must be set
                 // (decoding and re-encoding it is most of what leasing a task costs).
                 let settings: JSONValue
-                if candidate.kind == PlannedTask.Kind.render.rawValue, let sigmas = try sigmas(ofJob: candidate.jobID) {
+                if candidate.kind == PlannedTask.Kind.tile.rawValue {
+                    settings = try resolvedOrder(candidate, tx)
+                } else if candidate.kind == PlannedTask.Kind.render.rawValue, let sigmas = try sigmas(ofJob: candidate.jobID) {
                     var request = try JSONDecoder().decode(RenderRequest.self, from: candidate.request)
                     request.sigmas = sigmas
                     settings = try JSONValue(encoding: request)
@@ -188,6 +197,14 @@ extension CoordinatorService {
                 } catch {
                     logger.error("could not requeue an undeliverable task", metadata: ["attempt.id": "\(assignment.attemptID)", "error": "\(error)"])
                 }
+            }
+        }
+        for stitch in effects.stitches { run(stitch) }
+        for job in effects.finishedTiledJobs {
+            do {
+                try TiledJobOutputs.write(jobID: job, records: records, directory: jobDirectory(job))
+            } catch {
+                logger.error("could not write the job's outputs", metadata: ["job.id": "\(job)", "error": "\(error)"])
             }
         }
         for job in effects.finishedSweeps {

@@ -53,6 +53,10 @@ public final class CoordinatorService: @unchecked Sendable {
     let outputs: OutputWriter
     private let outputWakeup: ZMQWakeup
     private var lastAllowListLoad = ContinuousClock.now
+    /// Blob digests of stored results that tiles read (coarse passes, style targets), by path.
+    var resultBlobs: [String: String] = [:]
+    /// Whether stitches may be ready without a result arriving (true after a restart).
+    var stitchesMayWait = true
 
     public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
 

@@ -49,19 +49,9 @@ public enum JobOutputs {
             }
         }
 
-        try? FileManager.default.removeItem(atPath: directory + "/losses.csv.partial")   // a crash mid-write
-        let csv = try LossesCSVWriter(path: directory + "/losses.csv.partial", styleCount: spec.base.stylePaths.count)
-        let parameters = Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.parameters) })
-        var starts: [Int64: [Double]] = [:]
-        for (key, attempt, line) in try records.lossLines(ofJob: jobID) {
-            // Lines come in iteration order per attempt: the first is the attempt's start.
-            let start = starts[attempt] ?? line.styles
-            starts[attempt] = start
-            try csv.append(task: key, attempt: Int(attempt), parameters: parameters[key] ?? [], lines: [line],
-                           start: start, sigmas: summaries[key]?.settings.sigmas ?? [])
-        }
-        try csv.synchronize()
-        _ = rename(directory + "/losses.csv.partial", directory + "/losses.csv")
+        try writeLosses(jobID: jobID, records: records, directory: directory, styleCount: spec.base.stylePaths.count,
+                        parameters: Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.parameters) }),
+                        sigmas: summaries.mapValues(\.settings.sigmas))
 
         let manifest = JobManifest(jobID: jobID, kind: "sweep", spec: try JSONValue(jsonData: specData), createdAt: Date(),
                                    finishedAt: Date(), styleFarmVersion: version, weightsSHA256: nil,
@@ -71,6 +61,24 @@ public enum JobOutputs {
 }
 
 extension JobOutputs {
+    /// `losses.csv`: every loss line of every attempt of the job, written beside and renamed
+    /// into place so that a crash leaves no half table.
+    static func writeLosses(jobID: String, records: FarmRecords, directory: String, styleCount: Int,
+                            parameters: [String: [PlannedTask.Parameter]], sigmas: [String: [Float]]) throws {
+        try? FileManager.default.removeItem(atPath: directory + "/losses.csv.partial")   // a crash mid-write
+        let csv = try LossesCSVWriter(path: directory + "/losses.csv.partial", styleCount: styleCount)
+        var starts: [Int64: [Double]] = [:]
+        for (key, attempt, line) in try records.lossLines(ofJob: jobID) {
+            // Lines come in iteration order per attempt: the first is the attempt's start.
+            let start = starts[attempt] ?? line.styles
+            starts[attempt] = start
+            try csv.append(task: key, attempt: Int(attempt), parameters: parameters[key] ?? [], lines: [line],
+                           start: start, sigmas: sigmas[key] ?? [])
+        }
+        try csv.synchronize()
+        _ = rename(directory + "/losses.csv.partial", directory + "/losses.csv")
+    }
+
     static func localPaths(_ task: PlannedTask, blobRoot: String) -> PlannedTask {
         func local(_ path: String) -> String { path.hasPrefix("blob:") ? blobRoot + "/" + path.dropFirst(5) : path }
         var task = task

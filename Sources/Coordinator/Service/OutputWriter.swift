@@ -25,6 +25,7 @@ final class OutputWriter: Sendable {
     }
 
     private let queue = DispatchQueue(label: "stylefarm.coordinator.outputs")
+    private let longQueue = DispatchQueue(label: "stylefarm.coordinator.stitching")
     private let finished = Mutex<[Finished]>([])
     private let wakeup: ZMQWakeup
 
@@ -49,6 +50,22 @@ final class OutputWriter: Sendable {
         }
     }
 
+    /// Runs `produce` (which writes `write.path` itself and returns the summary to record) on
+    /// its own queue, so that a long job such as stitching a tiled output never delays the
+    /// result files; its outcome comes back through `takeFinished()` like a write's.
+    func enqueue(_ write: Write, producing produce: @escaping @Sendable () throws -> Data) {
+        longQueue.async { [self] in
+            var outcome = Finished(write: write, error: nil)
+            do {
+                outcome.write.summary = try produce()
+            } catch {
+                outcome.error = "could not produce \(write.path): \(error)"
+            }
+            self.finished.withLock { $0.append(outcome) }
+            self.wakeup.signal()
+        }
+    }
+
     /// Writes done since the last call, in the order they were enqueued.
     func takeFinished() -> [Finished] {
         finished.withLock { list in
@@ -59,6 +76,7 @@ final class OutputWriter: Sendable {
 
     /// Waits until every enqueued write is done.
     func flush() {
+        // Not the stitching queue: a stitch cut short is left leased, and requeued on restart.
         queue.sync {}
     }
 }

@@ -9,16 +9,19 @@ public import Foundation
 public struct SubmitJob: WireBody {
     public static let kind = MessageKind.submit
     public var spec: JSONValue
+    /// What the spec describes: "sweep" (nil, for clients that predate tiled jobs) or "tiled".
+    public var kind: String?
     public var priority: Int
     /// The SHA-256 of each binary frame, in frame order; the coordinator checks them.
     public var blobs: [SHA256Digest]
     /// The input files (frames 3…).
     public var blobData: [Data]
 
-    private enum CodingKeys: String, CodingKey { case spec, priority, blobs }
+    private enum CodingKeys: String, CodingKey { case spec, kind, priority, blobs }
 
-    public init(spec: JSONValue, priority: Int = 0, blobs: [SHA256Digest], blobData: [Data]) {
+    public init(spec: JSONValue, kind: String? = nil, priority: Int = 0, blobs: [SHA256Digest], blobData: [Data]) {
         self.spec = spec
+        self.kind = kind
         self.priority = priority
         self.blobs = blobs
         self.blobData = blobData
@@ -27,6 +30,7 @@ public struct SubmitJob: WireBody {
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         spec = try container.decode(JSONValue.self, forKey: .spec)
+        kind = try container.decodeIfPresent(String.self, forKey: .kind)
         priority = try container.decode(Int.self, forKey: .priority)
         blobs = try container.decode([SHA256Digest].self, forKey: .blobs)
         blobData = []

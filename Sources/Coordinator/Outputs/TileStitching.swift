@@ -1,0 +1,39 @@
+public import Engine
+import Foundation
+
+/// Stitches a tiled job's finished tile windows into its output PNG, row band by row band.
+///
+/// Tiles are read from disk one at a time in row-major order, so besides the stitcher's band
+/// (the tallest window's rows × the output width) only one decoded window is in memory: a
+/// 16K-wide output needs about 40 MB, whatever its height.
+public enum TileStitching {
+    public struct Summary: Sendable, Codable, Equatable {
+        public var width: Int
+        public var height: Int
+        public var bitDepth: Int
+        public var tiles: Int
+        /// Rows of blended data held at most, and the band's capacity in rows.
+        public var peakHeldRows: Int
+        public var bandRows: Int
+        public var seconds: Double
+    }
+
+    /// - Parameter tiles: each tile's window file (16-bit PNG), by key (`tile-r0-c0`).
+    public static func stitch(_ plan: StitchPlan, tiles: [String: String], to path: String) throws -> Summary {
+        let started = ContinuousClock.now
+        let grid = try plan.grid()
+        let writer = try PNGRowWriter(path: path, width: plan.width, height: plan.height, bitDepth: plan.bitDepth)
+        let stitcher = try BandStitcher(grid: grid, sink: writer)
+        for tile in grid.tiles {
+            guard let file = tiles[tile.position.key] else {
+                throw EngineError(.invalidArgument, "tile \(tile.position.key) has no stored result to stitch")
+            }
+            try stitcher.add(try ImageFile.read(path: file), at: tile.position)
+        }
+        try stitcher.finish()
+        try writer.finish()
+        return Summary(width: plan.width, height: plan.height, bitDepth: plan.bitDepth, tiles: grid.count,
+                       peakHeldRows: stitcher.peakHeldRows, bandRows: stitcher.bandRows,
+                       seconds: (ContinuousClock.now - started).seconds)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import GRDB
+
+extension FarmRecords.Transaction {
+    /// Stitch tasks whose tiles are all done: the coordinator runs them itself (workers never
+    /// get them, see `runnableTasks`).
+    func runnableStitches() throws -> [Candidate] {
+        try Row.fetchAll(try db.cachedStatement(sql: """
+            SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM task t JOIN job j ON j.id = t.job_id
+            WHERE t.state = 'ready' AND t.kind = 'stitch' AND j.state IN ('queued', 'running')
+              AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
+                              WHERE d.task_id = t.id AND u.state != 'done')
+            ORDER BY t.id
+            """)).map { Candidate(taskID: $0["id"], jobID: $0["job_id"], key: $0["key"], kind: $0["kind"],
+                                  request: $0["request"], outputName: $0["output_name"]) }
+    }
+
+    /// Where a finished task's output is stored, by key.
+    func outputPath(ofTask key: String, inJob job: String) throws -> String? {
+        try String.fetchOne(try db.cachedStatement(sql: """
+            SELECT output_path FROM task WHERE job_id = ? AND key = ? AND state = 'done'
+            """), arguments: [job, key])
+    }
+
+    /// The stored outputs of a job's finished tasks of one kind, by key.
+    func outputPaths(ofJob job: String, kind: String) throws -> [String: String] {
+        var paths: [String: String] = [:]
+        for row in try Row.fetchAll(try db.cachedStatement(sql: """
+            SELECT key, output_path FROM task WHERE job_id = ? AND kind = ? AND state = 'done'
+            """), arguments: [job, kind]) {
+            paths[row["key"]] = row["output_path"]
+        }
+        return paths
+    }
+}

@@ -1,0 +1,114 @@
+public import Foundation
+public import Logging
+
+/// What a worker does for a tiled job's tasks other than the coarse pass: the style targets at
+/// the output's scale, and one tile. Both read only windows of the output-sized images
+/// (`Resampler.resize(_:width:height:window:)`), so a worker's memory depends on the tile, not
+/// on the output.
+public struct TileTaskRenderer: Sendable {
+    public let network: VGG19Network
+    public let logger: Logger
+
+    public init(network: VGG19Network, logger: Logger = Logger(label: "stylefarm.tiles")) {
+        self.network = network
+        self.logger = logger
+    }
+
+    /// How a finished tile went, recorded with its task.
+    public struct TileSummary: Sendable, Codable, Equatable {
+        public var interior: PixelRect
+        public var window: PixelRect
+        public var initialLosses: LossBreakdown
+        public var finalLosses: LossBreakdown
+        public var iterationsRun: Int
+        public var evaluations: Int
+        public var stoppedEarly: String?
+        public var seconds: Double
+        public var peakRssMb: Double
+    }
+
+    /// How the style targets were computed.
+    public struct TargetsSummary: Sendable, Codable, Equatable {
+        /// [width, height] of each style image at the output's scale.
+        public var styleSizes: [[Int]]
+        public var seconds: Double
+        public var peakRssMb: Double
+    }
+
+    /// Every style's Gram matrices with the style resized as a whole-image render of the
+    /// output's size would resize it, computed window by window.
+    public func styleTargets(_ order: StyleTargetsOrder, threads: Int,
+                             isCancelled: @Sendable () -> Bool = { false }) throws -> (file: StyleTargetsFile, summary: TargetsSummary) {
+        let started = ContinuousClock.now
+        var request = order.render
+        request.threads = threads
+        let settings = try request.resolve()
+        let renderer = Renderer(settings: settings, network: network, logger: logger)
+        var grams: [[String: [Float]]] = []
+        var sizes: [[Int]] = []
+        for (i, path) in settings.stylePaths.enumerated() {
+            if isCancelled() { throw EngineError(.cancelled, "cancelled") }
+            let style = try Renderer.readImage(path, role: "style", maxPixels: settings.maxPixels)
+            let size = try renderer.scaledStyleSize(width: style.width, height: style.height,
+                                                    contentPixels: order.outputWidth * order.outputHeight, path: path)
+            let layers = settings.styleLayers[i].map(\.layer)
+            let stride = try VGG19Architecture.totalStride(for: layers)
+            logger.info("style targets", metadata: ["style": "\(i + 1)", "size": "\(size.width)x\(size.height)"])
+            grams.append(try TiledGram.compute(network: network, pooling: settings.pooling, width: size.width, height: size.height,
+                                               layers: layers, tile: max(stride, 256 / stride * stride), threads: threads) { rect in
+                VGGPreprocessing.tensor(from: try Resampler.resize(style, width: size.width, height: size.height, window: rect,
+                                                                   filter: settings.resample))
+            })
+            sizes.append([size.width, size.height])
+        }
+        let file = try StyleTargetsFile(styles: grams, layerOrder: settings.styleLayers.map { $0.map(\.layer) })
+        return (file, TargetsSummary(styleSizes: sizes, seconds: (ContinuousClock.now - started).seconds,
+                                     peakRssMb: ProcessMemory.peakResidentMegabytes()))
+    }
+
+    /// Renders one tile's window from the starting image resized to the output, with the
+    /// content at the output's size and the job's style targets.
+    public func tile(_ order: TileOrder, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false },
+                     progress: (RenderProgress) throws -> Void = { _ in }) throws -> (window: RGBImage, summary: TileSummary) {
+        let started = ContinuousClock.now
+        var request = order.render
+        request.threads = threads
+        let settings = try request.resolve()
+        let (width, height, window) = (order.outputWidth, order.outputHeight, order.window)
+        guard order.window.contains(order.interior),
+              PixelRect(x: 0, y: 0, width: width, height: height).contains(order.window) else {
+            throw EngineError(.invalidArgument, "tile window \(order.window) must hold its interior \(order.interior) and lie inside the \(width)×\(height) output")
+        }
+        let content = try Renderer.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        let contentWindow = try Resampler.resize(content, width: width, height: height, window: window, filter: settings.resample)
+        let initial: RGBImage
+        switch settings.initialization {
+        case .file(let path):
+            let start = try Renderer.readImage(path, role: "initial", maxPixels: settings.maxPixels)
+            initial = try Resampler.resize(start, width: width, height: height, window: window, filter: settings.resample)
+        case .content:
+            initial = contentWindow
+        case .style, .noise:
+            throw EngineError(.invalidArgument, "a tile starts from the coarse pass or the content, not from \(settings.initialization)")
+        }
+        let targets = try StyleTargetsFile.decode(try FileBytes.read(path: order.styleTargetsPath, what: "style targets file", maxBytes: 1 << 30), name: order.styleTargetsPath)
+        guard targets.styles.count == settings.stylePaths.count else {
+            throw EngineError(.invalidArgument, "the style targets hold \(targets.styles.count) styles; the tile renders \(settings.stylePaths.count)")
+        }
+        var terms: [StyleTerm] = []
+        for i in settings.stylePaths.indices {
+            for layer in settings.styleLayers[i] where targets.styles[i][layer.layer] == nil {
+                throw EngineError(.invalidArgument, "the style targets of style \(i + 1) have no Gram matrix for \(layer.layer)")
+            }
+            terms.append(StyleTerm(layers: settings.styleLayers[i], weight: settings.styleWeights[i] * settings.sigmas[i],
+                                   grams: targets.styles[i]))
+        }
+        let result = try WindowRender(settings: .init(settings), network: network)
+            .run(content: contentWindow, initial: initial, styles: terms, isCancelled: isCancelled, progress: progress)
+        let summary = TileSummary(interior: order.interior, window: window, initialLosses: result.initialLosses,
+                                  finalLosses: result.finalLosses, iterationsRun: result.iterationsRun,
+                                  evaluations: result.evaluations, stoppedEarly: result.stoppedEarly,
+                                  seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes())
+        return (result.image, summary)
+    }
+}

@@ -1,0 +1,63 @@
+import ArgumentParser
+import Coordinator
+import Engine
+
+
+struct SubmitTiledCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tiled",
+        abstract: "Submit a large render cut into tiles across the farm; prints the job id.",
+        discussion: """
+        The job runs a coarse pass of the whole image (coarse to fine, at --coarse-size), the \
+        style targets at the output's scale (so strokes keep their size as the output grows), \
+        then every tile with --halo pixels of context, and the coordinator stitches the tiles \
+        into jobs/<id>/output.png with smooth ramps across the overlaps. --iterations is each \
+        tile's (and the coarse pass's unless --coarse-iterations is given).
+
+        Example:
+          stylefarm submit tiled --content photo.jpg --style starry_night.jpg --size 4096 --tile 512
+          stylefarm watch JOB        # the tile grid fills in
+          stylefarm inspect seams DATA/jobs/JOB/output.png --tile 512
+        """)
+
+    @OptionGroup var farm: CoordinatorOption
+    @OptionGroup var options: RenderOptions
+
+    @Option(help: "Tile side in pixels, a multiple of 16 (e.g. 256 or 512).")
+    var tile: Int
+
+    @Option(help: "Context pixels rendered around each tile and blended with its neighbours (default: a quarter tile, at most 64).")
+    var halo: Int?
+
+    @Option(help: "independent (each tile on its own, overlaps blended). exact (whole-image style loss) is not available on the farm yet.")
+    var mode: TiledSpec.Mode = .independent
+
+    @Option(help: "Longest side of the coarse whole-image pass (default 512).")
+    var coarseSize: Int?
+
+    @Option(help: "Iterations of the coarse pass (default: --iterations).")
+    var coarseIterations: Int?
+
+    @Option(help: "Bits per sample of the stitched PNG: 8 or 16.")
+    var bitDepth = 8
+
+    @Option(help: "Higher runs first.")
+    var priority = 0
+
+    func run() throws {
+        CLILogging.bootstrap()
+        var options = self.options
+        let size = options.size
+        options.size = nil
+        var request = try options.request(defaultThreads: 1)
+        request.threads = nil   // each worker renders with its own thread budget
+        var spec = TiledSpec(base: request, tile: tile, halo: halo, mode: mode, coarseSize: coarseSize,
+                             coarseIterations: coarseIterations, bitDepth: bitDepth, priority: priority)
+        switch size {
+        case .longestSide(let side)?: spec.size = side
+        case .exact(let width, let height)?: (spec.width, spec.height) = (width, height)
+        case nil: throw ValidationError("give the output size: --size N (longest side) or --size WxH")
+        }
+        print(try farm.client().submit(spec))
+    }
+}
