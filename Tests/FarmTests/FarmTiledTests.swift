@@ -1,0 +1,120 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+@testable import Coordinator
+import Engine
+import Protocol
+
+/// Tiled jobs on a real farm: coordinator and workers as processes on loopback.
+@Suite(.serialized)
+struct FarmTiledTests {
+    func attempts(_ farm: FarmHarness) throws -> [(key: String, outcome: String)] {
+        let db = try DatabaseQueue(path: farm.data + "/farm.sqlite")
+        return try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT t.key, a.outcome FROM attempt a JOIN task t ON t.id = a.task_id ORDER BY a.id")
+                .map { ($0["key"], $0["outcome"]) }
+        }
+    }
+
+    /// 80×60 content at 128×96 in 64-pixel tiles: a 2×2 grid, small enough for a debug build.
+    func submitTiled(_ farm: FarmHarness, iterations: Int, extra: [String] = []) throws -> String {
+        let (status, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--content", farm.samples.content,
+                                             "--style", farm.samples.style1, "--size", "128", "--tile", "64", "--halo", "16",
+                                             "--coarse-size", "64", "--iterations", String(iterations)] + extra)
+        #expect(status == 0, "\(output)")
+        return output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func aTiledJobRendersEveryTileOnceAndStitchesThem() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(2)
+        let job = try submitTiled(farm, iterations: 3, extra: ["--bit-depth", "16"])
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
+
+        let folder = farm.data + "/jobs/" + job
+        let all = try attempts(farm)
+        let tiles = ["tile-r0-c0", "tile-r0-c1", "tile-r1-c0", "tile-r1-c1"]
+        #expect(all.filter { $0.outcome == "succeeded" }.map(\.key).sorted() == (["coarse", "stitch", "style-targets"] + tiles).sorted(),
+                "every task once: \(all)")
+
+        // The output is the stored tiles blended by the grid the job was cut by.
+        let grid = try TileGrid(width: 128, height: 96, tileSize: 64, halo: 16, alignment: 16)
+        let sink = MemoryRows(width: 128)
+        let stitcher = try BandStitcher(grid: grid, sink: sink)
+        for tile in grid.tiles {
+            let window = try ImageFile.read(path: folder + "/tiles/\(tile.position.key).png")
+            #expect(window.width == tile.window.width && window.height == tile.window.height)
+            try stitcher.add(window, at: tile.position)
+        }
+        let stitched = try ImageFile.read(path: folder + "/output.png")
+        #expect(stitched.width == 128 && stitched.height == 96)
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: folder + "/output.png")))
+        #expect(bytes[24] == 16, "a 16-bit PNG was asked for")
+        let difference = zip(stitched.pixels, sink.rows).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference <= 0.01, "output.png differs from the tiles stitched here by \(difference)")
+
+        // Records: each tile's loss lines in losses.csv, every task in job.json.
+        let csv = try String(contentsOfFile: folder + "/losses.csv", encoding: .utf8)
+        for key in ["coarse"] + tiles { #expect(csv.contains("\n\(key),"), "losses.csv has \(key)'s lines") }
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/job.json"))) as? [String: Any]
+        #expect((manifest?["tasks"] as? [Any])?.count == 7)
+        #expect(FileManager.default.fileExists(atPath: folder + "/style-targets.grams"))
+
+        // The status document draws the finished grid.
+        let statusText = try farm.run(["status", job, "--coordinator", farm.endpoint]).output
+        #expect(statusText.contains("\"██\""), "\(statusText)")
+    }
+
+    @Test func aWorkerKilledDuringTheTilesCostsOnlyItsTile() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(2)
+        let job = try submitTiled(farm, iterations: 40)
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline,
+              try attempts(farm).filter({ $0.outcome == "running" && $0.key.hasPrefix("tile-") }).count < 2 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        farm.kill9(farm.workers[0])
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
+        let all = try attempts(farm)
+        #expect(all.contains { $0.outcome == "lost" && $0.key.hasPrefix("tile-") }, "the killed worker's tile was lost: \(all)")
+        for key in ["coarse", "style-targets", "tile-r0-c0", "tile-r0-c1", "tile-r1-c0", "tile-r1-c1", "stitch"] {
+            #expect(all.filter { $0.key == key && $0.outcome == "succeeded" }.count == 1, "\(key) succeeded once: \(all)")
+        }
+        #expect(all.filter { $0.key == "coarse" || $0.key == "style-targets" }.count == 2, "finished work is not redone: \(all)")
+        let stitched = try ImageFile.read(path: farm.data + "/jobs/\(job)/output.png")
+        #expect(stitched.width == 128 && stitched.height == 96)
+    }
+
+    @Test func aTiledJobTheFarmCannotRenderIsRefusedWithAReason() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        let cases: [([String], String)] = [
+            (["--size", "128", "--tile", "100"], "multiple of 16"),
+            (["--size", "128", "--tile", "64", "--mask", farm.samples.style2], "masks"),
+            (["--size", "64x0", "--tile", "64"], "out of range"),
+            (["--size", "128", "--tile", "64", "--mode", "exact"], "not available on the farm"),
+        ]
+        for (arguments, reason) in cases {
+            let (status, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--content", farm.samples.content,
+                                                 "--style", farm.samples.style1] + arguments)
+            #expect(status != 0 && output.contains(reason), "\(arguments): \(output)")
+        }
+        #expect(try farm.run(["status", "--coordinator", farm.endpoint]).status == 0, "the coordinator keeps serving")
+    }
+}
+
+/// Collects stitched rows in memory.
+final class MemoryRows: ImageRowSink {
+    let width: Int
+    var rows: [Float] = []
+
+    init(width: Int) { self.width = width }
+
+    func write(row: UnsafeBufferPointer<Float>) throws(EngineError) { rows += row }
+}
