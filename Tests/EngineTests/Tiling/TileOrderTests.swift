@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Engine
+
+/// The pieces a worker uses for a tiled job's tasks, without the network.
+struct ResizeWindowTests {
+    @Test(arguments: [ResampleFilter.lanczos3, .bilinear, .area])
+    func aWindowOfAResizeIsTheSameAsCroppingTheWholeResize(filter: ResampleFilter) throws {
+        let image = SampleImages.pattern(width: 37, height: 29, seed: 4)
+        for (width, height) in [(150, 110), (20, 16), (37, 60), (37, 29)] {
+            let whole = Resampler.resize(image, width: width, height: height, filter: filter)
+            for window in [PixelRect(x: 0, y: 0, width: width, height: height), PixelRect(x: 3, y: 5, width: width / 2, height: height / 3),
+                           PixelRect(x: width - 7, y: height - 4, width: 7, height: 4)] {
+                let part = try Resampler.resize(image, width: width, height: height, window: window, filter: filter)
+                #expect(part == (try whole.cropped(to: window)), "\(filter) to \(width)×\(height), window \(window)")
+            }
+        }
+    }
+
+    @Test func aWindowOutsideTheOutputIsRefused() {
+        let image = SampleImages.pattern(width: 8, height: 8, seed: 1)
+        #expect(throws: EngineError.self) {
+            try Resampler.resize(image, width: 16, height: 16, window: PixelRect(x: 10, y: 0, width: 8, height: 8))
+        }
+    }
+}
+
+struct StyleTargetsFileTests {
+    func sample() throws -> StyleTargetsFile {
+        try StyleTargetsFile(styles: [["a": [1, 2, 3, 4], "b": [0.5]], ["a": (0..<9).map(Float.init)]],
+                             layerOrder: [["a", "b"], ["a"]])
+    }
+
+    @Test func itReadsBackWhatItWrote() throws {
+        let file = try sample()
+        #expect(try StyleTargetsFile.decode(file.encoded(), name: "t") == file)
+    }
+
+    @Test func aTruncatedOrDamagedFileIsRefused() throws {
+        let bytes = try sample().encoded()
+        for (label, damaged) in [("truncated", Array(bytes.dropLast(3))), ("extra bytes", bytes + [0]),
+                                 ("bad magic", [0] + bytes.dropFirst()), ("empty", [])] {
+            let error = #expect(throws: EngineError.self, "\(label)") { try StyleTargetsFile.decode(damaged, name: "t.grams") }
+            #expect(error?.message.contains("t.grams is corrupt") == true, "\(label): \(error?.message ?? "")")
+        }
+        var nan = bytes
+        nan.replaceSubrange(nan.count - 4..<nan.count, with: withUnsafeBytes(of: Float.nan.bitPattern.littleEndian, Array.init))
+        #expect(throws: EngineError.self) { try StyleTargetsFile.decode(nan, name: "t") }
+    }
+
+    @Test func aGramThatIsNotSquareIsRefused() {
+        #expect(throws: EngineError.self) { try StyleTargetsFile(styles: [["a": [1, 2, 3]]], layerOrder: [["a"]]) }
+    }
+}
+
+struct WorkOrderTests {
+    @Test func aPlainRenderRequestIsARenderOrderAndTheOthersAreNamed() throws {
+        let request = RenderRequest(contentPath: "blob:c", stylePaths: ["blob:s"])
+        let tile = WorkOrder.tile(TileOrder(render: request, outputWidth: 100, outputHeight: 80,
+                                            interior: PixelRect(x: 0, y: 0, width: 64, height: 64),
+                                            window: PixelRect(x: 0, y: 0, width: 80, height: 80), styleTargetsPath: "blob:g"))
+        let targets = WorkOrder.styleTargets(StyleTargetsOrder(render: request, outputWidth: 100, outputHeight: 80))
+        for order in [WorkOrder.render(request), tile, targets] {
+            #expect(try WorkOrder.decode(order.encoded()) == order)
+        }
+        #expect(try WorkOrder.decode(JSONEncoder().encode(request)) == .render(request))
+        #expect(tile.inputPaths.contains("blob:g"))
+        let local = tile.mappingPaths { $0.replacingOccurrences(of: "blob:", with: "/cache/") }
+        #expect(local.inputPaths.allSatisfy { $0.hasPrefix("/cache/") })
+        let unknown = #expect(throws: EngineError.self) { try WorkOrder.decode(Data(#"{"order":"teleport"}"#.utf8)) }
+        #expect(unknown?.message.contains("teleport") == true)
+    }
+}
