@@ -75,8 +75,12 @@ public struct TaskRunner: Sendable {
     }
 
     /// Runs any work order; progress is batched as in `run(_:)`.
+    /// `exchange` carries an exact shard's rounds to the coordinator and back.
     public func perform(_ order: WorkOrder, batchSeconds: Double = 0.5,
                         isCancelled: @escaping @Sendable () -> Bool = { false },
+                        exchange: (TileTaskRenderer.ExchangeRound, [UInt8]) throws -> [UInt8] = { _, _ in
+                            throw EngineError(.failed, "this runner cannot exchange with other shards")
+                        },
                         onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Delivery {
         switch try localOrder(order) {
         case .render(let request):
@@ -91,6 +95,14 @@ public struct TaskRunner: Sendable {
             return Delivery(payload: try file.encoded(), summary: try JSONValue(encoding: summary),
                             final: RenderProgress(iteration: 0, iterations: 0, losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0),
                                                   elapsed: summary.seconds, evaluations: 0))
+        case .shard(let shard):
+            var batcher = ProgressBatcher(seconds: batchSeconds)
+            let (band, summary) = try TileTaskRenderer(network: network, logger: logger)
+                .shard(shard, threads: threads, isCancelled: isCancelled, exchange: exchange) { try batcher.add($0, to: onProgress) }
+            try batcher.flush(to: onProgress)
+            return Delivery(payload: try ImageFile.encodePNG(band, bitDepth: 16), summary: try JSONValue(encoding: summary),
+                            final: RenderProgress(iteration: summary.iterationsRun, iterations: summary.iterationsRun,
+                                                  losses: summary.finalLosses, elapsed: summary.seconds, evaluations: summary.evaluations))
         case .tile(let tile):
             var batcher = ProgressBatcher(seconds: batchSeconds)
             let (window, summary) = try TileTaskRenderer(network: network, logger: logger)

@@ -42,6 +42,8 @@ public final class WorkerService: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let cancelFlag = Atomic<Bool>(false)
     private let outbox = Mutex<[Message]>([])
+    /// The coordinator's answers to an exact shard's exchange rounds, for the render thread.
+    private let exchangeReplies = Mutex<[ShardExchangeReply]>([])
     private let taskFinished = Atomic<Bool>(false)
     private let renderThreads = DispatchGroup()
     private let clock = ContinuousClock()
@@ -92,7 +94,9 @@ public final class WorkerService: @unchecked Sendable {
         var lastHeard = clock.now
         var lastSent = clock.now
         while !stopRequested.load(ordering: .relaxed) {
-            if try socket.poll(.readable, timeout: .milliseconds(50)).contains(.readable) {
+            // An exact shard waits on every exchange round: poll often while one runs.
+            let pollTimeout: Duration = if case .shard? = active?.order { .milliseconds(2) } else { .milliseconds(50) }
+            if try socket.poll(.readable, timeout: pollTimeout).contains(.readable) {
                 while let received = try socket.receiveMessage(limits: configuration.limits, wait: false) {
                     lastHeard = clock.now
                     switch received {
@@ -112,6 +116,8 @@ public final class WorkerService: @unchecked Sendable {
                             try accept(assignment, on: socket)
                         case .blob(let reply):
                             if reply.found { _ = try? runner.blobs.store([UInt8](reply.bytes), expected: reply.sha256.hex) }
+                        case .exchanged(let reply):
+                            exchangeReplies.withLock { $0.append(reply) }
                         case .cancel(let cancel):
                             if active?.assignment.attemptID == cancel.attemptID { cancelFlag.store(true, ordering: .relaxed) }
                         case .heartbeat:
@@ -183,6 +189,7 @@ public final class WorkerService: @unchecked Sendable {
         guard let task = active, !task.started, runner.missingBlobs(for: task.order).isEmpty else { return }
         active?.started = true
         cancelFlag.store(false, ordering: .relaxed)
+        exchangeReplies.withLock { $0.removeAll() }
         let assignment = task.assignment
         let order = task.order
         logger.info("task started", metadata: ["task.id": "\(assignment.taskID)", "attempt.id": "\(assignment.attemptID)"])
@@ -191,7 +198,9 @@ public final class WorkerService: @unchecked Sendable {
             defer { renderThreads.leave() }
             let message: Message
             do {
-                let output = try runner.perform(order, isCancelled: { [self] in cancelFlag.load(ordering: .relaxed) }, onProgress: { batch in
+                let output = try runner.perform(order, isCancelled: { [self] in cancelFlag.load(ordering: .relaxed) },
+                                                exchange: { [self] round, bytes in try exchange(round, bytes, for: assignment) },
+                                                onProgress: { batch in
                     let lines = batch.map(Self.lossLine)
                     outbox.withLock { $0.append(.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))) }
                 })
@@ -210,6 +219,25 @@ public final class WorkerService: @unchecked Sendable {
         }
         thread.stackSize = 8 << 20
         thread.start()
+    }
+
+    /// Sends a shard's round through the main thread's socket and waits for the coordinator's
+    /// answer (or a cancel: a shard of an aborted job must not wait for ever).
+    private func exchange(_ round: TileTaskRenderer.ExchangeRound, _ bytes: [UInt8], for assignment: TaskAssignment) throws -> [UInt8] {
+        let phase = ExchangePhase(rawValue: round.phase.rawValue)!
+        outbox.withLock { $0.append(.exchange(ShardExchange(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                                               step: round.step, phase: phase, bytes: Data(bytes)))) }
+        while true {
+            let reply = exchangeReplies.withLock { replies -> ShardExchangeReply? in
+                guard let index = replies.firstIndex(where: {
+                    $0.attemptID == assignment.attemptID && $0.step == round.step && $0.phase == phase
+                }) else { return nil }
+                return replies.remove(at: index)
+            }
+            if let reply { return [UInt8](reply.bytes) }
+            if cancelFlag.load(ordering: .relaxed) { throw EngineError(.cancelled, "cancelled while waiting for the other shards") }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
     }
 
     static func lossLine(_ p: RenderProgress) -> LossLine {

@@ -12,12 +12,19 @@ struct SubmitTiledCommand: ParsableCommand {
         style targets at the output's scale (so strokes keep their size as the output grows), \
         then every tile with --halo pixels of context, and the coordinator stitches the tiles \
         into jobs/<id>/output.png with smooth ramps across the overlaps. --iterations is each \
-        tile's (and the coarse pass's unless --coarse-iterations is given).
+        tile's (and the coarse pass's unless --coarse-iterations is given). With --init content \
+        the tiles start from the content and there is no coarse pass.
+
+        --mode exact optimises the whole image's loss with Adam: --shards workers each hold \
+        whole rows of tiles (with a halo as wide as the deepest layer's receptive field) and \
+        exchange partial Gram sums and edge pixels through the coordinator every step.
 
         Example:
           stylefarm submit tiled --content photo.jpg --style starry_night.jpg --size 4096 --tile 512
           stylefarm watch JOB        # the tile grid fills in
           stylefarm inspect seams DATA/jobs/JOB/output.png --tile 512
+          stylefarm submit tiled --content photo.jpg --style starry_night.jpg --size 512 --tile 256 \\
+              --mode exact --shards 2 --init content --lr 1 --iterations 50
         """)
 
     @OptionGroup var farm: CoordinatorOption
@@ -29,8 +36,11 @@ struct SubmitTiledCommand: ParsableCommand {
     @Option(help: "Context pixels rendered around each tile and blended with its neighbours (default: a quarter tile, at most 64).")
     var halo: Int?
 
-    @Option(help: "independent (each tile on its own, overlaps blended). exact (whole-image style loss) is not available on the farm yet.")
+    @Option(help: "independent: each tile optimised on its own, overlaps blended (fast, approximate). exact: the whole image's loss, every Adam step synchronised across --shards workers through the coordinator (the same optimisation as one machine rendering the whole image).")
     var mode: TiledSpec.Mode = .independent
+
+    @Option(help: "Exact mode: workers that share the image, each taking whole rows of tiles (default 2; the job waits until that many are free).")
+    var shards: Int?
 
     @Option(help: "Longest side of the coarse whole-image pass (default 512).")
     var coarseSize: Int?
@@ -51,7 +61,7 @@ struct SubmitTiledCommand: ParsableCommand {
         options.size = nil
         var request = try options.request(defaultThreads: 1)
         request.threads = nil   // each worker renders with its own thread budget
-        var spec = TiledSpec(base: request, tile: tile, halo: halo, mode: mode, coarseSize: coarseSize,
+        var spec = TiledSpec(base: request, tile: tile, halo: halo, mode: mode, shards: shards, coarseSize: coarseSize,
                              coarseIterations: coarseIterations, bitDepth: bitDepth, priority: priority)
         switch size {
         case .longestSide(let side)?: spec.size = side

@@ -79,9 +79,13 @@ extension WatchCommand {
         let rows = Int(tiles["rows"]?.number ?? 0), columns = Int(tiles["columns"]?.number ?? 0)
         var stages: [String] = []
         if case .object(let states)? = tiles["stages"] {
-            for key in ["coarse", "style-targets", "stitch"] { if let state = states[key]?.string { stages.append("\(key) \(state)") } }
+            let shards = states.keys.filter { $0.hasPrefix("shard-") }.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
+            for key in ["coarse", "style-targets"] + shards + ["stitch"] {
+                if let state = states[key]?.string { stages.append("\(key) \(state)") }
+            }
         }
-        var lines = ["  tiles \(Int(tiles["done"]?.number ?? 0))/\(rows * columns) done (\(rows)×\(columns)); " + stages.joined(separator: ", ")]
+        let counts = rows * columns > 0 ? "tiles \(Int(tiles["done"]?.number ?? 0))/\(rows * columns) done (\(rows)×\(columns)); " : ""
+        var lines = ["  " + counts + stages.joined(separator: ", ")]
         if columns <= 100 && rows <= 60 {
             lines += (tiles["grid"]?.array ?? []).map { "  " + ($0.string ?? "") }
         }

@@ -41,7 +41,8 @@ struct TiledPlannerTests {
     @Test(arguments: [
         (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 512, tile: 100), "multiple of 16"),
         (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 512, tile: 128, halo: 200), "--halo"),
-        (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 512, tile: 128, mode: .exact), "exact"),
+        (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 512, tile: 128, mode: .exact, shards: 5), "--shards 5"),
+        (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 512, tile: 120, mode: .exact), "multiple of 16"),
         (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 512, tile: 128, bitDepth: 12), "bit-depth"),
         (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), tile: 128), "--size"),
         (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 2_000_000, tile: 128), "out of range"),

@@ -91,6 +91,69 @@ struct FarmTiledTests {
         #expect(stitched.width == 128 && stitched.height == 96)
     }
 
+    /// Options shared by the exact job and the whole-image render it must match.
+    func exactOptions(_ farm: FarmHarness, iterations: Int) -> [String] {
+        ["--content", farm.samples.content, "--style", farm.samples.style1, "--init", "content", "--optimizer", "adam", "--lr", "1",
+         "--iterations", String(iterations), "--style-layers", "block1_relu1,block2_relu1", "--size", "128"]
+    }
+
+    @Test func anExactJobAcrossTwoWorkersMatchesAWholeImageRender() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(2)
+        let (submitted, job) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
+                                             "--shards", "2", "--bit-depth", "16"] + exactOptions(farm, iterations: 6))
+        #expect(submitted == 0, "\(job)")
+        let (status, output) = try farm.wait(job.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
+        let whole = farm.dir.path("whole.png")
+        let rendered = try farm.run(["render", "--threads", "1", "--out", whole] + exactOptions(farm, iterations: 6))
+        #expect(rendered.status == 0, "\(rendered.output)")
+
+        let tiled = try ImageFile.read(path: farm.data + "/jobs/\(job.trimmingCharacters(in: .whitespacesAndNewlines))/output.png")
+        let reference = try ImageFile.read(path: whole)
+        #expect(tiled.width == reference.width && tiled.height == reference.height)
+        // The render is stored as 8 bits (±0.5), the tiled output as 16.
+        let difference = zip(tiled.pixels, reference.pixels).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(difference <= 1, "exact tiled output differs from the whole-image render by \(difference)/255")
+        let all = try attempts(farm)
+        #expect(all.filter { $0.key.hasPrefix("shard-") && $0.outcome == "succeeded" }.count == 2, "\(all)")
+    }
+
+    @Test func anExactJobWhoseWorkerDiesRestartsItsShardsTogether() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(3)
+        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
+                                                "--shards", "2"] + exactOptions(farm, iterations: 30))
+        #expect(submitted == 0, "\(output)")
+        let job = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let db = try DatabaseQueue(path: farm.data + "/farm.sqlite")
+        var victim: String?
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline, victim == nil {
+            // A shard that has logged a few steps: the gang is exchanging.
+            victim = try db.read { db in
+                try String.fetchOne(db, sql: """
+                    SELECT a.worker_id FROM attempt a JOIN task t ON t.id = a.task_id
+                    WHERE t.kind = 'shard' AND a.outcome = 'running'
+                      AND (SELECT COUNT(*) FROM loss_line l WHERE l.attempt_id = a.id) >= 3 LIMIT 1
+                    """)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        // Worker ids are "<name>-<peer>", and the harness names workers w0, w1, …
+        let victimID = try #require(victim)
+        let index = try #require(Int(victimID.split(separator: "-")[0].dropFirst()))
+        farm.kill9(farm.workers[index])
+        let (status, waited) = try farm.wait(job)
+        #expect(status == 0, "\(waited)\n\(farm.log("coordinator"))")
+        let all = try attempts(farm)
+        #expect(all.contains { $0.key.hasPrefix("shard-") && $0.outcome == "lost" }, "\(all)")
+        #expect(all.filter { $0.key.hasPrefix("shard-") && $0.outcome == "succeeded" }.count == 2, "\(all)")
+        #expect(all.filter { $0.key == "style-targets" }.count == 1, "finished work is not redone: \(all)")
+    }
+
     @Test func aTiledJobTheFarmCannotRenderIsRefusedWithAReason() throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
@@ -98,7 +161,8 @@ struct FarmTiledTests {
             (["--size", "128", "--tile", "100"], "multiple of 16"),
             (["--size", "128", "--tile", "64", "--mask", farm.samples.style2], "masks"),
             (["--size", "64x0", "--tile", "64"], "out of range"),
-            (["--size", "128", "--tile", "64", "--mode", "exact"], "not available on the farm"),
+            (["--size", "128", "--tile", "64", "--mode", "exact", "--shards", "3"], "--shards 3 must be 1…2"),
+            (["--size", "128", "--tile", "64", "--mode", "exact", "--optimizer", "lbfgs"], "Adam"),
         ]
         for (arguments, reason) in cases {
             let (status, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--content", farm.samples.content,

@@ -20,6 +20,8 @@ enum Samples {
         .failure(TaskFailure(taskID: "t1", attemptID: 7, reason: "style image is not a PNG", retryable: false)),
         .blobRequest(BlobRequest(sha256: digestA)),
         .goodbye(Goodbye(reason: "SIGTERM")),
+        .exchange(ShardExchange(taskID: "t1", attemptID: 7, step: 3, phase: .sums, bytes: png)),
+        .exchanged(ShardExchangeReply(attemptID: 7, step: 3, phase: .pixels, bytes: png)),
         .welcome(Welcome(workerID: "w3", heartbeatIntervalMilliseconds: 1000, liveness: 3)),
         .refused(Refused(reason: "weights differ")),
         .assign(TaskAssignment(taskID: "t1", attemptID: 7, jobID: "j1", settings: settings, inputs: ["content": digestA, "style.0": digestB])),

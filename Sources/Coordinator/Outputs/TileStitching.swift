@@ -21,6 +21,7 @@ public enum TileStitching {
     /// - Parameter tiles: each tile's window file (16-bit PNG), by key (`tile-r0-c0`).
     public static func stitch(_ plan: StitchPlan, tiles: [String: String], to path: String) throws -> Summary {
         let started = ContinuousClock.now
+        if let bands = plan.bands { return try concatenate(plan, bands: bands, files: tiles, to: path, started: started) }
         let grid = try plan.grid()
         let writer = try PNGRowWriter(path: path, width: plan.width, height: plan.height, bitDepth: plan.bitDepth)
         let stitcher = try BandStitcher(grid: grid, sink: writer)
@@ -35,5 +36,28 @@ public enum TileStitching {
         return Summary(width: plan.width, height: plan.height, bitDepth: plan.bitDepth, tiles: grid.count,
                        peakHeldRows: stitcher.peakHeldRows, bandRows: stitcher.bandRows,
                        seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    /// Exact mode: the shards' bands, top to bottom, one decoded band at a time.
+    static func concatenate(_ plan: StitchPlan, bands: [String], files: [String: String], to path: String,
+                            started: ContinuousClock.Instant) throws -> Summary {
+        let writer = try PNGRowWriter(path: path, width: plan.width, height: plan.height, bitDepth: plan.bitDepth)
+        var tallest = 0
+        for key in bands {
+            guard let file = files[key] else { throw EngineError(.invalidArgument, "\(key) has no stored result to stitch") }
+            let band = try ImageFile.read(path: file)
+            guard band.width == plan.width, writer.rowsWritten + band.height <= plan.height else {
+                throw EngineError(.invalidArgument, "\(key)'s band is \(band.width)×\(band.height); it does not fit the \(plan.width)×\(plan.height) output at row \(writer.rowsWritten)")
+            }
+            tallest = max(tallest, band.height)
+            try band.pixels.withUnsafeBufferPointer { pixels throws(EngineError) in
+                for y in 0..<band.height {
+                    try writer.write(row: UnsafeBufferPointer(rebasing: pixels[(y * plan.width * 3)..<((y + 1) * plan.width * 3)]))
+                }
+            }
+        }
+        try writer.finish()
+        return Summary(width: plan.width, height: plan.height, bitDepth: plan.bitDepth, tiles: bands.count,
+                       peakHeldRows: tallest, bandRows: tallest, seconds: (ContinuousClock.now - started).seconds)
     }
 }

@@ -31,7 +31,7 @@ public struct PlannedTask: Sendable, Codable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case calibrate, render
         /// A tiled job's tasks (`TiledPlanner`); `stitch` runs on the coordinator itself.
-        case coarse, styleTargets = "style-targets", tile, stitch
+        case coarse, styleTargets = "style-targets", tile, shard, stitch
     }
 
     public struct Parameter: Sendable, Codable, Equatable {

@@ -4,13 +4,16 @@ import Foundation
 /// Turns a tiled render into its DAG:
 ///
 ///     coarse ─────────┐
-///                     ├─► tile-r0-c0 … tile-rN-cM ─► stitch
-///     style-targets ──┘
+///                     ├─► tile-r0-c0 … tile-rN-cM ─► stitch        (independent)
+///     style-targets ──┘   shard-1 … shard-K                       (exact)
 ///
 /// `coarse` renders the whole image at a size one worker handles (coarse to fine);
 /// `style-targets` computes each style's Grams at the output's scale, once; every tile starts
 /// from the coarse pass resized to the output and renders its window (interior plus halo);
-/// the coordinator stitches the windows into the output, row band by row band.
+/// the coordinator stitches the windows into the output, row band by row band. In exact mode
+/// the tiles are grouped into K shards of whole tile rows that run together as a gang (see
+/// `CoordinatorService+Exact.swift`), and the stitch concatenates their bands. With
+/// `--init content` there is no coarse pass.
 ///
 /// Tiles refer to the results they need as `task:<key>`; the coordinator replaces that with
 /// the result's blob reference when it hands the tile out.
@@ -49,33 +52,27 @@ public enum TiledPlanner {
     }
 
     public static func plan(_ spec: TiledSpec, contentWidth: Int, contentHeight: Int) throws -> [PlannedTask] {
-        guard spec.mode == .independent else {
-            throw EngineError(.invalidArgument, "--mode exact is not available on the farm yet (the engine has it: see README, Tiling); use --mode independent")
-        }
         try refuseUnsupportedOptions(spec.base)
         let (width, height) = try outputSize(spec, contentWidth: contentWidth, contentHeight: contentHeight)
         guard spec.tile >= 64, spec.tile % alignment == 0 else {
             throw EngineError(.invalidArgument, "--tile \(spec.tile) must be a multiple of \(alignment), at least 64 (e.g. 256 or 512)")
         }
-        let halo = halo(spec)
-        guard (0...spec.tile).contains(halo) else {
-            throw EngineError(.invalidArgument, "--halo \(halo) must be 0…\(spec.tile) (the tile size)")
-        }
         guard spec.bitDepth == 8 || spec.bitDepth == 16 else {
             throw EngineError(.invalidArgument, "--bit-depth must be 8 or 16, got \(spec.bitDepth)")
         }
-        let grid = try TileGrid(width: width, height: height, tileSize: spec.tile, halo: halo, alignment: alignment)
-        guard grid.count <= maximumTiles else {
-            throw EngineError(.invalidArgument, "\(width)×\(height) in tiles of \(spec.tile) makes \(grid.count) tiles, more than \(maximumTiles); use a larger --tile")
-        }
         let longest = max(width, height)
-
-        var coarse = spec.base
-        coarse.size = min(spec.coarseSize ?? 512, longest)
-        coarse.iterations = spec.coarseIterations ?? spec.base.iterations
-        if coarse.scales == nil && coarse.scaleSizes == nil && coarse.size! >= 256 { coarse.scales = 2 }
-        coarse.threads = nil
-        _ = try validated(coarse, "the coarse pass")
+        // From the content, or from a coarse pass (coarse to fine) of the whole image.
+        let fromContent = spec.base.initialization == "content"
+        var tasks: [PlannedTask] = []
+        if !fromContent {
+            var coarse = spec.base
+            coarse.size = min(spec.coarseSize ?? 512, longest)
+            coarse.iterations = spec.coarseIterations ?? spec.base.iterations
+            if coarse.scales == nil && coarse.scaleSizes == nil && coarse.size! >= 256 { coarse.scales = 2 }
+            coarse.threads = nil
+            _ = try validated(coarse, "the coarse pass")
+            tasks.append(PlannedTask(key: coarseKey, kind: .coarse, parameters: [], request: coarse, dependsOn: [], outputName: "coarse.png"))
+        }
 
         // The tiles' and targets' options: the output's size, one stage, no pixel limit below
         // the output (each worker holds only a window of it).
@@ -86,26 +83,60 @@ public enum TiledPlanner {
         output.scaleIterations = nil
         output.threads = nil
         output.maxPixels = max(spec.base.maxPixels ?? ImageLimits.defaultMaxPixels, longest * longest)
-        output.initialization = taskReference + coarseKey
-        _ = try validated(output, "a tile")
-
-        var tasks = try [
-            PlannedTask(key: coarseKey, kind: .coarse, parameters: [], request: coarse, dependsOn: [], outputName: "coarse.png"),
-            PlannedTask(key: styleTargetsKey, kind: .styleTargets, parameters: [], request: output, dependsOn: [],
-                        outputName: "style-targets.grams",
-                        order: .styleTargets(StyleTargetsOrder(render: output, outputWidth: width, outputHeight: height))),
-        ]
-        for tile in grid.tiles {
-            tasks.append(try PlannedTask(key: tile.position.key, kind: .tile, parameters: [], request: output,
-                                     dependsOn: [coarseKey, styleTargetsKey], outputName: "tiles/\(tile.position.key).png",
-                                     order: .tile(TileOrder(render: output, outputWidth: width, outputHeight: height,
-                                                            interior: tile.interior, window: tile.window,
-                                                            styleTargetsPath: taskReference + styleTargetsKey))))
+        output.initialization = fromContent ? "content" : taskReference + coarseKey
+        if spec.mode == .exact {
+            guard output.optimizer != .lbfgs else {
+                throw EngineError(.invalidArgument, "exact mode optimises with Adam (its steps split across tiles exactly); drop --optimizer lbfgs")
+            }
+            output.optimizer = .adam
         }
-        var stitch = PlannedTask(key: stitchKey, kind: .stitch, parameters: [], request: output,
-                                 dependsOn: grid.tiles.map(\.position.key), outputName: outputName)
-        stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: halo,
-                                                                   bitDepth: spec.bitDepth))
+        let settings = try validated(output, "a tile")
+        tasks.append(try PlannedTask(key: styleTargetsKey, kind: .styleTargets, parameters: [], request: output, dependsOn: [],
+                                     outputName: "style-targets.grams",
+                                     order: .styleTargets(StyleTargetsOrder(render: output, outputWidth: width, outputHeight: height))))
+        let inputs = tasks.map(\.key)
+
+        var stitch = PlannedTask(key: stitchKey, kind: .stitch, parameters: [], request: output, dependsOn: [], outputName: outputName)
+        switch spec.mode {
+        case .independent:
+            let halo = halo(spec)
+            guard (0...spec.tile).contains(halo) else {
+                throw EngineError(.invalidArgument, "--halo \(halo) must be 0…\(spec.tile) (the tile size)")
+            }
+            let grid = try TileGrid(width: width, height: height, tileSize: spec.tile, halo: halo, alignment: alignment)
+            guard grid.count <= maximumTiles else {
+                throw EngineError(.invalidArgument, "\(width)×\(height) in tiles of \(spec.tile) makes \(grid.count) tiles, more than \(maximumTiles); use a larger --tile")
+            }
+            for tile in grid.tiles {
+                tasks.append(try PlannedTask(key: tile.position.key, kind: .tile, parameters: [], request: output, dependsOn: inputs,
+                                             outputName: "tiles/\(tile.position.key).png",
+                                             order: .tile(TileOrder(render: output, outputWidth: width, outputHeight: height,
+                                                                    interior: tile.interior, window: tile.window,
+                                                                    styleTargetsPath: taskReference + styleTargetsKey))))
+            }
+            stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: halo,
+                                                                       bitDepth: spec.bitDepth))
+        case .exact:
+            var layers = settings.contentLayers.map(\.layer)
+            for layer in settings.styleLayers.flatMap({ $0.map(\.layer) }) where !layers.contains(layer) { layers.append(layer) }
+            let layout = try TileWindowLayout(width: width, height: height, tile: spec.tile, layers: layers, exactGradient: true,
+                                              halo: spec.halo)
+            let shards = spec.shards ?? 2
+            guard (1...layout.rows).contains(shards) else {
+                throw EngineError(.invalidArgument, "--shards \(shards) must be 1…\(layout.rows): each shard takes whole rows of tiles, and this image has \(layout.rows)")
+            }
+            for index in 0..<shards {
+                tasks.append(try PlannedTask(key: "shard-\(index + 1)", kind: .shard, parameters: [], request: output, dependsOn: inputs,
+                                             outputName: "shards/shard-\(index + 1).png",
+                                             order: .shard(ShardOrder(render: output, outputWidth: width, outputHeight: height,
+                                                                      tile: spec.tile, halo: spec.halo, shardIndex: index, shardCount: shards,
+                                                                      styleTargetsPath: taskReference + styleTargetsKey))))
+            }
+            stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: 0,
+                                                                       bitDepth: spec.bitDepth,
+                                                                       bands: (1...shards).map { "shard-\($0)" }))
+        }
+        stitch.dependsOn = tasks.filter { $0.kind == .tile || $0.kind == .shard }.map(\.key)
         tasks.append(stitch)
         return tasks
     }
@@ -121,8 +152,8 @@ public enum TiledPlanner {
         if let denoise = request.denoise, denoise > 0 {
             throw EngineError(.invalidArgument, "--denoise works on the whole image and is not supported in tiled renders; render without it")
         }
-        if let initialization = request.initialization {
-            throw EngineError(.invalidArgument, "a tiled render starts from its coarse pass; --init \(initialization) is not supported")
+        if let initialization = request.initialization, initialization != "content" {
+            throw EngineError(.invalidArgument, "a tiled render starts from its coarse pass, or with --init content from the content; --init \(initialization) is not supported")
         }
     }
 

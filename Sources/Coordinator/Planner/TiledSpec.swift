@@ -26,14 +26,17 @@ public struct TiledSpec: Sendable, Codable, Equatable {
     public var coarseSize: Int?
     /// Iterations of the coarse pass; nil for `base.iterations`.
     public var coarseIterations: Int?
+    /// Exact mode: how many workers share the tile rows (default 2).
+    public var shards: Int?
     /// 8 or 16 bits per sample in the stitched PNG.
     public var bitDepth: Int
     public var priority: Int
     public var styleNames: [String]?
 
     public init(base: RenderRequest, size: Int? = nil, width: Int? = nil, height: Int? = nil, tile: Int, halo: Int? = nil,
-                mode: Mode = .independent, coarseSize: Int? = nil, coarseIterations: Int? = nil, bitDepth: Int = 8,
-                priority: Int = 0) {
+                mode: Mode = .independent, shards: Int? = nil, coarseSize: Int? = nil, coarseIterations: Int? = nil,
+                bitDepth: Int = 8, priority: Int = 0) {
+        self.shards = shards
         self.base = base
         self.size = size
         self.width = width
@@ -55,6 +58,9 @@ public struct StitchPlan: Sendable, Codable, Equatable {
     public var tile: Int
     public var halo: Int
     public var bitDepth: Int
+    /// Exact mode: the shards' keys, top to bottom; their results are whole-width bands,
+    /// concatenated rather than blended.
+    public var bands: [String]? = nil
 
     /// The grid the tiles were cut by.
     public func grid() throws -> TileGrid {

@@ -15,6 +15,28 @@ extension FarmRecords.Transaction {
                                   request: $0["request"], outputName: $0["output_name"]) }
     }
 
+    /// Ready shards of exact tiled jobs whose inputs are done, by job: a job's shards are
+    /// leased together or not at all.
+    func runnableShards() throws -> [String: [Candidate]] {
+        var byJob: [String: [Candidate]] = [:]
+        for row in try Row.fetchAll(try db.cachedStatement(sql: """
+            SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM task t JOIN job j ON j.id = t.job_id
+            WHERE t.state = 'ready' AND t.kind = 'shard' AND j.state IN ('queued', 'running')
+              AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
+                              WHERE d.task_id = t.id AND u.state != 'done')
+            ORDER BY j.priority DESC, j.created_at, t.id
+            """)) {
+            byJob[row["job_id"], default: []].append(Candidate(taskID: row["id"], jobID: row["job_id"], key: row["key"], kind: row["kind"],
+                                                               request: row["request"], outputName: row["output_name"]))
+        }
+        return byJob
+    }
+
+    /// An attempt's outcome: running, succeeded, failed, lost or cancelled.
+    func outcome(ofAttempt attempt: Int64) throws -> String? {
+        try String.fetchOne(try db.cachedStatement(sql: "SELECT outcome FROM attempt WHERE id = ?"), arguments: [attempt])
+    }
+
     /// Where a finished task's output is stored, by key.
     func outputPath(ofTask key: String, inJob job: String) throws -> String? {
         try String.fetchOne(try db.cachedStatement(sql: """

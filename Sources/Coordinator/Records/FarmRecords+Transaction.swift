@@ -32,7 +32,7 @@ extension FarmRecords {
             for job in jobs where !excludedJobs.contains(job) {
                 let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                     SELECT t.id, t.key, t.kind, t.request, t.output_name FROM task t
-                    WHERE t.state = 'ready' AND t.job_id = ? AND t.kind != 'stitch'
+                    WHERE t.state = 'ready' AND t.job_id = ? AND t.kind NOT IN ('stitch', 'shard')
                       AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
                                       WHERE d.task_id = t.id AND u.state != 'done')
                     ORDER BY t.id LIMIT ?

@@ -124,9 +124,10 @@ extension CoordinatorService {
     /// Leases runnable tasks to the workers with credit, in scheduling order, skipping jobs in
     /// which a worker has failed too often.
     private func leaseTasks(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
-        let wanting = workers.filter { $0.value.credit > 0 }
-        var candidates = try tx.runnableTasks(limit: wanting.values.reduce(0) { $0 + $1.credit })
+        var wanting = workers.filter { $0.value.credit > 0 }
         let blockedJobs = try tx.blockedJobs(threshold: configuration.failuresBeforeBlocking)
+        try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
+        var candidates = try tx.runnableTasks(limit: wanting.values.reduce(0) { $0 + $1.credit })
         var sigmasOfJob: [String: [Float]?] = [:]
         func sigmas(ofJob job: String) throws -> [Float]? {
             if let known = sigmasOfJob[job] { return known }

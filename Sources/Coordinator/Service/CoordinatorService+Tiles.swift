@@ -44,7 +44,8 @@ extension CoordinatorService {
     func startStitches(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
         for candidate in try tx.runnableStitches() {
             let plan = try JSONDecoder().decode(StitchPlan.self, from: candidate.request)
-            let tiles = try tx.outputPaths(ofJob: candidate.jobID, kind: PlannedTask.Kind.tile.rawValue)
+            let parts: PlannedTask.Kind = plan.bands == nil ? .tile : .shard
+            let tiles = try tx.outputPaths(ofJob: candidate.jobID, kind: parts.rawValue)
             let attemptID = try tx.recordAttempt(candidate, by: Self.coordinatorWorkerID)
             effects.stitches.append(StitchJob(attemptID: attemptID, jobID: candidate.jobID, key: candidate.key, plan: plan,
                                               tiles: tiles, path: jobDirectory(candidate.jobID) + "/" + candidate.outputName))

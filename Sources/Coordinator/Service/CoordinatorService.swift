@@ -57,6 +57,8 @@ public final class CoordinatorService: @unchecked Sendable {
     var resultBlobs: [String: String] = [:]
     /// Whether stitches may be ready without a result arriving (true after a restart).
     var stitchesMayWait = true
+    /// Exact tiled jobs whose shards are running, by job id.
+    var gangs: [String: ExactGang] = [:]
 
     public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
 
@@ -216,7 +218,10 @@ public final class CoordinatorService: @unchecked Sendable {
             reply(.cancelled(JobCancelled(jobID: cancel.jobID)), to: peer)
         case .ready, .heartbeat, .progress, .result, .failure:
             try commit([(peer, message)])
-        case .welcome, .refused, .assign, .blob, .cancel, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .error:
+        case .exchange(let exchange):
+            guard workers[peer] != nil else { return refuseUnknown(peer) }
+            relay(exchange, from: peer)
+        case .welcome, .refused, .assign, .blob, .cancel, .exchanged, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .error:
             reply(.error(ErrorReply(code: "unexpected", message: "a coordinator does not accept '\(message.kind)' messages",
                                     inReplyTo: "\(message.kind)")), to: peer)
         }
@@ -246,6 +251,7 @@ public final class CoordinatorService: @unchecked Sendable {
         }
         if now - lastHeartbeat >= configuration.heartbeat {
             lastHeartbeat = now
+            try checkGangs()
             for peer in workers.keys { reply(.heartbeat(Heartbeat()), to: peer) }
         }
     }

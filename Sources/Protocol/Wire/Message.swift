@@ -15,12 +15,14 @@ public enum Message: Sendable, Equatable {
     case failure(TaskFailure)
     case blobRequest(BlobRequest)
     case goodbye(Goodbye)
+    case exchange(ShardExchange)
     // coordinator → worker
     case welcome(Welcome)
     case refused(Refused)
     case assign(TaskAssignment)
     case blob(BlobReply)
     case cancel(CancelTask)
+    case exchanged(ShardExchangeReply)
     // client ↔ coordinator
     case submit(SubmitJob)
     case submitted(JobSubmitted)
@@ -46,6 +48,8 @@ public enum Message: Sendable, Equatable {
         case .failure(let body): body
         case .blobRequest(let body): body
         case .goodbye(let body): body
+        case .exchange(let body): body
+        case .exchanged(let body): body
         case .welcome(let body): body
         case .refused(let body): body
         case .assign(let body): body
@@ -79,6 +83,8 @@ public enum Message: Sendable, Equatable {
         case .failure: self = .failure(try Self.body(wire))
         case .blobRequest: self = .blobRequest(try Self.body(wire))
         case .goodbye: self = .goodbye(try Self.body(wire))
+        case .exchange: self = .exchange(try Self.body(wire))
+        case .exchanged: self = .exchanged(try Self.body(wire))
         case .welcome: self = .welcome(try Self.body(wire))
         case .refused: self = .refused(try Self.body(wire))
         case .assign: self = .assign(try Self.body(wire))

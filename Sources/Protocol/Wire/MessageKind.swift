@@ -20,12 +20,16 @@ public enum MessageKind: String, Sendable, Hashable, Codable, CaseIterable {
     case failure
     case blobRequest
     case goodbye
+    /// An exact tiled job's shard sending its step's partial sums or edge pixels.
+    case exchange
     // coordinator → worker
     case welcome
     case refused
     case assign
     case blob
     case cancel
+    /// The summed partial sums, or the neighbours' edge pixels, for a shard.
+    case exchanged
     // client → coordinator
     case submit
     case status
@@ -44,8 +48,8 @@ public enum MessageKind: String, Sendable, Hashable, Codable, CaseIterable {
     /// role with an ``ErrorReply`` rather than acting on it.
     public var senders: Set<PeerRole> {
         switch self {
-        case .hello, .ready, .progress, .result, .failure, .blobRequest, .goodbye: [.worker]
-        case .welcome, .refused, .assign, .blob, .cancel: [.coordinator]
+        case .hello, .ready, .progress, .result, .failure, .blobRequest, .goodbye, .exchange: [.worker]
+        case .welcome, .refused, .assign, .blob, .cancel, .exchanged: [.coordinator]
         case .submit, .status, .watch, .cancelJob: [.client]
         case .submitted, .statusReply, .watchUpdate, .cancelled: [.coordinator]
         case .heartbeat: [.worker, .coordinator]

@@ -72,3 +72,20 @@ struct WorkOrderTests {
         #expect(unknown?.message.contains("teleport") == true)
     }
 }
+
+struct ExactExchangeCodecTests {
+    @Test func stripsAndSumsReadBackAsWritten() throws {
+        let pixels = Tensor(channels: 3, height: 2, width: 5, values: (0..<30).map { Float($0) - 7.5 })
+        let strips = [PixelStrip(rect: PixelRect(x: 0, y: 10, width: 5, height: 2), pixels: pixels),
+                      PixelStrip(rect: PixelRect(x: 0, y: 40, width: 5, height: 2), pixels: pixels)]
+        let back = try ExactExchangeCodec.decodeStrips(ExactExchangeCodec.encode(strips), maxPixels: 100)
+        #expect(back.map(\.rect) == strips.map(\.rect))
+        #expect(back.map(\.pixels.values) == strips.map(\.pixels.values))
+        #expect(throws: EngineError.self) { try ExactExchangeCodec.decodeStrips(ExactExchangeCodec.encode(strips), maxPixels: 15) }
+        #expect(throws: EngineError.self) { try ExactExchangeCodec.decodeStrips(Array(ExactExchangeCodec.encode(strips).dropLast()), maxPixels: 100) }
+
+        let sums = ExactPartialSums(grams: ["block1_relu1": [1, 2, 3, 4]], contentSquares: ["block4_relu2": 5], tv: 6)
+        #expect(try ExactExchangeCodec.decodeSums(ExactExchangeCodec.encode(sums)) == sums)
+        #expect(throws: EngineError.self) { try ExactExchangeCodec.decodeSums(ExactExchangeCodec.encode(ExactPartialSums(tv: .nan))) }
+    }
+}

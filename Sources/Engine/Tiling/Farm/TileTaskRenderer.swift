@@ -91,9 +91,22 @@ public struct TileTaskRenderer: Sendable {
         case .style, .noise:
             throw EngineError(.invalidArgument, "a tile starts from the coarse pass or the content, not from \(settings.initialization)")
         }
-        let targets = try StyleTargetsFile.decode(try FileBytes.read(path: order.styleTargetsPath, what: "style targets file", maxBytes: 1 << 30), name: order.styleTargetsPath)
+        let terms = try styleTerms(settings, targetsPath: order.styleTargetsPath)
+        let result = try WindowRender(settings: .init(settings), network: network)
+            .run(content: contentWindow, initial: initial, styles: terms, isCancelled: isCancelled, progress: progress)
+        let summary = TileSummary(interior: order.interior, window: window, initialLosses: result.initialLosses,
+                                  finalLosses: result.finalLosses, iterationsRun: result.iterationsRun,
+                                  evaluations: result.evaluations, stoppedEarly: result.stoppedEarly,
+                                  seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes())
+        return (result.image, summary)
+    }
+
+    /// The styles' terms with the job's targets: layers and weights from the settings.
+    func styleTerms(_ settings: RenderSettings, targetsPath: String) throws -> [StyleTerm] {
+        let targets = try StyleTargetsFile.decode(try FileBytes.read(path: targetsPath, what: "style targets file", maxBytes: 1 << 30),
+                                                  name: targetsPath)
         guard targets.styles.count == settings.stylePaths.count else {
-            throw EngineError(.invalidArgument, "the style targets hold \(targets.styles.count) styles; the tile renders \(settings.stylePaths.count)")
+            throw EngineError(.invalidArgument, "the style targets hold \(targets.styles.count) styles; the render has \(settings.stylePaths.count)")
         }
         var terms: [StyleTerm] = []
         for i in settings.stylePaths.indices {
@@ -103,12 +116,78 @@ public struct TileTaskRenderer: Sendable {
             terms.append(StyleTerm(layers: settings.styleLayers[i], weight: settings.styleWeights[i] * settings.sigmas[i],
                                    grams: targets.styles[i]))
         }
-        let result = try WindowRender(settings: .init(settings), network: network)
-            .run(content: contentWindow, initial: initial, styles: terms, isCancelled: isCancelled, progress: progress)
-        let summary = TileSummary(interior: order.interior, window: window, initialLosses: result.initialLosses,
-                                  finalLosses: result.finalLosses, iterationsRun: result.iterationsRun,
-                                  evaluations: result.evaluations, stoppedEarly: result.stoppedEarly,
+        return terms
+    }
+
+    /// One round of an exact job's exchange: a step's partial sums, or its edge pixels.
+    public struct ExchangeRound: Sendable, Equatable {
+        public enum Phase: String, Sendable { case sums, pixels }
+        public var step: Int
+        public var phase: Phase
+    }
+
+    /// Runs one shard of an exact tiled job: `iterations` Adam steps, each synchronised with
+    /// the other shards through `exchange` (which sends this shard's bytes for the round and
+    /// returns the coordinator's answer). Returns the shard's own rows.
+    public func shard(_ order: ShardOrder, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false },
+                      exchange: (ExchangeRound, [UInt8]) throws -> [UInt8],
+                      progress: (RenderProgress) throws -> Void = { _ in }) throws -> (band: RGBImage, summary: TileSummary) {
+        let started = ContinuousClock.now
+        var request = order.render
+        request.threads = threads
+        let settings = try request.resolve()
+        guard settings.optimizer == .adam else {
+            throw EngineError(.invalidArgument, "exact tiled mode optimises with Adam; --optimizer \(settings.optimizer) is not supported")
+        }
+        let (width, height) = (order.outputWidth, order.outputHeight)
+        let objective = TiledObjective(width: width, height: height, pooling: settings.pooling, contentLayers: settings.contentLayers,
+                                       styles: try styleTerms(settings, targetsPath: order.styleTargetsPath),
+                                       alpha: settings.alpha, beta: settings.beta, tvWeight: settings.tvWeight)
+        let layout = try objective.layout(tile: order.tile, halo: order.halo, scheme: .wideHalo)
+        guard (1...layout.rows).contains(order.shardCount), (0..<order.shardCount).contains(order.shardIndex) else {
+            throw EngineError(.invalidArgument, "shard \(order.shardIndex + 1) of \(order.shardCount) does not fit \(layout.rows) tile rows")
+        }
+        let band = ExactShard.rows(layout: layout, shards: order.shardCount, index: order.shardIndex).band
+        let content = try Renderer.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        let contentBand = try Resampler.resize(content, width: width, height: height, window: band, filter: settings.resample)
+        let initial: RGBImage
+        switch settings.initialization {
+        case .content:
+            initial = contentBand
+        case .file(let path):
+            let start = try Renderer.readImage(path, role: "initial", maxPixels: settings.maxPixels)
+            initial = try Resampler.resize(start, width: width, height: height, window: band, filter: settings.resample)
+        case .style, .noise:
+            throw EngineError(.invalidArgument, "an exact shard starts from the content or the coarse pass, not from \(settings.initialization)")
+        }
+        let shard = try ExactShard(network: network, objective: objective, layout: layout, shards: order.shardCount,
+                                   index: order.shardIndex, content: VGGPreprocessing.tensor(from: contentBand),
+                                   initial: VGGPreprocessing.tensor(from: initial),
+                                   adam: Adam.Settings(learningRate: settings.learningRate, decay: settings.learningRateDecay,
+                                                       decayEvery: settings.learningRateDecayEvery),
+                                   threads: threads)
+        let steps = settings.iterations
+        var first: LossBreakdown?
+        var losses = LossBreakdown(total: 0, content: 0, styles: [], tv: 0)
+        for step in 0...steps {
+            if isCancelled() { throw EngineError(.cancelled, "cancelled") }
+            let global = try ExactExchangeCodec.decodeSums(try exchange(ExchangeRound(step: step, phase: .sums),
+                                                                        try ExactExchangeCodec.encode(try shard.forward())))
+            losses = step < steps ? try shard.backward(global: global) : try objective.losses(global)
+            guard losses.isFinite else {
+                throw EngineError(.numeric, "the loss became non-finite at step \(step); lower --lr or the loss weights")
+            }
+            if first == nil { first = losses }
+            try progress(RenderProgress(iteration: step, iterations: steps, losses: losses,
+                                        elapsed: (ContinuousClock.now - started).seconds, evaluations: step + 1))
+            guard step < steps else { break }
+            try shard.update()
+            let strips = try exchange(ExchangeRound(step: step, phase: .pixels), ExactExchangeCodec.encode(shard.outgoingStrips()))
+            try shard.receive(try ExactExchangeCodec.decodeStrips(strips, maxPixels: width * height))
+        }
+        let summary = TileSummary(interior: shard.interior, window: band, initialLosses: first ?? losses, finalLosses: losses,
+                                  iterationsRun: steps, evaluations: steps + 1, stoppedEarly: nil,
                                   seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes())
-        return (result.image, summary)
+        return (VGGPreprocessing.image(from: shard.interiorPixels), summary)
     }
 }

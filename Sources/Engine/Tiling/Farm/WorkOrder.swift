@@ -7,6 +7,7 @@ public enum WorkOrder: Sendable, Equatable {
     case render(RenderRequest)
     case styleTargets(StyleTargetsOrder)
     case tile(TileOrder)
+    case shard(ShardOrder)
 
     /// The order a task's stored or transmitted JSON describes.
     public static func decode(_ json: Data) throws -> WorkOrder {
@@ -16,7 +17,8 @@ public enum WorkOrder: Sendable, Equatable {
         case nil: return .render(try decoder.decode(RenderRequest.self, from: json))
         case StyleTargetsOrder.tag?: return .styleTargets(try decoder.decode(StyleTargetsOrder.self, from: json))
         case TileOrder.tag?: return .tile(try decoder.decode(TileOrder.self, from: json))
-        case let other?: throw EngineError(.invalidArgument, "unknown work order '\(other)'; this worker knows render, \(StyleTargetsOrder.tag) and \(TileOrder.tag)")
+        case ShardOrder.tag?: return .shard(try decoder.decode(ShardOrder.self, from: json))
+        case let other?: throw EngineError(.invalidArgument, "unknown work order '\(other)'; this worker knows render, \(StyleTargetsOrder.tag), \(TileOrder.tag) and \(ShardOrder.tag)")
         }
     }
 
@@ -27,6 +29,7 @@ public enum WorkOrder: Sendable, Equatable {
         case .render(let request): try encoder.encode(request)
         case .styleTargets(let order): try encoder.encode(order)
         case .tile(let order): try encoder.encode(order)
+        case .shard(let order): try encoder.encode(order)
         }
     }
 
@@ -36,6 +39,7 @@ public enum WorkOrder: Sendable, Equatable {
         case .render(let request): request
         case .styleTargets(let order): order.render
         case .tile(let order): order.render
+        case .shard(let order): order.render
         }
     }
 
@@ -44,6 +48,7 @@ public enum WorkOrder: Sendable, Equatable {
         var paths = [request.contentPath] + request.stylePaths + (request.maskPaths ?? [])
         if let initialization = request.initialization { paths.append(initialization) }
         if case .tile(let order) = self { paths.append(order.styleTargetsPath) }
+        if case .shard(let order) = self { paths.append(order.styleTargetsPath) }
         return paths
     }
 
@@ -69,6 +74,10 @@ public enum WorkOrder: Sendable, Equatable {
             order.render = try mapped(order.render)
             order.styleTargetsPath = try map(order.styleTargetsPath)
             return .tile(order)
+        case .shard(var order):
+            order.render = try mapped(order.render)
+            order.styleTargetsPath = try map(order.styleTargetsPath)
+            return .shard(order)
         }
     }
 }
@@ -113,6 +122,35 @@ public struct TileOrder: Sendable, Codable, Equatable {
         self.outputHeight = outputHeight
         self.interior = interior
         self.window = window
+        self.styleTargetsPath = styleTargetsPath
+    }
+}
+
+/// One shard of an exact-mode tiled job: tile rows `ExactShard.tileRows(rows:shards:index:)` of
+/// the output, optimised with Adam in step with the job's other shards (`ExactShard`).
+public struct ShardOrder: Sendable, Codable, Equatable {
+    public static let tag = "exact-shard"
+    public var order = Self.tag
+    /// Every option; `iterations` are Adam steps, `initialization` the starting image.
+    public var render: RenderRequest
+    public var outputWidth: Int
+    public var outputHeight: Int
+    public var tile: Int
+    /// nil for the least halo that makes every interior's gradient exact.
+    public var halo: Int?
+    public var shardIndex: Int
+    public var shardCount: Int
+    public var styleTargetsPath: String
+
+    public init(render: RenderRequest, outputWidth: Int, outputHeight: Int, tile: Int, halo: Int?, shardIndex: Int,
+                shardCount: Int, styleTargetsPath: String) {
+        self.render = render
+        self.outputWidth = outputWidth
+        self.outputHeight = outputHeight
+        self.tile = tile
+        self.halo = halo
+        self.shardIndex = shardIndex
+        self.shardCount = shardCount
         self.styleTargetsPath = styleTargetsPath
     }
 }

@@ -1,0 +1,130 @@
+import Engine
+import Foundation
+import Logging
+import Protocol
+
+/// Exact tiled jobs: their shards run as a gang, leased together to distinct workers, and the
+/// coordinator relays their exchange rounds (sums added up, edge pixels passed on). A gang
+/// lives only in memory: if any member's attempt ends badly (its worker is lost, it fails),
+/// the others are cancelled and every shard is requeued, to start again together.
+extension CoordinatorService {
+    struct ExactGang {
+        var jobID: String
+        var shardCount: Int
+        /// attempt id → the member's worker and shard index.
+        var members: [Int64: (peer: Data, taskID: String, index: Int)] = [:]
+        /// The round being collected, and each shard's bytes for it.
+        var round: (step: Int, phase: ExchangePhase)?
+        var received: [Int: Data] = [:]
+    }
+
+    /// Leases every shard of a job at once when enough workers are free; removes the workers it
+    /// used from `wanting`.
+    func leaseGangs(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects, wanting: inout [Data: WorkerSession],
+                    blocked: [String: Set<String>]) throws {
+        for (job, shards) in try tx.runnableShards() where gangs[job] == nil {
+            let orders = try shards.map { candidate -> ShardOrder in
+                guard case .shard(let order) = try WorkOrder.decode(candidate.request) else {
+                    throw EngineError(.invalidArgument, "task \(candidate.key) is not a shard order")
+                }
+                return order
+            }
+            guard let count = orders.first?.shardCount, shards.count == count else { continue }   // some still running or failed
+            let free = wanting.filter { !(blocked[$0.value.id] ?? []).contains(job) }.keys.sorted { $0.lexicographicallyPrecedes($1) }
+            guard free.count >= count else { continue }
+            var gang = ExactGang(jobID: job, shardCount: count)
+            for ((candidate, order), peer) in zip(zip(shards, orders), free) {
+                let attemptID = try tx.recordAttempt(candidate, by: wanting[peer]!.id)
+                wanting.removeValue(forKey: peer)
+                let settings = try resolvedOrder(candidate, tx)
+                effects.assignments.append((peer, TaskAssignment(taskID: String(candidate.taskID), attemptID: attemptID, jobID: job,
+                                                                 settings: settings, inputs: Self.blobInputs(of: settings)), candidate.key))
+                gang.members[attemptID] = (peer, String(candidate.taskID), order.shardIndex)
+            }
+            gangs[job] = gang
+            logger.info("exact gang leased", metadata: ["job.id": "\(job)", "shards": "\(count)"])
+        }
+    }
+
+    /// One shard's bytes for a round; once every shard has sent the round, answers them all.
+    func relay(_ exchange: ShardExchange, from peer: Data) {
+        guard let job = gangs.first(where: { $0.value.members[exchange.attemptID] != nil })?.key,
+              var gang = gangs[job], let member = gang.members[exchange.attemptID] else {
+            // A shard of an aborted gang: stop it rather than leave it waiting.
+            reply(.cancel(CancelTask(taskID: exchange.taskID, attemptID: exchange.attemptID)), to: peer)
+            return
+        }
+        if let round = gang.round, round != (exchange.step, exchange.phase) {
+            abortGang(job, reason: "shard \(member.index + 1) sent step \(exchange.step) \(exchange.phase) during step \(round.step) \(round.phase)",
+                      retryable: true)
+            return
+        }
+        gang.round = (exchange.step, exchange.phase)
+        gang.received[member.index] = exchange.bytes
+        guard gang.received.count == gang.shardCount else {
+            gangs[job] = gang
+            return
+        }
+        do {
+            let answers = try answer(exchange.phase, received: gang.received, shardCount: gang.shardCount)
+            for (attempt, member) in gang.members {
+                reply(.exchanged(ShardExchangeReply(attemptID: attempt, step: exchange.step, phase: exchange.phase,
+                                                    bytes: answers[member.index])), to: member.peer)
+            }
+            gang.round = nil
+            gang.received = [:]
+            gangs[job] = gang
+        } catch {
+            // Malformed or non-finite sums: another attempt would diverge the same way.
+            abortGang(job, reason: "step \(exchange.step): \(error)", retryable: false)
+        }
+    }
+
+    /// Each shard's answer to a complete round: the sum of all partial sums (in shard order),
+    /// or every other shard's edge strips.
+    func answer(_ phase: ExchangePhase, received: [Int: Data], shardCount: Int) throws -> [Data] {
+        switch phase {
+        case .sums:
+            let sums = try (0..<shardCount).map { try ExactExchangeCodec.decodeSums([UInt8](received[$0]!)) }
+            let total = Data(try ExactExchangeCodec.encode(try ExactPartialSums.sum(sums)))
+            return Array(repeating: total, count: shardCount)
+        case .pixels:
+            let strips = try (0..<shardCount).map {
+                try ExactExchangeCodec.decodeStrips([UInt8](received[$0]!), maxPixels: TileGrid.maxSide * 4096)
+            }
+            return (0..<shardCount).map { index in
+                Data(ExactExchangeCodec.encode(strips.enumerated().filter { $0.offset != index }.flatMap(\.element)))
+            }
+        }
+    }
+
+    /// Ends a gang: its members still running are failed (requeued while attempts remain) and
+    /// told to stop, so that all its shards start again together.
+    func abortGang(_ job: String, reason: String, retryable: Bool) {
+        guard let gang = gangs.removeValue(forKey: job) else { return }
+        logger.notice("exact gang aborted", metadata: ["job.id": "\(job)", "reason": "\(reason)"])
+        for (attempt, member) in gang.members {
+            do {
+                if try records.failAttempt(attempt, reason: "gang aborted: \(reason)", retryable: retryable, outcome: "cancelled") != .stale {
+                    workers[member.peer]?.attempts.remove(attempt)
+                    reply(.cancel(CancelTask(taskID: member.taskID, attemptID: attempt)), to: member.peer)
+                }
+            } catch {
+                logger.error("could not requeue a shard", metadata: ["attempt.id": "\(attempt)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Aborts gangs that lost a member (its worker went silent, failed or left) and forgets
+    /// gangs whose members all finished.
+    func checkGangs() throws {
+        for (job, gang) in gangs {
+            let outcomes = try records.reading { tx in try gang.members.keys.map { try tx.outcome(ofAttempt: $0) ?? "lost" } }
+            if outcomes.allSatisfy({ $0 == "succeeded" }) {
+                gangs.removeValue(forKey: job)
+            } else if let bad = outcomes.first(where: { $0 != "running" && $0 != "succeeded" }) {
+                abortGang(job, reason: "a shard's attempt ended \(bad)", retryable: true)
+            }
+        }
+    }
+}

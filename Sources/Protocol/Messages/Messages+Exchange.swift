@@ -1,0 +1,91 @@
+public import Foundation
+
+// An exact tiled job's shards stay in step through the coordinator: each step every shard
+// sends its partial sums (`exchange`, phase "sums") and gets back the sum over all shards
+// (`exchanged`); after its optimiser step it sends the edge pixels its neighbours' windows
+// read (phase "pixels") and gets back theirs. The coordinator answers a round once every
+// shard of the job has sent it.
+
+/// The phases of a step's exchange.
+public enum ExchangePhase: String, Sendable, Codable, CaseIterable {
+    case sums
+    case pixels
+}
+
+/// `exchange`: a shard's contribution to one round; the bytes travel as the one binary frame.
+public struct ShardExchange: WireBody {
+    public static let kind = MessageKind.exchange
+    public var taskID: String
+    public var attemptID: Int64
+    public var step: Int
+    public var phase: ExchangePhase
+    public var bytes: Data
+
+    private enum CodingKeys: String, CodingKey { case taskID, attemptID, step, phase }
+
+    public init(taskID: String, attemptID: Int64, step: Int, phase: ExchangePhase, bytes: Data) {
+        self.taskID = taskID
+        self.attemptID = attemptID
+        self.step = step
+        self.phase = phase
+        self.bytes = bytes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        taskID = try container.decode(String.self, forKey: .taskID)
+        attemptID = try container.decode(Int64.self, forKey: .attemptID)
+        step = try container.decode(Int.self, forKey: .step)
+        phase = try container.decode(ExchangePhase.self, forKey: .phase)
+        bytes = Data()
+    }
+
+    public var payloads: [Data] { [bytes] }
+
+    public mutating func attach(payloads: [Data]) throws(ProtocolError) {
+        guard payloads.count == 1 else {
+            throw ProtocolError(.wrongPayloadCount, "'exchange' carries exactly one binary frame; got \(payloads.count)", kind: Self.kind.rawValue)
+        }
+        bytes = payloads[0]
+    }
+
+    public func validate() throws(ProtocolError) {
+        try require(!taskID.isEmpty, "exchange needs a task id")
+        try require(step >= 0, "exchange step must not be negative; got \(step)")
+    }
+}
+
+/// `exchanged`: the coordinator's answer to a round, for one shard.
+public struct ShardExchangeReply: WireBody {
+    public static let kind = MessageKind.exchanged
+    public var attemptID: Int64
+    public var step: Int
+    public var phase: ExchangePhase
+    public var bytes: Data
+
+    private enum CodingKeys: String, CodingKey { case attemptID, step, phase }
+
+    public init(attemptID: Int64, step: Int, phase: ExchangePhase, bytes: Data) {
+        self.attemptID = attemptID
+        self.step = step
+        self.phase = phase
+        self.bytes = bytes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        attemptID = try container.decode(Int64.self, forKey: .attemptID)
+        step = try container.decode(Int.self, forKey: .step)
+        phase = try container.decode(ExchangePhase.self, forKey: .phase)
+        bytes = Data()
+    }
+
+    public var payloads: [Data] { [bytes] }
+
+    public mutating func attach(payloads: [Data]) throws(ProtocolError) {
+        guard payloads.count == 1 else {
+            throw ProtocolError(.wrongPayloadCount, "'exchanged' carries exactly one binary frame; got \(payloads.count)", kind: Self.kind.rawValue)
+        }
+        bytes = payloads[0]
+    }
+}
