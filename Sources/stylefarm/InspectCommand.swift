@@ -7,7 +7,7 @@ struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Measure finished images.",
-        subcommands: [Seams.self]
+        subcommands: [Seams.self, Difference.self]
     )
 
     struct Seams: ParsableCommand {
@@ -46,6 +46,23 @@ struct InspectCommand: ParsableCommand {
                 print(String(format: "seam score %.3f", score.score)
                       + " over \(score.borders.count) borders (tile \(tile), \(score.width)×\(score.height)\(skipped))")
             }
+        }
+    }
+
+    struct Difference: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The largest and mean per-sample difference between two images of one size (0…255 scale).")
+
+        @Argument(help: "The first image (PNG or JPEG).")
+        var first: String
+
+        @Argument(help: "The second image.")
+        var second: String
+
+        func run() throws {
+            let d = try ImageDifference(ImageFile.read(path: first), ImageFile.read(path: second))
+            print(String(format: "max difference %.4f/255, mean %.4f/255, %d of %d samples over 2/255",
+                         d.maximum, d.mean, d.samplesOverTwo, d.samples))
         }
     }
 }

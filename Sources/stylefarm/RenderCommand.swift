@@ -21,6 +21,9 @@ struct RenderCommand: ParsableCommand {
     @Option(help: "Output PNG.")
     var out: String
 
+    @Option(help: "Bits per sample of the output PNG: 8 or 16.")
+    var bitDepth = 8
+
     @Option(help: "Write one CSV row per iteration: iteration,total,content,style_1,…,style_n,tv,elapsed_s (coarse to fine: stage,width,height first, iteration within the stage).")
     var log: String?
 
@@ -29,6 +32,7 @@ struct RenderCommand: ParsableCommand {
 
     func validate() throws {
         if options.style.isEmpty { throw ValidationError("give at least one --style image") }
+        if bitDepth != 8 && bitDepth != 16 { throw ValidationError("--bit-depth must be 8 or 16 (got \(bitDepth))") }
         if !out.lowercased().hasSuffix(".png") { throw ValidationError("--out must name a .png file (got '\(out)')") }
     }
 
@@ -45,7 +49,7 @@ struct RenderCommand: ParsableCommand {
             try logWriter?.append(record)
             progress.show(record)
         })
-        try ImageFile.writePNG(result.image, path: out)
+        try ImageFile.writePNG(result.image, path: out, bitDepth: bitDepth)
         if let summary {
             try JSONOutput.write(result.summary, to: summary)
         }

@@ -107,15 +107,16 @@ struct FarmTiledTests {
         let (status, output) = try farm.wait(job.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
         let whole = farm.dir.path("whole.png")
-        let rendered = try farm.run(["render", "--threads", "1", "--out", whole] + exactOptions(farm, iterations: 6))
+        let rendered = try farm.run(["render", "--threads", "1", "--bit-depth", "16", "--out", whole] + exactOptions(farm, iterations: 6))
         #expect(rendered.status == 0, "\(rendered.output)")
 
         let tiled = try ImageFile.read(path: farm.data + "/jobs/\(job.trimmingCharacters(in: .whitespacesAndNewlines))/output.png")
         let reference = try ImageFile.read(path: whole)
         #expect(tiled.width == reference.width && tiled.height == reference.height)
-        // The render is stored as 8 bits (±0.5), the tiled output as 16.
+        // Both stored as 16 bits; the issue's bound is 2/255 after 50 steps, this is 6 (see
+        // scripts/exact-vs-render.sh for 256² and 50 steps in a release build).
         let difference = zip(tiled.pixels, reference.pixels).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(difference <= 1, "exact tiled output differs from the whole-image render by \(difference)/255")
+        #expect(difference <= 0.1, "exact tiled output differs from the whole-image render by \(difference)/255")
         let all = try attempts(farm)
         #expect(all.filter { $0.key.hasPrefix("shard-") && $0.outcome == "succeeded" }.count == 2, "\(all)")
     }

@@ -89,3 +89,14 @@ struct ExactExchangeCodecTests {
         #expect(throws: EngineError.self) { try ExactExchangeCodec.decodeSums(ExactExchangeCodec.encode(ExactPartialSums(tv: .nan))) }
     }
 }
+
+struct ImageDifferenceTests {
+    @Test func itReportsTheLargestAndMeanStepAndCountsThoseOverTwo() throws {
+        let a = RGBImage(width: 2, height: 1, pixels: [0, 10, 20, 30, 40, 50])
+        let b = RGBImage(width: 2, height: 1, pixels: [0, 13, 20, 30, 40, 48.5])
+        let d = try ImageDifference(a, b)
+        #expect(d.maximum == 3 && d.samplesOverTwo == 1 && d.samples == 6)
+        #expect(abs(d.mean - 4.5 / 6) < 1e-6)
+        #expect(throws: EngineError.self) { try ImageDifference(a, RGBImage(width: 1, height: 2, fill: 0)) }
+    }
+}
