@@ -35,6 +35,10 @@ public struct TileTaskRenderer: Sendable {
         public var peakRssMb: Double
     }
 
+    /// Styles up to this size get their Grams in one forward pass (about a tile window's
+    /// memory); larger ones window by window (`TiledGram`, equal to within float rounding).
+    static let wholeStylePixels = 640 * 640
+
     /// Every style's Gram matrices with the style resized as a whole-image render of the
     /// output's size would resize it, computed window by window.
     public func styleTargets(_ order: StyleTargetsOrder, threads: Int,
@@ -54,11 +58,19 @@ public struct TileTaskRenderer: Sendable {
             let layers = settings.styleLayers[i].map(\.layer)
             let stride = try VGG19Architecture.totalStride(for: layers)
             logger.info("style targets", metadata: ["style": "\(i + 1)", "size": "\(size.width)x\(size.height)"])
-            grams.append(try TiledGram.compute(network: network, pooling: settings.pooling, width: size.width, height: size.height,
-                                               layers: layers, tile: max(stride, 256 / stride * stride), threads: threads) { rect in
-                VGGPreprocessing.tensor(from: try Resampler.resize(style, width: size.width, height: size.height, window: rect,
-                                                                   filter: settings.resample))
-            })
+            if size.width * size.height <= Self.wholeStylePixels {
+                // One pass, exactly as a whole-image render computes it: an exact tiled job
+                // then optimises the very objective `stylefarm render` does.
+                let resized = Resampler.resize(style, width: size.width, height: size.height, filter: settings.resample)
+                grams.append(try FeatureTargets.grams(network: network, pooling: settings.pooling,
+                                                      image: VGGPreprocessing.tensor(from: resized), layers: layers, threads: threads))
+            } else {
+                grams.append(try TiledGram.compute(network: network, pooling: settings.pooling, width: size.width, height: size.height,
+                                                   layers: layers, tile: max(stride, 256 / stride * stride), threads: threads) { rect in
+                    VGGPreprocessing.tensor(from: try Resampler.resize(style, width: size.width, height: size.height, window: rect,
+                                                                       filter: settings.resample))
+                })
+            }
             sizes.append([size.width, size.height])
         }
         let file = try StyleTargetsFile(styles: grams, layerOrder: settings.styleLayers.map { $0.map(\.layer) })
