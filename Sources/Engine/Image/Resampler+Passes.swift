@@ -19,17 +19,7 @@ extension Resampler {
                             let out = outRow + x * channels
                             switch channels {
                             case 3:
-                                var r: Float = 0, g: Float = 0, b: Float = 0
-                                for k in 0..<taken {
-                                    let weight = kernel[w + k]
-                                    let p = first + k * 3
-                                    r += weight * input[p]
-                                    g += weight * input[p + 1]
-                                    b += weight * input[p + 2]
-                                }
-                                output[out] = r
-                                output[out + 1] = g
-                                output[out + 2] = b
+                                weightedRGB(input, from: first, taps: taken, weights: kernel, at: w, into: output, at: out)
                             default:
                                 for c in 0..<channels {
                                     var sum: Float = 0
@@ -45,6 +35,25 @@ extension Resampler {
             }
             count = rows * outputWidth * channels
         }
+    }
+
+    /// One output pixel of a horizontal pass over interleaved RGB: `taps` input pixels from
+    /// sample `first`, weighted by `weights[w…]`. Shared by whole and windowed resizes, so
+    /// both add in the same order and agree to the bit.
+    @inline(__always)
+    static func weightedRGB(_ input: UnsafeBufferPointer<Float>, from first: Int, taps: Int, weights: UnsafeBufferPointer<Float>,
+                            at w: Int, into output: UnsafeMutableBufferPointer<Float>, at out: Int) {
+        var r: Float = 0, g: Float = 0, b: Float = 0
+        for k in 0..<taps {
+            let weight = weights[w + k]
+            let p = first + k * 3
+            r += weight * input[p]
+            g += weight * input[p + 1]
+            b += weight * input[p + 2]
+        }
+        output[out] = r
+        output[out + 1] = g
+        output[out + 2] = b
     }
 
     /// Resamples the columns of `input` (rows of `rowLength` samples) to

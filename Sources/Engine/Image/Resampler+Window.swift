@@ -21,28 +21,21 @@ extension Resampler {
         // Horizontal pass over those rows, for the window's columns only.
         var rows = [Float](repeating: 0, count: (endRow - firstRow) * window.width * 3)
         let horizontal = width != image.width ? ResampleWeights(inputSize: image.width, outputSize: width, filter: filter) : nil
+        let kernelWeights = horizontal?.weights ?? []
         image.pixels.withUnsafeBufferPointer { input in
-            rows.withUnsafeMutableBufferPointer { output in
-                for y in firstRow..<endRow {
-                    let inRow = y * image.width * 3, outRow = (y - firstRow) * window.width * 3
-                    for x in window.columns {
-                        let out = outRow + (x - window.x) * 3
-                        guard let horizontal else {
-                            for c in 0..<3 { output[out + c] = input[inRow + x * 3 + c] }
-                            continue
+            kernelWeights.withUnsafeBufferPointer { kernel in
+                rows.withUnsafeMutableBufferPointer { output in
+                    for y in firstRow..<endRow {
+                        let inRow = y * image.width * 3, outRow = (y - firstRow) * window.width * 3
+                        for x in window.columns {
+                            let out = outRow + (x - window.x) * 3
+                            guard let horizontal else {
+                                for c in 0..<3 { output[out + c] = input[inRow + x * 3 + c] }
+                                continue
+                            }
+                            weightedRGB(input, from: inRow + horizontal.starts[x] * 3, taps: horizontal.counts[x], weights: kernel,
+                                        at: x * horizontal.taps, into: output, at: out)
                         }
-                        var r: Float = 0, g: Float = 0, b: Float = 0
-                        let first = inRow + horizontal.starts[x] * 3
-                        for k in 0..<horizontal.counts[x] {
-                            let weight = horizontal.weights[x * horizontal.taps + k]
-                            let p = first + k * 3
-                            r += weight * input[p]
-                            g += weight * input[p + 1]
-                            b += weight * input[p + 2]
-                        }
-                        output[out] = r
-                        output[out + 1] = g
-                        output[out + 2] = b
                     }
                 }
             }
