@@ -9,14 +9,6 @@ import Protocol
 /// The farm as users run it: real processes, real sockets on loopback, a real SQLite file.
 @Suite(.serialized)
 struct FarmEndToEndTests {
-    func attempts(_ harness: FarmHarness) throws -> [(key: String, outcome: String)] {
-        let db = try DatabaseQueue(path: harness.data + "/farm.sqlite")
-        return try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT t.key, a.outcome FROM attempt a JOIN task t ON t.id = a.task_id ORDER BY a.id")
-                .map { ($0["key"], $0["outcome"]) }
-        }
-    }
-
     @Test func aSweepOnThreeWorkersProducesEveryOutputAndRecord() throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
@@ -33,7 +25,7 @@ struct FarmEndToEndTests {
         #expect(try records.counts()["loss_line"] == 15, "5 lines (iterations 0…4) for each of 3 tasks")
         let csv = try String(contentsOfFile: folder + "/losses.csv", encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 16)
-        #expect(try attempts(farm).filter { $0.outcome == "succeeded" }.count == 3)
+        #expect(try farm.attempts().filter { $0.outcome == "succeeded" }.count == 3)
         let watched = try farm.run(["watch", job, "--coordinator", farm.endpoint])
         #expect(watched.status == 0 && watched.output.contains("succeeded: 3/3 tasks done"), "\(watched.output)")
         let workers = try farm.run(["workers", "--coordinator", farm.endpoint]).output
@@ -85,11 +77,11 @@ struct FarmEndToEndTests {
         let job = try farm.submitSweep(iterations: 60)
         // Wait until both workers hold a task, then kill one outright.
         let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, try attempts(farm).filter({ $0.outcome == "running" }).count < 2 { Thread.sleep(forTimeInterval: 0.05) }
+        while Date() < deadline, try farm.attempts().filter({ $0.outcome == "running" }).count < 2 { Thread.sleep(forTimeInterval: 0.05) }
         farm.kill9(farm.workers[0])
         let (status, output) = try farm.wait(job)
         #expect(status == 0, "\(output)")
-        let all = try attempts(farm)
+        let all = try farm.attempts()
         let succeeded = all.filter { $0.outcome == "succeeded" }.map(\.key)
         #expect(succeeded.sorted() == ["gamma=0", "gamma=0.5", "gamma=1"], "each task exactly once: \(all)")
         #expect(all.contains { $0.outcome == "lost" }, "the killed worker's attempt is recorded as lost: \(all)")
@@ -102,14 +94,14 @@ struct FarmEndToEndTests {
         try farm.startWorkers(1)
         let job = try farm.submitSweep(iterations: 30)
         let deadline = Date().addingTimeInterval(120)
-        while Date() < deadline, !(try attempts(farm).contains { $0.outcome == "succeeded" }) { Thread.sleep(forTimeInterval: 0.05) }
+        while Date() < deadline, !(try farm.attempts().contains { $0.outcome == "succeeded" }) { Thread.sleep(forTimeInterval: 0.05) }
         farm.kill9(farm.coordinator!)
-        let finishedBefore = try attempts(farm).filter { $0.outcome == "succeeded" }.map(\.key)
+        let finishedBefore = try farm.attempts().filter { $0.outcome == "succeeded" }.map(\.key)
         #expect(!finishedBefore.isEmpty)
         try farm.startCoordinator(port: port)
         let (status, output) = try farm.wait(job)
         #expect(status == 0, "\(output)")
-        let all = try attempts(farm)
+        let all = try farm.attempts()
         for key in finishedBefore {
             #expect(all.filter { $0.key == key }.count == 1, "\(key) was rendered again: \(all)")
         }

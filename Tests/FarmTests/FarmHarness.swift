@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import TestSupport
 @testable import Coordinator
@@ -114,6 +115,17 @@ final class FarmHarness {
             // SIGTERM reaches a worker started through `ip netns exec`, which execs it.
             process.terminate()
             process.waitUntilExit()
+        }
+    }
+}
+
+extension FarmHarness {
+    /// Every attempt the coordinator recorded, oldest first: its task's key and its outcome.
+    func attempts() throws -> [(key: String, outcome: String)] {
+        let db = try DatabaseQueue(path: data + "/farm.sqlite")
+        return try db.read { db in
+            try Row.fetchAll(db, sql: "SELECT t.key, a.outcome FROM attempt a JOIN task t ON t.id = a.task_id ORDER BY a.id")
+                .map { ($0["key"], $0["outcome"]) }
         }
     }
 }

@@ -9,14 +9,6 @@ import Protocol
 /// Tiled jobs on a real farm: coordinator and workers as processes on loopback.
 @Suite(.serialized)
 struct FarmTiledTests {
-    func attempts(_ farm: FarmHarness) throws -> [(key: String, outcome: String)] {
-        let db = try DatabaseQueue(path: farm.data + "/farm.sqlite")
-        return try db.read { db in
-            try Row.fetchAll(db, sql: "SELECT t.key, a.outcome FROM attempt a JOIN task t ON t.id = a.task_id ORDER BY a.id")
-                .map { ($0["key"], $0["outcome"]) }
-        }
-    }
-
     /// 80×60 content at 128×96 in 64-pixel tiles: a 2×2 grid, small enough for a debug build.
     func submitTiled(_ farm: FarmHarness, iterations: Int, extra: [String] = []) throws -> String {
         let (status, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--content", farm.samples.content,
@@ -35,7 +27,7 @@ struct FarmTiledTests {
         #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
 
         let folder = farm.data + "/jobs/" + job
-        let all = try attempts(farm)
+        let all = try farm.attempts()
         let tiles = ["tile-r0-c0", "tile-r0-c1", "tile-r1-c0", "tile-r1-c1"]
         #expect(all.filter { $0.outcome == "succeeded" }.map(\.key).sorted() == (["coarse", "stitch", "style-targets"] + tiles).sorted(),
                 "every task once: \(all)")
@@ -75,13 +67,13 @@ struct FarmTiledTests {
         let job = try submitTiled(farm, iterations: 40)
         let deadline = Date().addingTimeInterval(120)
         while Date() < deadline,
-              try attempts(farm).filter({ $0.outcome == "running" && $0.key.hasPrefix("tile-") }).count < 2 {
+              try farm.attempts().filter({ $0.outcome == "running" && $0.key.hasPrefix("tile-") }).count < 2 {
             Thread.sleep(forTimeInterval: 0.05)
         }
         farm.kill9(farm.workers[0])
         let (status, output) = try farm.wait(job)
         #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
-        let all = try attempts(farm)
+        let all = try farm.attempts()
         #expect(all.contains { $0.outcome == "lost" && $0.key.hasPrefix("tile-") }, "the killed worker's tile was lost: \(all)")
         for key in ["coarse", "style-targets", "tile-r0-c0", "tile-r0-c1", "tile-r1-c0", "tile-r1-c1", "stitch"] {
             #expect(all.filter { $0.key == key && $0.outcome == "succeeded" }.count == 1, "\(key) succeeded once: \(all)")
@@ -143,7 +135,7 @@ struct FarmTiledTests {
         // Shards that used stale or misplaced edge rows would leave steps along the borders.
         let seams = try SeamScore.measure(tiled, tileSize: 64).score, wholeSeams = try SeamScore.measure(reference, tileSize: 64).score
         #expect(abs(seams - wholeSeams) <= 0.05, "seam score \(seams) against \(wholeSeams) for the whole-image render")
-        let all = try attempts(farm)
+        let all = try farm.attempts()
         #expect(all.filter { $0.key.hasPrefix("shard-") && $0.outcome == "succeeded" }.count == 2, "\(all)")
     }
 
@@ -175,7 +167,7 @@ struct FarmTiledTests {
         farm.kill9(farm.workers[index])
         let (status, waited) = try farm.wait(job)
         #expect(status == 0, "\(waited)\n\(farm.log("coordinator"))")
-        let all = try attempts(farm)
+        let all = try farm.attempts()
         #expect(all.contains { $0.key.hasPrefix("shard-") && $0.outcome == "lost" }, "\(all)")
         #expect(all.filter { $0.key.hasPrefix("shard-") && $0.outcome == "succeeded" }.count == 2, "\(all)")
         #expect(all.filter { $0.key == "style-targets" }.count == 1, "finished work is not redone: \(all)")

@@ -63,49 +63,14 @@ public struct Renderer: Sendable {
         let targetsReady = clock.now
 
         let function = ObjectiveFunction(objective: objective, isCancelled: isCancelled)
-        let optimizer: any IterativeOptimizer = switch settings.optimizer {
-        case .lbfgs:
-            LBFGS(dimension: function.dimension, settings: .init(history: settings.lbfgsHistory, learningRate: settings.learningRate,
-                                                                  threads: settings.threads))
-        case .adam:
-            Adam(dimension: function.dimension, settings: .init(learningRate: settings.learningRate,
-                                                                 decay: settings.learningRateDecay,
-                                                                 decayEvery: settings.learningRateDecayEvery))
-        }
-
+        let optimizer = OptimizationLoop.optimizer(settings.optimizer, dimension: function.dimension,
+                                                   learningRate: settings.learningRate, decay: settings.learningRateDecay,
+                                                   decayEvery: settings.learningRateDecayEvery,
+                                                   lbfgsHistory: settings.lbfgsHistory, threads: settings.threads)
         var x = inputs.initial
-        var stoppedEarly: String?
-        var record = RenderProgress(iteration: 0, iterations: settings.iterations, losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0),
-                                    elapsed: 0, evaluations: 0)
-        let initialLosses: LossBreakdown = try x.withUnsafeMutableBufferPointer { xp in
-            _ = try optimizer.start(xp.baseAddress!, function: function)
-            guard let losses = function.lastLosses, losses.isFinite else {
-                throw EngineError(.numeric, "the starting image gives a non-finite loss; check the input images and weights")
-            }
-            record.losses = losses
-            record.evaluations = function.evaluations
-            record.elapsed = (clock.now - targetsReady).seconds
-            try progress(record)
-
-            for iteration in 1...settings.iterations {
-                let outcome = try optimizer.iterate(xp.baseAddress!, function: function)
-                guard outcome.loss.isFinite else {
-                    throw EngineError(.numeric, "the loss became non-finite at iteration \(iteration); lower --lr or the loss weights")
-                }
-                // The last evaluation is the point the iteration ended on, unless the line search
-                // rejected every trial (x did not move): then the previous losses still hold.
-                if let last = function.lastLosses, last.total == outcome.loss { record.losses = last }
-                record.iteration = iteration
-                record.evaluations = function.evaluations
-                record.elapsed = (clock.now - targetsReady).seconds
-                try progress(record)
-                if outcome.converged {
-                    stoppedEarly = "converged after \(iteration) iterations (no further decrease possible)"
-                    break
-                }
-            }
-            return losses
-        }
+        let outcome = try OptimizationLoop.run(&x, function: function, optimizer: optimizer, iterations: settings.iterations,
+                                               what: "image", since: targetsReady, progress: progress)
+        let (record, initialLosses, stoppedEarly) = (outcome.last, outcome.initialLosses, outcome.stoppedEarly)
         let finished = clock.now
         let optimizeSeconds = (finished - targetsReady).seconds
         let ri = record.losses.relativeImprovement(since: initialLosses)

@@ -91,18 +91,7 @@ public struct TileTaskRenderer: Sendable {
               PixelRect(x: 0, y: 0, width: width, height: height).contains(order.window) else {
             throw EngineError(.invalidArgument, "tile window \(order.window) must hold its interior \(order.interior) and lie inside the \(width)×\(height) output")
         }
-        let content = try Renderer.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
-        let contentWindow = try Resampler.resize(content, width: width, height: height, window: window, filter: settings.resample)
-        let initial: RGBImage
-        switch settings.initialization {
-        case .file(let path):
-            let start = try Renderer.readImage(path, role: "initial", maxPixels: settings.maxPixels)
-            initial = try Resampler.resize(start, width: width, height: height, window: window, filter: settings.resample)
-        case .content:
-            initial = contentWindow
-        case .style, .noise:
-            throw EngineError(.invalidArgument, "a tile starts from the coarse pass or the content, not from \(settings.initialization)")
-        }
+        let (contentWindow, initial) = try windowInputs(settings, width: width, height: height, rect: window, what: "a tile")
         let terms = try styleTerms(settings, targetsPath: order.styleTargetsPath)
         let result = try WindowRender(settings: .init(settings), network: network)
             .run(content: contentWindow, initial: initial, styles: terms, isCancelled: isCancelled, progress: progress)
@@ -111,6 +100,23 @@ public struct TileTaskRenderer: Sendable {
                                   evaluations: result.evaluations, stoppedEarly: result.stoppedEarly,
                                   seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes())
         return (result.image, summary)
+    }
+
+    /// The content and the starting image (the coarse pass, or the content) in `rect` of the
+    /// `width`×`height` output, each resized as a whole-image render of that size resizes it.
+    func windowInputs(_ settings: RenderSettings, width: Int, height: Int, rect: PixelRect,
+                      what: String) throws -> (content: RGBImage, initial: RGBImage) {
+        let content = try Renderer.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
+        let contentWindow = try Resampler.resize(content, width: width, height: height, window: rect, filter: settings.resample)
+        switch settings.initialization {
+        case .content:
+            return (contentWindow, contentWindow)
+        case .file(let path):
+            let start = try Renderer.readImage(path, role: "initial", maxPixels: settings.maxPixels)
+            return (contentWindow, try Resampler.resize(start, width: width, height: height, window: rect, filter: settings.resample))
+        case .style, .noise:
+            throw EngineError(.invalidArgument, "\(what) starts from the coarse pass or the content, not from \(settings.initialization)")
+        }
     }
 
     /// The styles' terms with the job's targets: layers and weights from the settings.
@@ -160,18 +166,7 @@ public struct TileTaskRenderer: Sendable {
             throw EngineError(.invalidArgument, "shard \(order.shardIndex + 1) of \(order.shardCount) does not fit \(layout.rows) tile rows")
         }
         let band = ExactShard.rows(layout: layout, shards: order.shardCount, index: order.shardIndex).band
-        let content = try Renderer.readImage(settings.contentPath, role: "content", maxPixels: settings.maxPixels)
-        let contentBand = try Resampler.resize(content, width: width, height: height, window: band, filter: settings.resample)
-        let initial: RGBImage
-        switch settings.initialization {
-        case .content:
-            initial = contentBand
-        case .file(let path):
-            let start = try Renderer.readImage(path, role: "initial", maxPixels: settings.maxPixels)
-            initial = try Resampler.resize(start, width: width, height: height, window: band, filter: settings.resample)
-        case .style, .noise:
-            throw EngineError(.invalidArgument, "an exact shard starts from the content or the coarse pass, not from \(settings.initialization)")
-        }
+        let (contentBand, initial) = try windowInputs(settings, width: width, height: height, rect: band, what: "an exact shard")
         let shard = try ExactShard(network: network, objective: objective, layout: layout, shards: order.shardCount,
                                    index: order.shardIndex, content: VGGPreprocessing.tensor(from: contentBand),
                                    initial: VGGPreprocessing.tensor(from: initial),

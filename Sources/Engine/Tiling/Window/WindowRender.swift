@@ -85,7 +85,6 @@ public struct WindowRender {
         guard settings.learningRate > 0, settings.learningRateDecay > 0, settings.learningRateDecayEvery > 0, settings.lbfgsHistory > 0 else {
             throw EngineError(.invalidArgument, "learning rate, its decay, decay interval and L-BFGS history must be positive")
         }
-        let clock = ContinuousClock()
         let contentTensor = VGGPreprocessing.tensor(from: content)
         var taps: [String] = []
         for layer in settings.contentLayers.map(\.layer) + styles.flatMap({ $0.layers.map(\.layer) }) where !taps.contains(layer) {
@@ -99,46 +98,15 @@ public struct WindowRender {
                                                    contentTargets: contentTargets, styles: styles,
                                                    alpha: settings.alpha, beta: settings.beta, tvWeight: settings.tvWeight)
         let function = ObjectiveFunction(objective: objective, isCancelled: isCancelled)
-        let optimizer: any IterativeOptimizer = switch settings.optimizer {
-        case .lbfgs:
-            LBFGS(dimension: function.dimension, settings: .init(history: settings.lbfgsHistory, learningRate: settings.learningRate,
-                                                                  threads: settings.threads))
-        case .adam:
-            Adam(dimension: function.dimension, settings: .init(learningRate: settings.learningRate, decay: settings.learningRateDecay,
-                                                                 decayEvery: settings.learningRateDecayEvery))
-        }
-
-        let started = clock.now
+        let optimizer = OptimizationLoop.optimizer(settings.optimizer, dimension: function.dimension,
+                                                   learningRate: settings.learningRate, decay: settings.learningRateDecay,
+                                                   decayEvery: settings.learningRateDecayEvery,
+                                                   lbfgsHistory: settings.lbfgsHistory, threads: settings.threads)
         var x = VGGPreprocessing.tensor(from: initial)
-        var record = RenderProgress(iteration: 0, iterations: settings.iterations,
-                                    losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0), elapsed: 0, evaluations: 0)
-        var stoppedEarly: String?
-        let initialLosses: LossBreakdown = try x.withUnsafeMutableBufferPointer { xp in
-            _ = try optimizer.start(xp.baseAddress!, function: function)
-            guard let losses = function.lastLosses, losses.isFinite else {
-                throw EngineError(.numeric, "the starting window gives a non-finite loss; check the input images and weights")
-            }
-            record.losses = losses
-            record.evaluations = function.evaluations
-            try progress(record)
-            for iteration in stride(from: 1, through: settings.iterations, by: 1) {
-                let outcome = try optimizer.iterate(xp.baseAddress!, function: function)
-                guard outcome.loss.isFinite else {
-                    throw EngineError(.numeric, "the loss became non-finite at iteration \(iteration); lower --lr or the loss weights")
-                }
-                if let last = function.lastLosses, last.total == outcome.loss { record.losses = last }
-                record.iteration = iteration
-                record.evaluations = function.evaluations
-                record.elapsed = (clock.now - started).seconds
-                try progress(record)
-                if outcome.converged {
-                    stoppedEarly = "converged after \(iteration) iterations (no further decrease possible)"
-                    break
-                }
-            }
-            return losses
-        }
-        return Result(image: VGGPreprocessing.image(from: x), initialLosses: initialLosses, finalLosses: record.losses,
-                      iterationsRun: record.iteration, evaluations: record.evaluations, stoppedEarly: stoppedEarly)
+        let outcome = try OptimizationLoop.run(&x, function: function, optimizer: optimizer, iterations: settings.iterations,
+                                               what: "window", since: ContinuousClock.now, progress: progress)
+        let record = outcome.last
+        return Result(image: VGGPreprocessing.image(from: x), initialLosses: outcome.initialLosses, finalLosses: record.losses,
+                      iterationsRun: record.iteration, evaluations: record.evaluations, stoppedEarly: outcome.stoppedEarly)
     }
 }
