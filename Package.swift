@@ -16,6 +16,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "stylefarm", targets: ["stylefarm"]),
+        // The wire protocol alone, for the libFuzzer harness in Fuzz/ (a package of its own, so
+        // that its sanitizer flags never touch the main build).
+        .library(name: "StyleFarmProtocol", targets: ["Protocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -44,20 +47,25 @@ let package = Package(
             dependencies: ["CSFZeroMQ"],
             swiftSettings: swiftSettings
         ),
+        // The farm's one model: typed states, blob references, error codes.
+        .target(
+            name: "Farm",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Coordinator",
-            dependencies: ["Engine", "Protocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Farm", "Engine", "Protocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "Worker",
-            dependencies: ["Engine", "Protocol", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Farm", "Engine", "Protocol", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "stylefarm",
             dependencies: [
-                "Engine", "Protocol", "Coordinator", "Worker",
+                "Farm", "Engine", "Protocol", "Coordinator", "Worker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -83,13 +91,13 @@ let package = Package(
         ),
         .testTarget(
             name: "CoordinatorTests",
-            dependencies: ["Coordinator", "Engine", "TestSupport"],
+            dependencies: ["Farm", "Coordinator", "Engine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         // The farm end to end: real stylefarm processes, sockets on loopback, the SQLite file.
         .testTarget(
             name: "FarmTests",
-            dependencies: ["Coordinator", "Protocol", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Farm", "Coordinator", "Protocol", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         // Wire format, sockets and CURVE over real loopback sockets; no engine needed.

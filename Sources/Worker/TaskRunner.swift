@@ -1,6 +1,8 @@
 public import Engine
 public import Logging
 public import Protocol
+import Farm
+import Foundation
 
 /// Runs one farm task on this worker: resolves the request's `blob:<sha256>` inputs to files in
 /// the local blob cache, renders with the worker's thread budget, batches loss-log lines for
@@ -30,11 +32,12 @@ public struct TaskRunner: Sendable {
         blobReferences(in: .render(request))
     }
 
-    /// Every blob the order refers to, each once.
+    /// Every blob the order refers to, each once (only well-formed references: anything else
+    /// is refused by `localOrder`, never fetched or read).
     public static func blobReferences(in order: WorkOrder) -> [String] {
         var seen: [String] = []
-        for path in order.inputPaths where path.hasPrefix(blobScheme) {
-            let sha = String(path.dropFirst(blobScheme.count))
+        for path in order.inputPaths {
+            guard let sha = BlobReference(path)?.sha256 else { continue }
             if !seen.contains(sha) { seen.append(sha) }
         }
         return seen
@@ -54,16 +57,50 @@ public struct TaskRunner: Sendable {
         return r
     }
 
-    /// The order with blob references replaced by cache paths.
+    /// The order with blob references replaced by cache paths. An input named any other way
+    /// (a path, `blob:../x`, an empty string) is refused: a worker reads only its blob cache,
+    /// never a file a task names.
     public func localOrder(_ order: WorkOrder) throws -> WorkOrder {
         try order.mappingPaths { path in
-            guard path.hasPrefix(Self.blobScheme) else { return path }
-            let sha = String(path.dropFirst(Self.blobScheme.count))
-            guard let file = blobs.path(of: sha) else {
-                throw EngineError(.io, "input blob \(sha) is not in this worker's cache \(blobs.root)")
+            guard let blob = BlobReference(path) else {
+                throw EngineError(.invalidArgument, "the task names an input '\(path.prefix(80))' that is not a blob reference; a worker reads only blobs sent by the coordinator")
+            }
+            guard let file = blobs.path(of: blob.sha256) else {
+                throw EngineError(.io, "input \(blob) is not in this worker's cache \(blobs.root)")
             }
             return file
         }
+    }
+
+    /// Refuses a task that would not fit this machine's memory now, before allocating: a
+    /// worker that aborts on allocation loses its other work and looks like a crash.
+    /// The estimate is deliberately generous: ~3 KB per rendered pixel (VGG19's activations,
+    /// their gradients and the optimiser's history at 512² measure 685 MB, 2.6 KB a pixel).
+    public func checkMemory(for order: WorkOrder) throws {
+        let side: Int
+        switch order {
+        case .render(let request): side = try request.resolve().stageSizes.max() ?? 0
+        case .tile(let tile): side = max(tile.window.width, tile.window.height)
+        case .shard, .styleTargets: return   // bounded by design: windows of at most a few tiles
+        }
+        let (pixels, overflow) = side.multipliedReportingOverflow(by: side)
+        let (needed, overflow2) = pixels.multipliedReportingOverflow(by: Self.bytesPerPixel)
+        guard let available = Self.availableMemory() else { return }
+        if overflow || overflow2 || needed > available {
+            throw EngineError(.failed, "the task needs about \(overflow || overflow2 ? "more than" : "\(needed >> 20) MB") of memory at \(side)×\(side) pixels; this worker has \(available >> 20) MB available")
+        }
+    }
+
+    static let bytesPerPixel = 3000
+
+    /// MemAvailable from /proc/meminfo, in bytes (nil where it cannot be read).
+    static func availableMemory() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
+            let fields = line.split(separator: " ")
+            if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
+        }
+        return nil
     }
 
     /// What a finished task sends back: its result file, its summary, its last loss line.
@@ -82,9 +119,12 @@ public struct TaskRunner: Sendable {
                             throw EngineError(.failed, "this runner cannot exchange with other shards")
                         },
                         onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Delivery {
-        switch try localOrder(order) {
-        case .render(let request):
-            let output = try run(request, batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
+        let local = try localOrder(order)
+        try checkMemory(for: local)
+        switch local {
+        case .render(var request):
+            request.threads = threads
+            let output = try render(try request.resolve(), batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
             let s = output.summary
             return Delivery(payload: output.png, summary: try JSONValue(encoding: s),
                             final: RenderProgress(iteration: s.iterationsRun, iterations: s.iterationsRun, losses: s.finalLosses,
@@ -121,7 +161,12 @@ public struct TaskRunner: Sendable {
     public func run(_ request: RenderRequest, batchSeconds: Double = 0.5,
                     isCancelled: @escaping @Sendable () -> Bool = { false },
                     onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Output {
-        let settings = try localRequest(request).resolve()
+        try render(try localRequest(request).resolve(), batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
+    }
+
+    /// Renders settings whose inputs are already local files.
+    private func render(_ settings: RenderSettings, batchSeconds: Double, isCancelled: @escaping @Sendable () -> Bool,
+                        onProgress: ([RenderProgress]) throws -> Void) throws -> Output {
         var batcher = ProgressBatcher(seconds: batchSeconds)
         let result = try Renderer(settings: settings, network: network, logger: logger).run(isCancelled: isCancelled) {
             try batcher.add($0, to: onProgress)

@@ -4,6 +4,7 @@ public import Logging
 public import Protocol
 import Synchronization
 import Dispatch
+import Farm
 
 /// A farm worker: one DEALER socket owned by the thread in `run()`, which announces itself,
 /// asks for work, fetches missing input blobs, runs each task on a separate thread, streams its
@@ -11,7 +12,7 @@ import Dispatch
 /// back-off; on `stop()` it hands its task back and says goodbye.
 public final class WorkerService: @unchecked Sendable {
     // @unchecked Sendable: the socket and session state are touched only by the thread in run();
-    // the render thread talks to it through `outbox` (a Mutex) and `cancelFlag` (an Atomic).
+    // the render thread talks to it through `outbox` (a Mutex) and its task's `CancelFlag` (an Atomic).
     public struct Configuration: Sendable {
         public var endpoint: String
         public var name: String
@@ -33,6 +34,23 @@ public final class WorkerService: @unchecked Sendable {
         var assignment: TaskAssignment
         var order: WorkOrder
         var started = false
+        /// This task's own cancel flag: a new task never clears an old one's.
+        let cancel: CancelFlag
+    }
+
+    /// A render thread's cancel flag, one per task.
+    final class CancelFlag: Sendable {
+        private let flag = Atomic<Bool>(false)
+        func set() { flag.store(true, ordering: .relaxed) }
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+    }
+
+    /// What a render thread hands the socket's thread: a message about its attempt, and
+    /// whether it is the last (the task is over).
+    struct Outgoing {
+        var attemptID: Int64
+        var message: Message
+        var finished: Bool
     }
 
     public let configuration: Configuration
@@ -40,14 +58,15 @@ public final class WorkerService: @unchecked Sendable {
     let context: ZMQContext
     let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
-    private let cancelFlag = Atomic<Bool>(false)
-    private let outbox = Mutex<[Message]>([])
+    private let outbox = Mutex<[Outgoing]>([])
     /// The coordinator's answers to an exact shard's exchange rounds, for the render thread.
     private let exchangeReplies = Mutex<[ShardExchangeReply]>([])
-    private let taskFinished = Atomic<Bool>(false)
     private let renderThreads = DispatchGroup()
     private let clock = ContinuousClock()
     private var active: ActiveTask?
+    /// Attempts assigned in this session (what this session may report on), and the highest.
+    private var sessionAttempts: Set<Int64> = []
+    private var lastAssignment: Int64?
 
     public init(configuration: Configuration, runner: TaskRunner, context: ZMQContext, logger: Logger) {
         self.configuration = configuration
@@ -61,7 +80,7 @@ public final class WorkerService: @unchecked Sendable {
     public func run() throws {
         // Never leave with a render thread still running: it uses this object's buffers.
         defer {
-            cancelFlag.store(true, ordering: .relaxed)
+            active?.cancel.set()
             renderThreads.wait()
         }
         var backoff = Duration.milliseconds(250)
@@ -77,6 +96,16 @@ public final class WorkerService: @unchecked Sendable {
 
     /// One connection: returns when the coordinator is lost (true if it had welcomed us) or on stop.
     private func session() throws -> Bool {
+        // A task of the last session was cancelled when it ended; its thread must be gone
+        // before this session takes a task (one render at a time, on this worker's threads).
+        if let leftover = active {
+            leftover.cancel.set()
+            renderThreads.wait()
+            active = nil
+        }
+        _ = outbox.withLock { $0.removeAll() }
+        sessionAttempts = []
+        lastAssignment = nil
         let socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: configuration.limits) {
             $0.security = configuration.security
         })
@@ -109,24 +138,24 @@ public final class WorkerService: @unchecked Sendable {
                             heartbeat = .milliseconds(max(50, welcome.heartbeatIntervalMilliseconds))
                             liveness = max(2, welcome.liveness)
                             logger.info("joined the farm", metadata: ["worker.id": "\(welcome.workerID)"])
-                            if active == nil { send(.ready(Ready(credit: 1)), on: socket) }
+                            sendReady(on: socket)
                         case .refused(let refused):
                             throw EngineError(.invalidArgument, "the coordinator refused this worker: \(refused.reason)")
                         case .assign(let assignment):
                             try accept(assignment, on: socket)
                         case .blob(let reply):
-                            if reply.found { _ = try? runner.blobs.store([UInt8](reply.bytes), expected: reply.sha256.hex) }
+                            receivedBlob(reply, on: socket)
                         case .exchanged(let reply):
                             exchangeReplies.withLock { $0.append(reply) }
                         case .cancel(let cancel):
-                            if active?.assignment.attemptID == cancel.attemptID { cancelFlag.store(true, ordering: .relaxed) }
+                            if active?.assignment.attemptID == cancel.attemptID { active?.cancel.set() }
                         case .heartbeat:
                             break
                         case .error(let error) where error.code == "unknown-worker":
                             // The coordinator restarted and our socket reconnected on its own: the
                             // task we hold belongs to a lease it has already taken back.
                             logger.notice("the coordinator does not know this worker any more; joining again")
-                            cancelFlag.store(true, ordering: .relaxed)
+                            active?.cancel.set()
                             return welcomed
                         case .error(let error):
                             logger.notice("the coordinator reported an error", metadata: ["code": "\(error.code)", "message": "\(error.message)"])
@@ -137,13 +166,15 @@ public final class WorkerService: @unchecked Sendable {
                 }
             }
             startTaskIfReady(on: socket)
-            for message in outbox.withLock({ queue -> [Message] in defer { queue.removeAll() }; return queue }) {
-                send(message, on: socket)
+            for outgoing in outbox.withLock({ queue -> [Outgoing] in defer { queue.removeAll() }; return queue }) {
+                // Only this session's attempts: the coordinator has already taken back any other.
+                guard sessionAttempts.contains(outgoing.attemptID) else { continue }
+                send(outgoing.message, on: socket)
                 lastSent = clock.now
-            }
-            if taskFinished.exchange(false, ordering: .relaxed) {
-                active = nil
-                send(.ready(Ready(credit: 1)), on: socket)
+                if outgoing.finished, active?.assignment.attemptID == outgoing.attemptID {
+                    active = nil
+                    sendReady(on: socket)
+                }
             }
             if clock.now - lastSent >= heartbeat {
                 send(.heartbeat(Heartbeat()), on: socket)
@@ -151,23 +182,33 @@ public final class WorkerService: @unchecked Sendable {
             }
             if clock.now - lastHeard > heartbeat * liveness {
                 // The coordinator restarted or died: whatever we were doing for it is void.
-                cancelFlag.store(true, ordering: .relaxed)
+                active?.cancel.set()
                 return welcomed
             }
         }
         if let active {
-            cancelFlag.store(true, ordering: .relaxed)
+            active.cancel.set()
             send(.failure(TaskFailure(taskID: active.assignment.taskID, attemptID: active.assignment.attemptID,
-                                      reason: "worker shutting down", retryable: true)), on: socket)
+                                      reason: "worker shutting down", retryable: true, handBack: true)), on: socket)
         }
         send(.goodbye(Goodbye(reason: "stopped")), on: socket)
         return welcomed
     }
 
+    /// Free slots, the attempt held and the last assignment seen: idempotent, so the
+    /// coordinator never counts a repeated `ready` as a second slot.
+    private func sendReady(on socket: ZMQSocket) {
+        send(.ready(Ready(credit: active == nil ? 1 : 0, holding: active.map { [$0.assignment.attemptID] } ?? [],
+                          lastAssignment: lastAssignment ?? 0)), on: socket)
+    }
+
     private func accept(_ assignment: TaskAssignment, on socket: ZMQSocket) throws {
+        sessionAttempts.insert(assignment.attemptID)
+        lastAssignment = max(lastAssignment ?? 0, assignment.attemptID)
         guard active == nil else {
+            // Not a failure of the task: handed back, charged to nothing it caused.
             send(.failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID,
-                                      reason: "worker is busy", retryable: true)), on: socket)
+                                      reason: "worker is busy", retryable: true, handBack: true)), on: socket)
             return
         }
         let order: WorkOrder
@@ -176,46 +217,65 @@ public final class WorkerService: @unchecked Sendable {
         } catch {
             send(.failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID,
                                       reason: "unreadable task: \(error)", retryable: false)), on: socket)
-            send(.ready(Ready(credit: 1)), on: socket)
+            sendReady(on: socket)
             return
         }
-        active = ActiveTask(assignment: assignment, order: order)
+        active = ActiveTask(assignment: assignment, order: order, cancel: CancelFlag())
         for sha in runner.missingBlobs(for: order) {
             if let digest = SHA256Digest(hex: sha) { send(.blobRequest(BlobRequest(sha256: digest)), on: socket) }
         }
     }
 
+    /// A blob the coordinator sent; a blob it does not have fails the attempt that needs it
+    /// (it cannot start anywhere), instead of holding the lease for ever.
+    private func receivedBlob(_ reply: BlobReply, on socket: ZMQSocket) {
+        if reply.found {
+            do {
+                try runner.blobs.store([UInt8](reply.bytes), expected: reply.sha256.hex)
+                return
+            } catch {
+                logger.notice("a blob arrived damaged", metadata: ["blob": "\(reply.sha256.hex)", "error": "\(error)"])
+            }
+        }
+        guard let task = active, !task.started, runner.missingBlobs(for: task.order).contains(reply.sha256.hex) else { return }
+        active = nil
+        send(.failure(TaskFailure(taskID: task.assignment.taskID, attemptID: task.assignment.attemptID,
+                                  reason: "input blob \(reply.sha256.hex) could not be fetched from the coordinator", retryable: false)), on: socket)
+        sendReady(on: socket)
+    }
+
     private func startTaskIfReady(on socket: ZMQSocket) {
         guard let task = active, !task.started, runner.missingBlobs(for: task.order).isEmpty else { return }
         active?.started = true
-        cancelFlag.store(false, ordering: .relaxed)
         exchangeReplies.withLock { $0.removeAll() }
         let assignment = task.assignment
         let order = task.order
+        let cancel = task.cancel
         logger.info("task started", metadata: ["task.id": "\(assignment.taskID)", "attempt.id": "\(assignment.attemptID)"])
         renderThreads.enter()
         let thread = Thread { [self] in
             defer { renderThreads.leave() }
             let message: Message
             do {
-                let output = try runner.perform(order, isCancelled: { [self] in cancelFlag.load(ordering: .relaxed) },
-                                                exchange: { [self] round, bytes in try exchange(round, bytes, for: assignment) },
+                let output = try runner.perform(order, isCancelled: { cancel.isSet },
+                                                exchange: { [self] round, bytes in try exchange(round, bytes, for: assignment, cancel: cancel) },
                                                 onProgress: { batch in
                     let lines = batch.map(Self.lossLine)
-                    outbox.withLock { $0.append(.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))) }
+                    let progress = Message.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))
+                    outbox.withLock { $0.append(Outgoing(attemptID: assignment.attemptID, message: progress, finished: false)) }
                 })
                 message = .result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID,
                                              finalLosses: Self.lossLine(output.final), summary: output.summary,
                                              image: Data(output.payload)))
             } catch let error as EngineError where error.code == .cancelled {
-                message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "cancelled", retryable: true))
+                message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "cancelled",
+                                               retryable: true, handBack: true))
             } catch {
                 // Bad input fails the same way on every worker: not worth retrying.
                 let retryable = (error as? EngineError).map { $0.code != .invalidArgument && $0.code != .invalidImage } ?? true
                 message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "\(error)", retryable: retryable))
             }
-            outbox.withLock { $0.append(message) }
-            taskFinished.store(true, ordering: .relaxed)
+            outbox.withLock { $0.append(Outgoing(attemptID: assignment.attemptID, message: message, finished: true)) }
         }
         thread.stackSize = 8 << 20
         thread.start()
@@ -223,10 +283,14 @@ public final class WorkerService: @unchecked Sendable {
 
     /// Sends a shard's round through the main thread's socket and waits for the coordinator's
     /// answer (or a cancel: a shard of an aborted job must not wait for ever).
-    private func exchange(_ round: TileTaskRenderer.ExchangeRound, _ bytes: [UInt8], for assignment: TaskAssignment) throws -> [UInt8] {
-        let phase = ExchangePhase(rawValue: round.phase.rawValue)!
-        outbox.withLock { $0.append(.exchange(ShardExchange(taskID: assignment.taskID, attemptID: assignment.attemptID,
-                                                               step: round.step, phase: phase, bytes: Data(bytes)))) }
+    private func exchange(_ round: TileTaskRenderer.ExchangeRound, _ bytes: [UInt8], for assignment: TaskAssignment,
+                          cancel: CancelFlag) throws -> [UInt8] {
+        guard let phase = ExchangePhase(rawValue: round.phase.rawValue) else {
+            throw EngineError(.failed, "unknown exchange phase \(round.phase.rawValue)")
+        }
+        let message = Message.exchange(ShardExchange(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                                     step: round.step, phase: phase, bytes: Data(bytes)))
+        outbox.withLock { $0.append(Outgoing(attemptID: assignment.attemptID, message: message, finished: false)) }
         while true {
             let reply = exchangeReplies.withLock { replies -> ShardExchangeReply? in
                 guard let index = replies.firstIndex(where: {
@@ -235,7 +299,7 @@ public final class WorkerService: @unchecked Sendable {
                 return replies.remove(at: index)
             }
             if let reply { return [UInt8](reply.bytes) }
-            if cancelFlag.load(ordering: .relaxed) { throw EngineError(.cancelled, "cancelled while waiting for the other shards") }
+            if cancel.isSet { throw EngineError(.cancelled, "cancelled while waiting for the other shards") }
             Thread.sleep(forTimeInterval: 0.001)
         }
     }

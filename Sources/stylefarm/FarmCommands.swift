@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import Farm
 import Dispatch
 import Engine
 import Foundation
@@ -80,6 +81,21 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Heartbeat interval in milliseconds; a worker silent for 6 intervals is lost.")
     var heartbeatMs = 500
 
+    @Option(help: "Refuse jobs with more optimiser iterations than this in any stage of a task.")
+    var maxIterations = JobLimits().maxIterations
+
+    @Option(help: "Refuse jobs whose tasks render more pixels than this at once (a render's size², a tile's window); large images go tiled.")
+    var maxPixels = JobLimits().maxTaskPixels
+
+    @Option(help: "Refuse jobs with more tasks (sweep points, tiles) than this.")
+    var maxTasks = JobLimits().maxTasks
+
+    @Option(help: "Failures a task may cause itself before its job fails (lost workers and restarts do not count).")
+    var maxFailures = FarmRecords.AttemptBudget().failures
+
+    @Option(help: "Losses a task may suffer (killed or silent workers, hand-backs, restarts) before its job fails; retried with back-off.")
+    var maxLosses = FarmRecords.AttemptBudget().losses
+
     func validate() throws {
         let host = bind.split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
         let loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || bind.hasPrefix("ipc://") || bind.hasPrefix("inproc://")
@@ -87,13 +103,24 @@ struct CoordinatorCommand: ParsableCommand {
             throw ValidationError("refusing to bind \(bind) without keys: give --keys DIR (see `stylefarm keys generate`), bind a loopback address, or pass --insecure")
         }
         if keys != nil && insecure { throw ValidationError("--keys and --insecure contradict each other") }
-        if heartbeatMs < 10 { throw ValidationError("--heartbeat-ms must be at least 10") }
+        if heartbeatMs < 10 || heartbeatMs > 3_600_000 { throw ValidationError("--heartbeat-ms must be 10…3600000") }
+        if !(1...10_000_000).contains(maxIterations) { throw ValidationError("--max-iterations must be 1…10000000") }
+        if !(256...(1 << 40)).contains(maxPixels) { throw ValidationError("--max-pixels must be 256…2^40") }
+        if !(1...1_000_000).contains(maxTasks) { throw ValidationError("--max-tasks must be 1…1000000") }
+        if !(1...1000).contains(maxFailures) || !(1...100_000).contains(maxLosses) {
+            throw ValidationError("--max-failures must be 1…1000 and --max-losses 1…100000")
+        }
     }
 
     func run() throws {
         CLILogging.bootstrap()
         var configuration = CoordinatorService.Configuration(endpoint: bind, dataDirectory: absolutePath(data))
         configuration.heartbeat = .milliseconds(heartbeatMs)
+        configuration.jobLimits.maxIterations = maxIterations
+        configuration.jobLimits.maxTaskPixels = maxPixels
+        configuration.jobLimits.maxTasks = maxTasks
+        configuration.budget.failures = maxFailures
+        configuration.budget.losses = maxLosses
         if let keys {
             configuration.keyPair = try CurveKeyFile.readKeyPair(secretFile: URL(fileURLWithPath: keys + "/coordinator.key_secret"))
         }
@@ -179,53 +206,52 @@ struct SubmitSweepCommand: ParsableCommand {
 
 
 struct StatusCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "status", abstract: "Jobs, their tasks and the connected workers.")
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Jobs, their tasks and the connected workers (JSON); without a job id, at most --limit jobs, unfinished first.")
 
     @OptionGroup var farm: CoordinatorOption
 
-    @Argument(help: "A job id (default: every job).")
+    @Argument(help: "A job id (default: the farm).")
     var job: String?
 
+    @Option(help: "Jobs listed at most (1–500; the rest are counted by state).")
+    var limit = StatusQuery.defaultLimit
+
+    func validate() throws {
+        guard (1...StatusQuery.maximumLimit).contains(limit) else { throw ValidationError("--limit must be 1…\(StatusQuery.maximumLimit)") }
+    }
+
     func run() throws {
-        let status = try farm.client().status(jobID: job)
+        let status = try farm.client().status(jobID: job, limit: limit)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(status), as: UTF8.self))
     }
 }
 
 struct WaitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "wait", abstract: "Wait for a job to finish: exit 0 when it succeeded, 1 otherwise.")
+        commandName: "wait",
+        abstract: "Wait for a job to finish, riding through coordinator restarts.",
+        discussion: "Exit codes: 0 succeeded, 1 failed or cancelled, 2 still running at --timeout, 3 the coordinator unreachable past --timeout (or 600 s without one), 64 usage.")
 
     @OptionGroup var farm: CoordinatorOption
 
     @Argument(help: "The job id.")
     var job: String
 
-    @Option(help: "Give up after this many seconds (exit 2).")
+    @Option(help: "Give up after this many seconds.")
     var timeout: Double?
 
+    func validate() throws {
+        if let timeout, !(timeout.isFinite && timeout > 0) { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
     func run() throws {
-        let client = try farm.client()
-        let start = ContinuousClock.now
-        while true {
-            let status = try client.status(jobID: job)
-            guard case .object(let root) = status, case .array(let jobs) = root["jobs"], case .object(let found)? = jobs.first else {
-                throw ValidationError("job \(job) is unknown to the coordinator at \(farm.coordinator)")
-            }
-            if case .string(let state) = found["state"], ["succeeded", "failed", "cancelled"].contains(state) {
-                let directory: String = if case .string(let d) = found["directory"] { d } else { "?" }
-                print("job \(job) \(state); results in \(directory)")
-                if state == "succeeded" { return }
-                throw ExitCode(1)
-            }
-            if let timeout, ContinuousClock.now - start > .seconds(timeout) {
-                print("job \(job) still running after \(timeout) s")
-                throw ExitCode(2)
-            }
-            Thread.sleep(forTimeInterval: 0.25)
-        }
+        let found = try JobPoller(farm: farm, job: job, timeout: timeout).follow { _ in }
+        print("job \(job) \(found.state.rawValue); results in \(found.directory)" + (found.reason.map { " (\($0))" } ?? ""))
+        if found.state != .succeeded { throw ExitCode(1) }
     }
 }
 

@@ -1,21 +1,8 @@
 import ArgumentParser
 import Coordinator
+import Farm
 import Foundation
 import Protocol
-
-/// Reads the status document's fields without a schema of its own.
-private extension JSONValue {
-    subscript(_ key: String) -> JSONValue? { if case .object(let o) = self { o[key] } else { nil } }
-    var string: String? { if case .string(let s) = self { s } else { nil } }
-    var number: Double? {
-        switch self {
-        case .int(let i): Double(i)
-        case .double(let d): d
-        default: nil
-        }
-    }
-    var array: [JSONValue] { if case .array(let a) = self { a } else { [] } }
-}
 
 struct WatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -27,31 +14,24 @@ struct WatchCommand: ParsableCommand {
     @Argument(help: "The job id.")
     var job: String
 
+    @Option(help: "Give up after this many seconds (exit 2; 3 if the coordinator stays unreachable).")
+    var timeout: Double?
+
     func run() throws {
-        let client = try farm.client()
         let terminal = isatty(STDOUT_FILENO) == 1
         var lastText = ""
         var drawnLines = 0
-        while true {
-            guard let found = try client.status(jobID: job)["jobs"]?.array.first else {
-                throw ValidationError("job \(job) is unknown to the coordinator at \(farm.coordinator)")
-            }
-            let state = found["state"]?.string ?? "?"
-            var counts: [String: Int] = [:]
-            if case .object(let tasks)? = found["tasks"] { for (k, v) in tasks { counts[k] = Int(v.number ?? 0) } }
-            let total = counts.values.reduce(0, +)
-            var lines = ["job \(job) \(state): \(counts["done"] ?? 0)/\(total) tasks done"
-                         + (counts["failed", default: 0] > 0 ? ", \(counts["failed"]!) failed" : "")]
-            if let tiles = found["tiles"] {
-                lines += Self.tileLines(tiles)
-            }
-            for task in found["running"]?.array ?? [] {
-                let iteration = Int(task["iteration"]?.number ?? 0), iterations = max(1, Int(task["iterations"]?.number ?? 1))
-                let elapsed = task["elapsed"]?.number ?? 0
-                let eta = iteration > 0 ? elapsed / Double(iteration) * Double(iterations - iteration) : 0
+        let found = try JobPoller(farm: farm, job: job, timeout: timeout, interval: 0.5).follow { found in
+            let total = found.taskTotal
+            var lines = ["job \(job) \(found.state.rawValue): \(found.count(.done))/\(total) tasks done"
+                         + (found.count(.failed) > 0 ? ", \(found.count(.failed)) failed" : "")]
+            if let tiles = found.tiles { lines += Self.tileLines(tiles) }
+            for task in found.running {
+                let iteration = max(0, task.iteration), iterations = max(1, task.iterations)
+                let eta = iteration > 0 ? task.elapsed / Double(iteration) * Double(max(0, iterations - iteration)) : 0
                 let filled = 20 * min(iteration, iterations) / iterations
-                lines.append("  \(task["key"]?.string ?? "?") [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: 20 - filled))] "
-                             + "\(iteration)/\(iterations) ETA \(TerminalProgress.duration(eta)) on \(task["worker"]?.string ?? "?")")
+                lines.append("  \(task.key) [\(String(repeating: "█", count: filled))\(String(repeating: "·", count: 20 - filled))] "
+                             + "\(iteration)/\(iterations) ETA \(TerminalProgress.duration(eta)) on \(task.worker)")
             }
             let text = lines.joined(separator: "\n")
             if terminal {
@@ -63,31 +43,25 @@ struct WatchCommand: ParsableCommand {
             }
             lastText = text
             fflush(nil)
-            if ["succeeded", "failed", "cancelled"].contains(state) {
-                if state == "succeeded" { return }
-                throw ExitCode(1)
-            }
-            Thread.sleep(forTimeInterval: 0.5)
         }
+        if found.state != .succeeded { throw ExitCode(1) }
     }
 }
 
 extension WatchCommand {
     /// A tiled job's grid as the status document draws it ('·' waiting, '▒' rendering,
     /// '█' done, '✗' failed), under a line with its other stages; too wide a grid is summarised.
-    static func tileLines(_ tiles: JSONValue) -> [String] {
-        let rows = Int(tiles["rows"]?.number ?? 0), columns = Int(tiles["columns"]?.number ?? 0)
+    static func tileLines(_ tiles: TileGridStatus) -> [String] {
+        let rows = tiles.rows, columns = tiles.columns
         var stages: [String] = []
-        if case .object(let states)? = tiles["stages"] {
-            let shards = states.keys.filter { $0.hasPrefix("shard-") }.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
-            for key in ["coarse", "style-targets"] + shards + ["stitch"] {
-                if let state = states[key]?.string { stages.append("\(key) \(state)") }
-            }
+        let shards = tiles.stages.keys.filter { $0.hasPrefix("shard-") }.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
+        for key in ["coarse", "style-targets"] + shards + ["stitch"] {
+            if let state = tiles.stages[key] { stages.append("\(key) \(state)") }
         }
-        let counts = rows * columns > 0 ? "tiles \(Int(tiles["done"]?.number ?? 0))/\(rows * columns) done (\(rows)×\(columns)); " : ""
+        let counts = rows * columns > 0 ? "tiles \(tiles.done)/\(rows * columns) done (\(rows)×\(columns)); " : ""
         var lines = ["  " + counts + stages.joined(separator: ", ")]
         if columns <= 100 && rows <= 60 {
-            lines += (tiles["grid"]?.array ?? []).map { "  " + ($0.string ?? "") }
+            lines += tiles.grid.map { "  " + $0 }
         }
         return lines
     }
@@ -99,10 +73,11 @@ struct WorkersCommand: ParsableCommand {
     @OptionGroup var farm: CoordinatorOption
 
     func run() throws {
-        let workers = try farm.client().status()["workers"]?.array ?? []
-        if workers.isEmpty { print("no workers connected") }
-        for worker in workers {
-            print("\(worker["id"]?.string ?? "?")\t\(Int(worker["threads"]?.number ?? 0)) threads")
+        let status = try farm.client().status(limit: 1)
+        if status.workers.isEmpty { print("no workers connected") }
+        for worker in status.workers {
+            print("\(worker.id)\t\(worker.threads) threads")
         }
+        if let more = status.workersOmitted { print("… and \(more) more") }
     }
 }

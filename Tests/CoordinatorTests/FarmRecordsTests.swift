@@ -4,6 +4,7 @@ import Protocol
 import TestSupport
 @testable import Coordinator
 import Engine
+import Farm
 
 /// The records on a real SQLite file (WAL), reopened where a restart matters.
 struct FarmRecordsTests {
@@ -12,8 +13,16 @@ struct FarmRecordsTests {
                                         gammas: [0, 0.5, 1], balance: balance))
     }
 
-    func open(_ dir: TemporaryDirectory, maximumAttempts: Int = 3) throws -> FarmRecords {
-        try FarmRecords(path: dir.path("farm.sqlite"), maximumAttempts: maximumAttempts)
+    func open(_ dir: TemporaryDirectory, maximumFailures: Int = 3, losses: Int = 50, backoff: Double = 0) throws -> FarmRecords {
+        try FarmRecords(path: dir.path("farm.sqlite"), budget: .init(failures: maximumFailures, losses: losses, backoffBase: backoff))
+    }
+
+    /// Completes every task as one worker would, and the job's outputs as the coordinator does.
+    func finishAll(_ records: FarmRecords, job: String) throws {
+        while let lease = try records.leaseNextTask(to: "w9") {
+            _ = try records.completeAttempt(lease.attemptID, result: Data(), outputPath: lease.outputName)
+        }
+        try records.jobOutputsWritten(job)
     }
 
     @Test func aJobRunsToSuccessWhenEveryTaskCompletes() throws {
@@ -30,7 +39,10 @@ struct FarmRecordsTests {
             #expect(try records.completeAttempt(lease.attemptID, result: Data("{}".utf8), outputPath: "\(lease.outputName)") == .accepted)
         }
         #expect(keys == ["gamma=0", "gamma=0.5", "gamma=1"])
-        #expect(try records.job(job)?.state == "succeeded")
+        #expect(try records.job(job)?.state == .finishing, "every task done, the job's own outputs not yet written")
+        #expect(try records.finishingJobs().map(\.id) == [job])
+        try records.jobOutputsWritten(job)
+        #expect(try records.job(job)?.state == .succeeded)
         #expect(try records.counts() == ["job": 1, "task": 3, "attempt": 3, "worker": 0, "loss_line": 6])
     }
 
@@ -50,7 +62,7 @@ struct FarmRecordsTests {
         let records = try open(dir)
         _ = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: try sweep())
         let first = try #require(try records.leaseNextTask(to: "w1"))
-        #expect(try records.workerLost("w1", reason: "silent for 3 heartbeats") == 1)
+        #expect(try records.workerLost("w1", cause: .workerLost) == [.requeued])
         let second = try #require(try records.leaseNextTask(to: "w2"))
         #expect(second.taskID == first.taskID && second.attemptID != first.attemptID)
         // The lost worker comes back with its result: fenced off.
@@ -60,17 +72,104 @@ struct FarmRecordsTests {
         #expect(try records.completeAttempt(second.attemptID, result: Data(), outputPath: "x") == .stale, "a duplicate")
     }
 
-    @Test func aTaskFailsItsJobAfterTheMaximumAttempts() throws {
+    @Test func aTaskFailsItsJobAfterTheMaximumFailures() throws {
         let dir = try TemporaryDirectory()
-        let records = try open(dir, maximumAttempts: 2)
+        let records = try open(dir, maximumFailures: 2)
         let job = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: Array(try sweep().prefix(1)))
         let a = try #require(try records.leaseNextTask(to: "w1"))
-        #expect(try records.failAttempt(a.attemptID, reason: "out of memory", retryable: true) == .requeued)
+        #expect(try records.endAttempt(a.attemptID, .failed(retryable: true), reason: "out of memory") == .requeued)
         let b = try #require(try records.leaseNextTask(to: "w2"))
-        #expect(try records.failAttempt(b.attemptID, reason: "out of memory", retryable: true) == .failedPermanently)
-        #expect(try records.job(job)?.state == "failed")
-        #expect(try records.job(job)?.reason?.contains("after 2 attempts: out of memory") == true)
+        #expect(try records.endAttempt(b.attemptID, .failed(retryable: true), reason: "out of memory").isFailedPermanently)
+        #expect(try records.job(job)?.state == .failed)
+        #expect(try records.job(job)?.reason?.contains("failed 2 times: out of memory") == true)
         #expect(try records.failures(ofWorker: "w1", inJob: job) == 1)
+    }
+
+    // Faults are normal: losses caused by the infrastructure never use the failure budget.
+    @Test func lostAttemptsDoNotCountAsFailures() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir, maximumFailures: 1)
+        let job = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: Array(try sweep().prefix(1)))
+        for (i, cause) in [LossCause.workerLost, .handedBack, .workerLeft, .gangCancelled, .workerLost].enumerated() {
+            let lease = try #require(try records.leaseNextTask(to: "w\(i)"))
+            if cause == .workerLost {
+                #expect(try records.workerLost("w\(i)", cause: cause) == [.requeued])
+            } else {
+                #expect(try records.endAttempt(lease.attemptID, .lost(cause), reason: "") == .requeued)
+            }
+        }
+        #expect(try records.job(job)?.state == .running)
+        try finishAll(records, job: job)
+        #expect(try records.job(job)?.state == .succeeded)
+    }
+
+    @Test func aTaskLostMoreThanItsLossBudgetFailsItsJob() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir, losses: 3)
+        let job = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: try sweep())
+        var outcomes: [FarmRecords.FailureOutcome] = []
+        for _ in 0..<3 {
+            let lease = try #require(try records.leaseNextTask(to: "w1"))
+            #expect(lease.key == "gamma=0")
+            outcomes.append(try records.endAttempt(lease.attemptID, .lost(.workerLost), reason: ""))
+        }
+        #expect(outcomes.prefix(2) == [.requeued, .requeued] && outcomes[2].isFailedPermanently)
+        #expect(try records.job(job)?.state == .failed)
+        // A failed job's other tasks do not stay ready for ever.
+        #expect(try records.tasks(ofJob: job).map(\.state) == ["failed", "cancelled", "cancelled"])
+        #expect(try records.leaseNextTask(to: "w2") == nil)
+    }
+
+    @Test func anUndeliveredAssignmentIsNotAnAttempt() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir, maximumFailures: 1, losses: 1)
+        let job = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: Array(try sweep().prefix(1)))
+        for _ in 0..<10 {
+            let lease = try #require(try records.leaseNextTask(to: "gone"))
+            #expect(try records.endAttempt(lease.attemptID, .undelivered, reason: "worker unreachable") == .requeued)
+        }
+        #expect(try records.tasks(ofJob: job).first?.attempts == 0)
+        try finishAll(records, job: job)
+        #expect(try records.job(job)?.state == .succeeded)
+    }
+
+    @Test func aLostTaskBacksOffBeforeItsNextAttempt() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir, backoff: 60)
+        _ = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: Array(try sweep().prefix(1)))
+        let first = try #require(try records.leaseNextTask(to: "w1"))
+        _ = try records.endAttempt(first.attemptID, .lost(.workerLost), reason: "")
+        let second = try #require(try records.leaseNextTask(to: "w1"), "no back-off after the first loss")
+        _ = try records.endAttempt(second.attemptID, .lost(.workerLost), reason: "")
+        #expect(try records.leaseNextTask(to: "w1") == nil, "a minute's back-off after the second")
+    }
+
+    @Test func aResultThatArrivedIsNotMadeStaleByItsWorkerLeaving() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir)
+        _ = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: try sweep())
+        let lease = try #require(try records.leaseNextTask(to: "w1"))
+        #expect(try records.transaction { try $0.markReceived(lease.attemptID) } == .accepted)
+        #expect(try records.workerLost("w1", cause: .workerLeft) == [], "its result is being written")
+        #expect(try records.completeAttempt(lease.attemptID, result: Data(), outputPath: "x") == .accepted)
+    }
+
+    @Test func aRestartChargesTheLossBudget() throws {
+        let dir = try TemporaryDirectory()
+        var job = ""
+        for restart in 0..<3 {
+            let records = try open(dir, losses: 3)
+            if restart == 0 {
+                job = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: Array(try sweep().prefix(1)))
+            } else {
+                _ = try records.recoverAfterRestart()
+            }
+            _ = try records.leaseNextTask(to: "w\(restart)")
+        }
+        let records = try open(dir, losses: 3)
+        #expect(try records.recoverAfterRestart() == 0)
+        #expect(try records.job(job)?.state == .failed, "the third loss is over a budget of 3 losses")
+        #expect(try records.tasks(ofJob: job).first?.attempts == 3)
     }
 
     @Test func afterARestartFinishedTasksStayFinishedAndLeasedOnesReturn() throws {
@@ -93,7 +192,7 @@ struct FarmRecordsTests {
             _ = try reopened.completeAttempt(lease.attemptID, result: Data(), outputPath: lease.outputName)
         }
         #expect(leased == ["gamma=0.5", "gamma=1"], "the finished task is not rendered again")
-        #expect(try reopened.job(job)?.state == "succeeded")
+        #expect(try reopened.job(job)?.state == .finishing)
     }
 
     @Test func higherPriorityJobsGoFirstAndCancelledJobsStop() throws {
@@ -102,7 +201,7 @@ struct FarmRecordsTests {
         let low = try records.createJob(kind: "sweep", spec: Data(), priority: 0, tasks: try sweep())
         let high = try records.createJob(kind: "sweep", spec: Data(), priority: 5, tasks: try sweep())
         #expect(try records.leaseNextTask(to: "w1")?.jobID == high)
-        #expect(try records.cancelJob(high))
+        #expect(try records.cancelJob(high)?.count == 1, "its one running attempt is cancelled")
         #expect(try records.leaseNextTask(to: "w1")?.jobID == low)
         #expect(try records.leaseNextTask(to: "w1", excludingJobs: [low]) == nil)
     }

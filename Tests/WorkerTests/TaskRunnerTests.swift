@@ -56,7 +56,27 @@ struct TaskRunnerTests {
         r.stylePaths[1] = "blob:\(absent)"
         #expect(runner.missingBlobs(for: r) == [absent])
         let error = #expect(throws: EngineError.self) { try runner.run(r) }
-        #expect(error?.message.contains("input blob \(absent) is not in this worker's cache") == true)
+        #expect(error?.message.contains("input blob:\(absent) is not in this worker's cache") == true)
+    }
+
+    // A task names its inputs only as blobs: a worker never reads a file a task names.
+    @Test(arguments: ["/etc/passwd", "/proc/self/environ", "~/.ssh/id_rsa", "blob:../../x", "", "blob:ABC", "content.png"])
+    func anInputNamedByPathIsRefusedUnread(path: String) throws {
+        let dir = try TemporaryDirectory()
+        let blobs = try BlobStore(root: dir.path("blobs"))
+        let runner = TaskRunner(network: try Self.network.get(), blobs: blobs, threads: 1)
+        for field in 0..<4 {
+            var r = try request(blobs)
+            switch field {
+            case 0: r.contentPath = path
+            case 1: r.stylePaths[0] = path
+            case 2: r.maskPaths = [path, "none"]
+            default: r.initialization = path
+            }
+            #expect(TaskRunner.blobReferences(in: r).allSatisfy { $0.count == 64 }, "nothing but blobs is ever fetched")
+            let error = #expect(throws: EngineError.self) { try runner.run(r) }
+            #expect(error?.code == .invalidArgument && error?.message.contains("not a blob reference") == true, "\(error.map { "\($0)" } ?? "")")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import Engine
+import Farm
 import Foundation
 public import Logging
 import Protocol
@@ -74,8 +75,8 @@ public struct FarmBenchmark: Sendable {
         var finished: ContinuousClock.Instant?
         while finished == nil {
             Thread.sleep(forTimeInterval: 0.002)
-            if fleet.completed >= tasks, let state = try service.records.job(jobID)?.state, state != "queued", state != "running" {
-                guard state == "succeeded" else { throw EngineError(.failed, "the benchmark job ended '\(state)'") }
+            if fleet.completed >= tasks, let state = try service.records.job(jobID)?.state, state.isFinal {
+                guard state == .succeeded else { throw EngineError(.failed, "the benchmark job ended '\(state)'") }
                 finished = ContinuousClock.now
             }
         }

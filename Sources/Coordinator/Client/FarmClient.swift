@@ -1,6 +1,7 @@
 public import Engine
 public import Foundation
 public import Protocol
+public import Farm
 
 /// A command-line client's connection to the coordinator: one DEALER socket, one request at a
 /// time, each answered within a timeout.
@@ -19,15 +20,31 @@ public final class FarmClient {
 
     deinit { socket.close() }
 
+    /// The coordinator did not answer within the timeout (not running, restarting, or
+    /// unreachable). A client that rides through restarts catches this and asks again, on a new
+    /// connection.
+    public struct Unreachable: Error, Sendable, CustomStringConvertible {
+        public var endpoint: String
+        public var timeout: Duration
+        public var description: String { "no answer from the coordinator at \(endpoint) within \(timeout); is it running?" }
+    }
+
+    /// The coordinator answered with an error; `code` is a `FarmErrorCode` or a protocol code.
+    public struct Refused: Error, Sendable, CustomStringConvertible {
+        public var code: String
+        public var message: String
+        public var description: String { "the coordinator refused the request: \(message)" }
+    }
+
     public func request(_ message: Message) throws -> Message {
         try socket.send(try message.wireMessage())
         guard try socket.poll(.readable, timeout: timeout).contains(.readable),
               let reply = try socket.receiveMessage(wait: false) else {
-            throw EngineError(.io, "no answer from the coordinator at \(endpoint) within \(timeout); is it running?")
+            throw Unreachable(endpoint: endpoint, timeout: timeout)
         }
         let message = try reply.get()
         if case .error(let error) = message {
-            throw EngineError(.invalidArgument, "the coordinator refused the request: \(error.message)")
+            throw Refused(code: error.code, message: error.message)
         }
         return message
     }
@@ -95,11 +112,15 @@ public final class FarmClient {
         }
     }
 
-    public func status(jobID: String? = nil) throws -> JSONValue {
-        guard case .statusReply(let reply) = try request(.status(StatusQuery(jobID: jobID))) else {
+    public func status(jobID: String? = nil, limit: Int? = nil) throws -> FarmStatusDocument {
+        guard case .statusReply(let reply) = try request(.status(StatusQuery(jobID: jobID, limit: limit))) else {
             throw EngineError(.io, "unexpected answer to a status query")
         }
-        return reply.status
+        do {
+            return try JSONDecoder().decode(FarmStatusDocument.self, from: try reply.status.jsonData())
+        } catch {
+            throw EngineError(.io, "the coordinator's status document is not one this client reads: \(error)")
+        }
     }
 
     public func cancel(jobID: String) throws {

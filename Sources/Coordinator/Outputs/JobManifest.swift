@@ -100,12 +100,7 @@ public struct JobManifest: Sendable, Codable, Equatable {
 
     /// Writes `job.json` atomically (a reader never sees half a file).
     public func write(to path: String) throws {
-        let data = try encoded()
-        do {
-            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw EngineError(.io, "cannot write the job manifest '\(path)'; check that its folder exists and is writable",
-                              cause: "\(error)")
-        }
+        // Durable (fsync, then rename): a job is succeeded only once its manifest is on disk.
+        try FileBytes.writeAtomically([UInt8](try encoded()), to: path, what: "the job manifest '\(path)'")
     }
 }

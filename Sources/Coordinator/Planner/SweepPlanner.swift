@@ -67,7 +67,9 @@ extension PlannedTask {
 public enum SweepPlanner {
     public static let maximumTasks = 10_000
 
-    public static func plan(_ spec: SweepSpec) throws -> [PlannedTask] {
+    /// - Parameter check: called with each point's resolved settings (the coordinator's limits).
+    public static func plan(_ spec: SweepSpec, maximumTasks: Int = maximumTasks,
+                            check: (RenderSettings, String) throws -> Void = { _, _ in }) throws -> [PlannedTask] {
         var axes = spec.axes
         if let gammas = spec.gammas {
             guard spec.base.stylePaths.count == 2 else {
@@ -83,11 +85,23 @@ public enum SweepPlanner {
         }
         let names = axes.map(\.option)
         guard Set(names).count == names.count else {
-            throw EngineError(.invalidArgument, "an option is swept twice: \(names.joined(separator: ", "))")
+            throw EngineError(.invalidArgument, "an option is swept twice: \(names.prefix(20).joined(separator: ", "))")
         }
-        let count = axes.reduce(1) { $0 * $1.values.count }
-        guard count <= maximumTasks else {
-            throw EngineError(.invalidArgument, "the sweep has \(count) points; at most \(maximumTasks)")
+        // Names first (a made-up option is refused by name), then the point count, multiplied
+        // with overflow checked: 70 axes of two values is 2⁷⁰ points, not a trap.
+        for name in names where !SweepAxis.sweepable.contains(name) {
+            throw EngineError(.invalidArgument, "'\(name.prefix(40))' cannot be swept; sweepable options are \(SweepAxis.sweepable.joined(separator: ", "))")
+        }
+        var count = 1
+        for axis in axes {
+            guard !axis.values.isEmpty else {
+                throw EngineError(.invalidArgument, "--sweep \(axis.option) has no values; give at least one")
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: axis.values.count)
+            guard !overflow, product <= maximumTasks else {
+                throw EngineError(.invalidArgument, "the sweep has more than \(maximumTasks) points; at most \(maximumTasks)")
+            }
+            count = product
         }
 
         var tasks: [PlannedTask] = []
@@ -99,7 +113,7 @@ public enum SweepPlanner {
             var calibration = spec.base
             calibration.sigmas = nil
             if calibration.stylePaths.count == 2 && calibration.styleWeights == nil { calibration.gamma = 0.5 }
-            _ = try calibration.resolve()
+            try check(try calibration.resolve(), "the calibration")
             tasks.append(PlannedTask(key: "calibrate", kind: .calibrate, parameters: [], request: calibration,
                                      dependsOn: [], outputName: "calibration.png"))
             dependsOn = ["calibrate"]
@@ -116,7 +130,7 @@ public enum SweepPlanner {
             var request = spec.base
             for p in parameters { try SweepAxis.apply(p.name, p.value, to: &request) }
             do {
-                _ = try request.resolve()
+                try check(try request.resolve(), "sweep point \(describe(parameters))")
             } catch let error as EngineError {
                 throw EngineError(error.code, "sweep point \(describe(parameters)): \(error.message)", cause: error.cause)
             }

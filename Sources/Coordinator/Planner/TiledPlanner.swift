@@ -51,7 +51,8 @@ public enum TiledPlanner {
         spec.halo ?? min(64, (spec.tile / 4 + alignment - 1) / alignment * alignment)
     }
 
-    public static func plan(_ spec: TiledSpec, contentWidth: Int, contentHeight: Int) throws -> [PlannedTask] {
+    public static func plan(_ spec: TiledSpec, contentWidth: Int, contentHeight: Int,
+                            maximumTiles: Int = maximumTiles) throws -> [PlannedTask] {
         try refuseUnsupportedOptions(spec.base)
         let (width, height) = try outputSize(spec, contentWidth: contentWidth, contentHeight: contentHeight)
         guard spec.tile >= 64, spec.tile % alignment == 0 else {
@@ -91,9 +92,13 @@ public enum TiledPlanner {
             output.optimizer = .adam
         }
         let settings = try validated(output, "a tile")
-        tasks.append(try PlannedTask(key: styleTargetsKey, kind: .styleTargets, parameters: [], request: output, dependsOn: [],
+        // The targets read the styles only: no starting image (and so no reference to the
+        // coarse pass, which they do not wait for and which a worker could not resolve).
+        var targets = output
+        targets.initialization = "content"
+        tasks.append(try PlannedTask(key: styleTargetsKey, kind: .styleTargets, parameters: [], request: targets, dependsOn: [],
                                      outputName: "style-targets.grams",
-                                     order: .styleTargets(StyleTargetsOrder(render: output, outputWidth: width, outputHeight: height))))
+                                     order: .styleTargets(StyleTargetsOrder(render: targets, outputWidth: width, outputHeight: height))))
         let inputs = tasks.map(\.key)
 
         var stitch = PlannedTask(key: stitchKey, kind: .stitch, parameters: [], request: output, dependsOn: [], outputName: outputName)

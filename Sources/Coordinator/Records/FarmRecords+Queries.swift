@@ -49,6 +49,25 @@ extension FarmRecords {
         }
     }
 
+    /// The jobs a farm-wide status lists: unfinished ones first, then the newest, at most `limit`.
+    public func jobsForStatus(limit: Int) throws -> [JobState] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT id, kind, state, priority, reason FROM job
+                ORDER BY state IN ('queued', 'running', 'finishing') DESC, created_at DESC LIMIT ?
+                """, arguments: [limit]).map(Self.jobState)
+        }
+    }
+
+    /// Every job by state.
+    public func jobCounts() throws -> [String: Int] {
+        try database.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM job GROUP BY state") { counts[row["state"]] = row["n"] }
+            return counts
+        }
+    }
+
     /// Tasks per state for a job (for status and watch).
     public func taskCounts(ofJob job: String) throws -> [String: Int] {
         try database.read { db in

@@ -73,6 +73,21 @@ extension FarmRecords {
             // the query would walk every ready task of every sweep.
             try db.execute(sql: "CREATE INDEX task_by_kind_state ON task(kind, state)")
         }
+        migrator.registerMigration("v3-budgets") { db in
+            // Failures the task caused and losses the infrastructure caused are counted apart
+            // (each with its own budget); a lost task waits `not_before` (back-off). A job's
+            // spec records the version of its format, so that a newer coordinator reads old jobs.
+            try db.execute(sql: """
+                ALTER TABLE task ADD COLUMN failures INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE task ADD COLUMN losses INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE task ADD COLUMN not_before REAL NOT NULL DEFAULT 0;
+                ALTER TABLE job ADD COLUMN spec_version INTEGER NOT NULL DEFAULT 1;
+                UPDATE task SET
+                    failures = (SELECT COUNT(*) FROM attempt WHERE task_id = task.id AND outcome = 'failed'),
+                    losses = (SELECT COUNT(*) FROM attempt WHERE task_id = task.id AND outcome = 'lost');
+                CREATE INDEX attempt_by_outcome ON attempt(outcome);
+                """)
+        }
         return migrator
     }
 }

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import GRDB
 import Protocol
+import Farm
 
 extension FarmRecords {
     /// The hot-path operations (leases, progress, results, failures) inside one write
@@ -10,7 +11,7 @@ extension FarmRecords {
     /// message, which is what lets one coordinator serve thousands of tasks a second.
     struct Transaction {
         let db: Database
-        let maximumAttempts: Int
+        let budget: AttemptBudget
 
         /// Statements are compiled once per connection and reused: at thousands of tasks a
         /// second, compiling (and GRDB's authorizer callbacks while compiling) is a real cost.
@@ -26,17 +27,18 @@ extension FarmRecords {
         /// of every ready task.
         func runnableTasks(limit: Int, excludingJobs excludedJobs: Set<String> = []) throws -> [Candidate] {
             var candidates: [Candidate] = []
+            let now = FarmRecords.now()
             let jobs = try Row.fetchAll(try db.cachedStatement(sql: """
                 SELECT id FROM job WHERE state IN ('queued', 'running') ORDER BY priority DESC, created_at
                 """)).map { $0["id"] as String }
             for job in jobs where !excludedJobs.contains(job) {
                 let rows = try Row.fetchAll(try db.cachedStatement(sql: """
                     SELECT t.id, t.key, t.kind, t.request, t.output_name FROM task t
-                    WHERE t.state = 'ready' AND t.job_id = ? AND t.kind NOT IN ('stitch', 'shard')
+                    WHERE t.state = 'ready' AND t.job_id = ? AND t.kind NOT IN ('stitch', 'shard') AND t.not_before <= ?
                       AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
                                       WHERE d.task_id = t.id AND u.state != 'done')
                     ORDER BY t.id LIMIT ?
-                    """), arguments: [job, limit - candidates.count])
+                    """), arguments: [job, now, limit - candidates.count])
                 candidates += rows.map { Candidate(taskID: $0["id"], jobID: job, key: $0["key"], kind: $0["kind"],
                                                    request: $0["request"], outputName: $0["output_name"]) }
                 if candidates.count >= limit { break }
@@ -101,13 +103,15 @@ extension FarmRecords {
                 """), arguments: [attempt]).map { ($0["job_id"], $0["key"], $0["output_name"]) }
         }
 
-        /// Whether `attempt` is the one its task is leased under (found through the attempt's
-        /// primary key: task.current_attempt has no index).
-        func isCurrent(_ attempt: Int64) throws -> Bool {
+        /// Whether `attempt` is the one its task is leased under and still running (or, with
+        /// `allowingReceived`, its result has arrived), found through the attempt's primary key:
+        /// task.current_attempt has no index.
+        func isCurrent(_ attempt: Int64, allowingReceived: Bool = false) throws -> Bool {
             try Bool.fetchOne(try db.cachedStatement(sql: """
                 SELECT EXISTS (SELECT 1 FROM attempt a JOIN task t ON t.id = a.task_id
-                               WHERE a.id = ? AND t.current_attempt = a.id AND a.outcome = 'running' AND t.state = 'leased')
-                """), arguments: [attempt]) ?? false
+                               WHERE a.id = ? AND t.current_attempt = a.id AND t.state = 'leased'
+                                 AND (a.outcome = 'running' OR (? AND a.outcome = 'received')))
+                """), arguments: [attempt, allowingReceived]) ?? false
         }
 
         /// Stores loss-log lines of a running attempt (a repeated line is ignored). Stale
@@ -125,9 +129,26 @@ extension FarmRecords {
             return .accepted
         }
 
-        /// Completes the task of a current attempt; finishes the job when it was the last task.
-        func completeAttempt(_ attempt: Int64, result: Data, outputPath: String) throws -> AttemptOutcome {
+        /// The worker an attempt was leased to, and how it stands: what a message about the
+        /// attempt is checked against (only its holder may report on it).
+        func holder(ofAttempt attempt: Int64) throws -> (worker: String, outcome: Farm.AttemptOutcome)? {
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT worker_id, outcome FROM attempt WHERE id = ?"), arguments: [attempt])
+                .flatMap { row in Farm.AttemptOutcome(rawValue: row["outcome"]).map { (row["worker_id"], $0) } }
+        }
+
+        /// A current attempt's result has arrived: from now on nothing but a coordinator
+        /// restart can take it back (a goodbye or a silence of its worker no longer makes it
+        /// stale while its file is written).
+        func markReceived(_ attempt: Int64) throws -> AttemptOutcome {
             guard try isCurrent(attempt) else { return .stale }
+            try execute("UPDATE attempt SET outcome = 'received' WHERE id = ?", arguments: [attempt])
+            return .accepted
+        }
+
+        /// Completes the task of a current (or received) attempt. When it was the job's last
+        /// task the job becomes `finishing`: it succeeds once its own outputs are on disk.
+        func completeAttempt(_ attempt: Int64, result: Data, outputPath: String) throws -> AttemptOutcome {
+            guard try isCurrent(attempt, allowingReceived: true) else { return .stale }
             try execute("UPDATE attempt SET outcome = 'succeeded', finished_at = ? WHERE id = ?", arguments: [FarmRecords.now(), attempt])
             try execute("""
                 UPDATE task SET state = 'done', current_attempt = NULL, result = ?, output_path = ?
@@ -136,45 +157,101 @@ extension FarmRecords {
             // Listing the unfinished states (rather than `state != 'done'`) lets SQLite answer
             // from the (state, job_id) index instead of reading every task of the job.
             try execute("""
-                UPDATE job SET state = 'succeeded', finished_at = ?
+                UPDATE job SET state = 'finishing'
                 WHERE id = (SELECT t.job_id FROM attempt a JOIN task t ON t.id = a.task_id WHERE a.id = ?)
                   AND state = 'running'
                   AND NOT EXISTS (SELECT 1 FROM task WHERE state IN ('ready', 'leased', 'failed', 'cancelled') AND job_id = job.id)
-                """, arguments: [FarmRecords.now(), attempt])
+                """, arguments: [attempt])
             return .accepted
         }
 
-        /// Fails a current attempt: the task goes back to the queue while it has attempts left
-        /// (and `retryable`), else it and its job fail.
-        func failAttempt(_ attempt: Int64, reason: String, retryable: Bool, outcome: String = "failed") throws -> FailureOutcome {
-            guard try isCurrent(attempt) else { return .stale }
-            try execute("UPDATE attempt SET outcome = ?, finished_at = ?, reason = ? WHERE id = ?",
-                           arguments: [outcome, FarmRecords.now(), reason, attempt])
-            guard let task = try Row.fetchOne(try db.cachedStatement(sql: "SELECT id, job_id, attempts FROM task WHERE id = (SELECT task_id FROM attempt WHERE id = ?)"),
-                                              arguments: [attempt]) else { return .stale }
-            let attempts: Int = task["attempts"]
-            if retryable && attempts < maximumAttempts {
-                try execute("UPDATE task SET state = 'ready', current_attempt = NULL WHERE id = ?", arguments: [task["id"] as Int64])
+        /// Ends a current attempt that did not succeed, charging the right budget: a failure
+        /// the task caused counts against `budget.failures`, a loss the infrastructure caused
+        /// against `budget.losses` (and delays the retry), an undelivered assignment against
+        /// nothing. A task out of budget fails, and its job with it.
+        func endAttempt(_ attempt: Int64, _ end: AttemptEnd, reason: String) throws -> FailureOutcome {
+            // A received result can still fail (its file could not be written); a loss cannot
+            // take it back.
+            let allowReceived = if case .failed = end { true } else { false }
+            guard try isCurrent(attempt, allowingReceived: allowReceived) else { return .stale }
+            guard let task = try Row.fetchOne(try db.cachedStatement(sql: """
+                SELECT id, job_id, failures, losses, attempts FROM task WHERE id = (SELECT task_id FROM attempt WHERE id = ?)
+                """), arguments: [attempt]) else { return .stale }
+            let taskID: Int64 = task["id"], jobID: String = task["job_id"]
+            let now = FarmRecords.now()
+            switch end {
+            case .undelivered:
+                try execute("UPDATE attempt SET outcome = 'undelivered', finished_at = ?, reason = ? WHERE id = ?",
+                            arguments: [now, reason, attempt])
+                try execute("UPDATE task SET state = 'ready', current_attempt = NULL, attempts = MAX(0, attempts - 1) WHERE id = ?",
+                            arguments: [taskID])
                 return .requeued
+            case .failed(let retryable):
+                try execute("UPDATE attempt SET outcome = 'failed', finished_at = ?, reason = ? WHERE id = ?",
+                            arguments: [now, reason, attempt])
+                let failures = (task["failures"] as Int) + 1
+                try execute("UPDATE task SET failures = ? WHERE id = ?", arguments: [failures, taskID])
+                if retryable && failures < budget.failures {
+                    try execute("UPDATE task SET state = 'ready', current_attempt = NULL WHERE id = ?", arguments: [taskID])
+                    return .requeued
+                }
+                let why = retryable ? "task failed \(failures) times: \(reason)" : "task failed: \(reason)"
+                return .failedPermanently(job: jobID, cancelled: try failJob(jobID, failedTask: taskID, reason: why))
+            case .lost(let cause):
+                try execute("UPDATE attempt SET outcome = 'lost', finished_at = ?, reason = ? WHERE id = ?",
+                            arguments: [now, cause.rawValue + (reason.isEmpty ? "" : ": " + reason), attempt])
+                let losses = (task["losses"] as Int) + 1
+                if losses < budget.losses {
+                    try execute("UPDATE task SET state = 'ready', current_attempt = NULL, losses = ?, not_before = ? WHERE id = ?",
+                                arguments: [losses, now + budget.backoff(afterLosses: losses), taskID])
+                    return .requeued
+                }
+                try execute("UPDATE task SET losses = ? WHERE id = ?", arguments: [losses, taskID])
+                return .failedPermanently(job: jobID, cancelled: try failJob(
+                    jobID, failedTask: taskID, reason: "task lost \(losses) times (last: \(cause.rawValue)); is the farm healthy?"))
             }
-            try execute("UPDATE task SET state = 'failed', current_attempt = NULL WHERE id = ?", arguments: [task["id"] as Int64])
-            try execute("UPDATE job SET state = 'failed', finished_at = ?, reason = ? WHERE id = ? AND state IN ('queued', 'running')",
-                           arguments: [FarmRecords.now(), "task failed after \(attempts) attempts: \(reason)", task["job_id"] as String])
-            return .failedPermanently
         }
 
-        func jobState(_ id: String) throws -> (kind: String, state: String)? {
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, state FROM job WHERE id = ?"), arguments: [id]).map { ($0["kind"], $0["state"]) }
+        /// Fails a job: the failed task, and every other unfinished task of the job cancelled
+        /// (a failed job's tasks must not stay ready for ever). Returns the running attempts it
+        /// cancelled, so that their workers can be told to stop.
+        func failJob(_ job: String, failedTask: Int64?, reason: String) throws -> [Int64] {
+            if let failedTask {
+                try execute("UPDATE task SET state = 'failed', current_attempt = NULL WHERE id = ?", arguments: [failedTask])
+            }
+            try execute("UPDATE job SET state = 'failed', finished_at = ?, reason = ? WHERE id = ? AND state IN ('queued', 'running', 'finishing')",
+                        arguments: [FarmRecords.now(), reason, job])
+            return try cancelUnfinishedTasks(ofJob: job)
+        }
+
+        /// Cancels a job's ready and leased tasks and their running attempts; returns those attempts.
+        func cancelUnfinishedTasks(ofJob job: String) throws -> [Int64] {
+            let running = try Int64.fetchAll(try db.cachedStatement(sql: """
+                SELECT a.id FROM attempt a JOIN task t ON t.id = a.task_id
+                WHERE t.job_id = ? AND a.outcome IN ('running', 'received')
+                """), arguments: [job])
+            try execute("""
+                UPDATE attempt SET outcome = 'cancelled', finished_at = ?
+                WHERE outcome IN ('running', 'received') AND task_id IN (SELECT id FROM task WHERE job_id = ?)
+                """, arguments: [FarmRecords.now(), job])
+            try execute("UPDATE task SET state = 'cancelled', current_attempt = NULL WHERE job_id = ? AND state IN ('ready', 'leased')",
+                        arguments: [job])
+            return running
+        }
+
+        func jobState(_ id: String) throws -> (kind: String, state: Farm.JobState)? {
+            try Row.fetchOne(try db.cachedStatement(sql: "SELECT kind, state FROM job WHERE id = ?"), arguments: [id])
+                .flatMap { row in Farm.JobState(rawValue: row["state"]).map { (row["kind"], $0) } }
         }
     }
 
     /// Runs `body` in one write transaction (committed when it returns, rolled back if it throws).
     func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
-        try database.write { db in try body(Transaction(db: db, maximumAttempts: maximumAttempts)) }
+        try database.write { db in try body(Transaction(db: db, budget: budget)) }
     }
 
     /// Runs read-only `body` on a snapshot, alongside the writer.
     func reading<T>(_ body: (Transaction) throws -> T) throws -> T {
-        try database.read { db in try body(Transaction(db: db, maximumAttempts: maximumAttempts)) }
+        try database.read { db in try body(Transaction(db: db, budget: budget)) }
     }
 }

@@ -1,6 +1,7 @@
 public import Engine
 public import Foundation
 public import Protocol
+public import Farm
 import GRDB
 
 /// Everything the coordinator must not lose, in SQLite (WAL): jobs, their task DAGs, workers,
@@ -18,8 +19,48 @@ public final class FarmRecords: Sendable {
 
     public enum FailureOutcome: Sendable, Equatable {
         case requeued
-        case failedPermanently
+        /// The task is out of budget: its job failed, and these running attempts of the job's
+        /// other tasks were cancelled (their workers should be told to stop).
+        case failedPermanently(job: String, cancelled: [Int64])
         case stale
+
+        public var isFailedPermanently: Bool { if case .failedPermanently = self { true } else { false } }
+    }
+
+    /// How an attempt that did not succeed ended, which decides the budget it is charged to.
+    public enum AttemptEnd: Sendable, Equatable {
+        /// The task failed; `retryable` false when another worker would fail the same way.
+        case failed(retryable: Bool)
+        /// The infrastructure lost it.
+        case lost(LossCause)
+        /// The assignment never reached its worker.
+        case undelivered
+    }
+
+    /// How many times a task may fail, and be lost, before its job fails.
+    public struct AttemptBudget: Sendable, Equatable {
+        /// Failures the task caused itself (a bad input, out of memory on every worker).
+        public var failures: Int
+        /// Losses the infrastructure caused (workers killed, the coordinator restarted…):
+        /// normal on a farm, so a much larger budget, with exponential back-off between them.
+        public var losses: Int
+        /// The delay before the second retry of a lost task; it doubles with each loss.
+        public var backoffBase: Double
+        public var backoffMaximum: Double
+
+        public init(failures: Int = 3, losses: Int = 50, backoffBase: Double = 0.25, backoffMaximum: Double = 10) {
+            self.failures = failures
+            self.losses = losses
+            self.backoffBase = backoffBase
+            self.backoffMaximum = backoffMaximum
+        }
+
+        /// Seconds a task waits after its `losses`-th loss: none after the first (a killed
+        /// worker's task goes straight to another), then 0.25 s, 0.5 s, … up to the maximum.
+        public func backoff(afterLosses losses: Int) -> Double {
+            guard losses > 1 else { return 0 }
+            return min(backoffMaximum, backoffBase * Double(1 << min(losses - 2, 20)))
+        }
     }
 
     public struct Lease: Sendable, Equatable {
@@ -44,7 +85,7 @@ public final class FarmRecords: Sendable {
     public struct JobState: Sendable, Equatable {
         public var id: String
         public var kind: String
-        public var state: String
+        public var state: Farm.JobState
         public var priority: Int
         public var reason: String?
     }
@@ -53,10 +94,13 @@ public final class FarmRecords: Sendable {
     public typealias LossLine = Protocol.LossLine
 
     let database: DatabasePool
-    /// Attempts per task before the task (and its job) fails.
-    public let maximumAttempts: Int
+    public let budget: AttemptBudget
 
-    public init(path: String, maximumAttempts: Int = 3) throws {
+    public convenience init(path: String, maximumFailures: Int = 3) throws {
+        try self.init(path: path, budget: AttemptBudget(failures: maximumFailures))
+    }
+
+    public init(path: String, budget: AttemptBudget) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -70,7 +114,7 @@ public final class FarmRecords: Sendable {
         } catch {
             throw EngineError(.io, "cannot open the farm database '\(path)'", cause: "\(error)")
         }
-        self.maximumAttempts = maximumAttempts
+        self.budget = budget
     }
 
     static func now() -> Double { Date().timeIntervalSince1970 }
@@ -111,15 +155,20 @@ public final class FarmRecords: Sendable {
     public func job(_ id: String) throws -> JobState? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT id, kind, state, priority, reason FROM job WHERE id = ?", arguments: [id])
-                .map { JobState(id: $0["id"], kind: $0["kind"], state: $0["state"], priority: $0["priority"], reason: $0["reason"]) }
+                .map(Self.jobState)
         }
     }
 
     public func jobs() throws -> [JobState] {
         try database.read { db in
             try Row.fetchAll(db, sql: "SELECT id, kind, state, priority, reason FROM job ORDER BY created_at")
-                .map { JobState(id: $0["id"], kind: $0["kind"], state: $0["state"], priority: $0["priority"], reason: $0["reason"]) }
+                .map(Self.jobState)
         }
+    }
+
+    static func jobState(_ row: Row) -> JobState {
+        JobState(id: row["id"], kind: row["kind"], state: Farm.JobState(rawValue: row["state"]) ?? .failed,
+                 priority: row["priority"], reason: row["reason"])
     }
 
     public func jobSpec(_ id: String) throws -> Data? {
@@ -134,20 +183,41 @@ public final class FarmRecords: Sendable {
         }
     }
 
-    public func cancelJob(_ id: String) throws -> Bool {
-        try database.write { db in
-            try db.execute(sql: """
+    /// Cancels a queued or running job and its unfinished tasks; returns the running attempts
+    /// it cancelled (their workers should be told to stop), or nil when the job is unknown or
+    /// already finished.
+    public func cancelJob(_ id: String) throws -> [Int64]? {
+        try transaction { tx in
+            try tx.execute("""
                 UPDATE job SET state = 'cancelled', finished_at = ?, reason = 'cancelled by a client'
                 WHERE id = ? AND state IN ('queued', 'running')
                 """, arguments: [Self.now(), id])
-            guard db.changesCount > 0 else { return false }
-            try db.execute(sql: """
-                UPDATE attempt SET outcome = 'cancelled', finished_at = ?
-                WHERE outcome = 'running' AND task_id IN (SELECT id FROM task WHERE job_id = ?)
-                """, arguments: [Self.now(), id])
-            try db.execute(sql: "UPDATE task SET state = 'cancelled', current_attempt = NULL WHERE job_id = ? AND state IN ('ready', 'leased')",
-                           arguments: [id])
-            return true
+            guard tx.db.changesCount > 0 else { return nil }
+            return try tx.cancelUnfinishedTasks(ofJob: id)
+        }
+    }
+
+    /// Jobs whose tasks are all done but whose own outputs are not yet written (a coordinator
+    /// killed in between finds them here on restart).
+    public func finishingJobs() throws -> [(id: String, kind: String)] {
+        try database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, kind FROM job WHERE state = 'finishing' ORDER BY created_at").map { ($0["id"], $0["kind"]) }
+        }
+    }
+
+    /// A finishing job's outputs are on disk: it has succeeded.
+    public func jobOutputsWritten(_ id: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE job SET state = 'succeeded', finished_at = ? WHERE id = ? AND state = 'finishing'",
+                           arguments: [Self.now(), id])
+        }
+    }
+
+    /// A finishing job whose outputs cannot be written fails with the reason.
+    public func jobOutputsFailed(_ id: String, reason: String) throws {
+        try database.write { db in
+            try db.execute(sql: "UPDATE job SET state = 'failed', finished_at = ?, reason = ? WHERE id = ? AND state = 'finishing'",
+                           arguments: [Self.now(), "could not write the job's outputs: \(reason)", id])
         }
     }
 
@@ -160,7 +230,20 @@ public final class FarmRecords: Sendable {
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, threads = excluded.threads,
                     public_key = excluded.public_key, state = 'connected', last_seen = excluded.last_seen
                 """, arguments: [id, name, threads, publicKey, Self.now(), Self.now()])
+            // Keep the table bounded: every session is a row, so forget the oldest lost ones.
+            try db.execute(sql: """
+                DELETE FROM worker WHERE state != 'connected' AND id NOT IN
+                    (SELECT id FROM worker WHERE state != 'connected' ORDER BY last_seen DESC LIMIT ?)
+                """, arguments: [Self.workerRowsKept])
         }
+    }
+
+    /// Workers no longer connected that the table remembers (for `stylefarm workers --all`).
+    static let workerRowsKept = 1000
+
+    /// A worker session ended (left or lost).
+    public func workerGone(_ id: String) throws {
+        try database.write { db in try db.execute(sql: "UPDATE worker SET state = 'lost' WHERE id = ?", arguments: [id]) }
     }
 
     /// Failed attempts of a worker within a job (to stop sending it that job's tasks).
@@ -190,43 +273,44 @@ public final class FarmRecords: Sendable {
         try transaction { try $0.recordProgress(attempt: attempt, lines: lines) }
     }
 
-    /// Completes the task of a current attempt; finishes the job when it was the last task.
+    /// Completes the task of a current attempt; the job becomes `finishing` when it was the last.
     public func completeAttempt(_ attempt: Int64, result: Data, outputPath: String) throws -> AttemptOutcome {
         try transaction { try $0.completeAttempt(attempt, result: result, outputPath: outputPath) }
     }
 
-    /// Fails a current attempt: the task goes back to the queue while it has attempts left
-    /// (and `retryable`), else it and its job fail.
-    public func failAttempt(_ attempt: Int64, reason: String, retryable: Bool, outcome: String = "failed") throws -> FailureOutcome {
-        try transaction { try $0.failAttempt(attempt, reason: reason, retryable: retryable, outcome: outcome) }
+    /// Ends a current attempt that did not succeed (see `Transaction.endAttempt`).
+    public func endAttempt(_ attempt: Int64, _ end: AttemptEnd, reason: String) throws -> FailureOutcome {
+        try transaction { try $0.endAttempt(attempt, end, reason: reason) }
     }
 
-    /// A worker went silent: each of its running attempts is marked lost and its task requeued
-    /// (a lost attempt counts towards the task's maximum, so a task that kills its workers ends).
-    public func workerLost(_ worker: String, reason: String) throws -> Int {
+    /// A worker went silent or left: each of its running attempts is lost and its task
+    /// requeued (charged to the loss budget, not the failure budget). Returns the outcomes.
+    public func workerLost(_ worker: String, cause: LossCause, reason: String = "") throws -> [FailureOutcome] {
         try transaction { tx in
             let running = try Int64.fetchAll(tx.db, sql: "SELECT id FROM attempt WHERE worker_id = ? AND outcome = 'running'",
                                              arguments: [worker])
-            var requeued = 0
-            for attempt in running where try tx.failAttempt(attempt, reason: reason, retryable: true, outcome: "lost") == .requeued {
-                requeued += 1
-            }
+            let outcomes = try running.map { try tx.endAttempt($0, .lost(cause), reason: reason) }
             try tx.db.execute(sql: "UPDATE worker SET state = 'lost' WHERE id = ?", arguments: [worker])
-            return requeued
+            return outcomes
         }
     }
 
-    /// After a coordinator restart no worker holds a lease any more: running attempts become
-    /// lost and their tasks ready again; finished tasks stay finished. Returns the tasks requeued.
+    /// After a coordinator restart no worker holds a lease any more: running attempts (and
+    /// results whose files were still being written) are lost, charged to the loss budget like
+    /// any loss; finished tasks stay finished. Returns the tasks requeued.
     public func recoverAfterRestart() throws -> Int {
-        try database.write { db in
-            try db.execute(sql: """
-                UPDATE attempt SET outcome = 'lost', finished_at = ?, reason = 'coordinator restarted'
-                WHERE outcome = 'running'
-                """, arguments: [Self.now()])
-            try db.execute(sql: "UPDATE task SET state = 'ready', current_attempt = NULL WHERE state = 'leased'")
-            let requeued = db.changesCount
-            try db.execute(sql: "UPDATE worker SET state = 'lost' WHERE state = 'connected'")
+        try transaction { tx in
+            let running = try Int64.fetchAll(tx.db, sql: "SELECT id FROM attempt WHERE outcome IN ('running', 'received')")
+            // A received attempt is not "current" for a loss: make it running again first.
+            try tx.execute("UPDATE attempt SET outcome = 'running' WHERE outcome = 'received'")
+            var requeued = 0
+            for attempt in running where try tx.endAttempt(attempt, .lost(.coordinatorRestarted), reason: "") == .requeued {
+                requeued += 1
+            }
+            // A lease without a running attempt cannot be finished by anyone.
+            try tx.execute("UPDATE task SET state = 'ready', current_attempt = NULL WHERE state = 'leased'")
+            requeued += tx.db.changesCount
+            try tx.execute("UPDATE worker SET state = 'lost' WHERE state = 'connected'")
             return requeued
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Logging
 import Protocol
+import Farm
 
 extension CoordinatorService {
     /// What a committed batch sends and writes once the transaction is durable.
@@ -11,78 +12,126 @@ extension CoordinatorService {
         /// Assignments: sent only after the commit, so no worker ever renders an attempt that a
         /// crash could roll back (and whose id a later attempt could then reuse).
         var assignments: [(peer: Data, assignment: TaskAssignment, key: String)] = []
-        var finishedSweeps: [String] = []
-        var finishedTiledJobs: [String] = []
+        /// Jobs whose last task is done: their own outputs are written next.
+        var finishing: [(job: String, kind: String)] = []
+        /// Jobs that failed, with the running attempts of theirs that were cancelled.
+        var failedJobs: [(job: String, cancelled: [Int64])] = []
         var stitches: [StitchJob] = []
     }
 
-    /// Handles the frequent worker messages of a batch and then leases tasks to every worker
-    /// with credit, all in one transaction; replies and assignments go out after the commit.
-    /// Each message runs in its own savepoint: one that fails is answered with an error and
-    /// undone alone, the rest of the batch stands.
+    /// Handles the frequent worker messages of a batch, in arrival order, and then leases
+    /// tasks to every worker with credit, all in one transaction; replies and assignments go
+    /// out after the commit. Each message runs in its own savepoint: one that fails is answered
+    /// with an error and undone alone, the rest of the batch stands.
     func commit(_ messages: [(peer: Data, message: Message)]) throws {
-        for (peer, message) in messages {
-            if case .ready(let ready) = message, workers[peer] != nil {
-                workers[peer]?.credit = max(0, min(ready.credit, 64))
-            }
-        }
         let written = outputs.takeFinished()
-        let wantWork = workers.values.contains { $0.credit > 0 }
         // A tile just recorded may complete a job's tiles; after a restart, stitches may wait.
         let checkStitches = !written.isEmpty || stitchesMayWait
-        guard !messages.isEmpty || checkStitches || wantWork else { return }
+        guard !messages.isEmpty || checkStitches || workers.values.contains(where: { $0.credit > 0 }) else { return }
 
         var effects = BatchEffects()
-        try records.transaction { tx in
-            for finished in written {
-                do {
-                    try tx.db.inSavepoint {
-                        try record(finished, tx, &effects)
-                        return .commit
+        do {
+            try records.transaction { tx in
+                for finished in written {
+                    do {
+                        try tx.db.inSavepoint {
+                            try record(finished, tx, &effects)
+                            return .commit
+                        }
+                    } catch {
+                        logger.error("could not record a result", metadata: ["attempt.id": "\(finished.write.attemptID)", "error": "\(error)"])
                     }
-                } catch {
-                    logger.error("could not record a result", metadata: ["attempt.id": "\(finished.write.attemptID)", "error": "\(error)"])
                 }
-            }
-            for (peer, message) in messages {
-                do {
-                    try tx.db.inSavepoint {
-                        try handleFrequent(message, from: peer, tx, &effects)
-                        return .commit
+                for (peer, message) in messages {
+                    do {
+                        try tx.db.inSavepoint {
+                            try handleFrequent(message, from: peer, tx, &effects)
+                            return .commit
+                        }
+                    } catch {
+                        logger.notice("request failed", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
+                        effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.failed.rawValue, message: "\(error)",
+                                                                        inReplyTo: "\(message.kind)"))))
                     }
-                } catch {
-                    logger.notice("request failed", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
-                    effects.replies.append((peer, .error(ErrorReply(code: "failed", message: "\(error)", inReplyTo: "\(message.kind)"))))
                 }
+                if workers.values.contains(where: { $0.credit > 0 }) { try leaseTasks(tx, &effects) }
+                if checkStitches { try startStitches(tx, &effects) }
             }
-            if wantWork { try leaseTasks(tx, &effects) }
-            if checkStitches { try startStitches(tx, &effects) }
+        } catch {
+            // Files on disk whose records did not commit: record them with the next batch.
+            outputs.putBack(written)
+            throw error
         }
         stitchesMayWait = false
         send(effects)
     }
 
+    /// Whether the session at `peer` holds `attempt`; if not, the message is refused and
+    /// logged (a peer reporting on someone else's work).
+    private func holds(_ attempt: Int64, _ session: WorkerSession, _ message: Message, peer: Data,
+                       _ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws -> Bool {
+        guard let holder = try tx.holder(ofAttempt: attempt), holder.worker == session.id else {
+            logger.notice("refused a message about another worker's attempt",
+                          metadata: ["kind": "\(message.kind)", "attempt.id": "\(attempt)", "worker.id": "\(session.id)"])
+            effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.notYourAttempt.rawValue,
+                                                            message: "attempt \(attempt) is not yours", inReplyTo: "\(message.kind)"))))
+            return false
+        }
+        return true
+    }
+
     private func handleFrequent(_ message: Message, from peer: Data, _ tx: FarmRecords.Transaction,
                                 _ effects: inout BatchEffects) throws {
-        guard workers[peer] != nil else {
-            effects.replies.append((peer, .error(ErrorReply(code: Self.unknownWorker, message: "unknown worker: send hello first"))))
+        guard let session = workers[peer] else {
+            effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first"))))
             return
         }
         switch message {
+        case .ready(let ready):
+            workers[peer]?.credit = try credit(from: ready, session: session, peer: peer, tx, &effects)
         case .progress(let progress):
+            guard try holds(progress.attemptID, session, message, peer: peer, tx, &effects) else { return }
             if try tx.recordProgress(attempt: progress.attemptID, lines: progress.lines) == .stale {
                 logger.info("dropped progress of a stale attempt", metadata: ["attempt.id": "\(progress.attemptID)"])
             }
         case .result(let result):
-            workers[peer]?.attempts.remove(result.attemptID)
+            guard try holds(result.attemptID, session, message, peer: peer, tx, &effects) else { return }
+            workers[peer]?.attempts.removeValue(forKey: result.attemptID)
             try accept(result, tx, &effects)
         case .failure(let failure):
-            workers[peer]?.attempts.remove(failure.attemptID)
-            let outcome = try tx.failAttempt(failure.attemptID, reason: failure.reason, retryable: failure.retryable)
-            logger.notice("task failed", metadata: ["attempt.id": "\(failure.attemptID)", "reason": "\(failure.reason)", "outcome": "\(outcome)"])
+            guard try holds(failure.attemptID, session, message, peer: peer, tx, &effects) else { return }
+            workers[peer]?.attempts.removeValue(forKey: failure.attemptID)
+            let end: FarmRecords.AttemptEnd = failure.handBack == true ? .lost(.handedBack) : .failed(retryable: failure.retryable)
+            let outcome = try tx.endAttempt(failure.attemptID, end, reason: String(failure.reason.prefix(2000)))
+            if case .failedPermanently(let job, let cancelled) = outcome { effects.failedJobs.append((job, cancelled)) }
+            logger.notice("task failed", metadata: ["attempt.id": "\(failure.attemptID)", "reason": "\(failure.reason.prefix(200))",
+                                                    "outcome": "\(outcome)"])
         default:
-            break   // ready (credit taken above), heartbeat (lastSeen updated on arrival)
+            break   // heartbeat (lastSeen updated on arrival)
         }
+    }
+
+    /// A worker's `ready` says how many slots it has free, which attempts it holds and the
+    /// last assignment it has seen; the credit is what is free minus the assignments still on
+    /// their way to it. Repeating a `ready` (a worker that rejoins, a duplicate) therefore never
+    /// hands out a task twice. An attempt the worker has seen but no longer holds, without a
+    /// result or failure having arrived, is lost (its message went astray) and requeued.
+    private func credit(from ready: Ready, session: WorkerSession, peer: Data, _ tx: FarmRecords.Transaction,
+                        _ effects: inout BatchEffects) throws -> Int {
+        var credit = ready.credit
+        if let last = ready.lastAssignment {
+            let held = Set(ready.holding ?? [])
+            for (attempt, _) in session.attempts where attempt <= last && !held.contains(attempt) {
+                workers[peer]?.attempts.removeValue(forKey: attempt)
+                if case .failedPermanently(let job, let cancelled) = try tx.endAttempt(attempt, .lost(.handedBack), reason: "its worker no longer holds it") {
+                    effects.failedJobs.append((job, cancelled))
+                }
+            }
+            credit -= session.attempts.keys.filter { $0 > last }.count
+        } else {
+            credit -= session.attempts.count
+        }
+        return max(0, min(credit, 64))
     }
 
     private func accept(_ result: TaskResult, _ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
@@ -90,7 +139,9 @@ extension CoordinatorService {
             logger.notice("dropped a result for an unknown attempt", metadata: ["attempt.id": "\(result.attemptID)"])
             return
         }
-        guard try tx.isCurrent(result.attemptID) else {
+        // Received before anything else can make it stale: from here only a coordinator
+        // restart (before the file is recorded) can undo it.
+        guard try tx.markReceived(result.attemptID) == .accepted else {
             logger.notice("dropped a stale or duplicate result", metadata: ["attempt.id": "\(result.attemptID)"])
             return
         }
@@ -106,7 +157,8 @@ extension CoordinatorService {
     private func record(_ finished: OutputWriter.Finished, _ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
         let write = finished.write
         if let error = finished.error {
-            let outcome = try tx.failAttempt(write.attemptID, reason: error, retryable: true)
+            let outcome = try tx.endAttempt(write.attemptID, .failed(retryable: true), reason: error)
+            if case .failedPermanently(let job, let cancelled) = outcome { effects.failedJobs.append((job, cancelled)) }
             logger.error("could not store a result", metadata: ["attempt.id": "\(write.attemptID)", "error": "\(error)", "outcome": "\(outcome)"])
             return
         }
@@ -115,14 +167,14 @@ extension CoordinatorService {
             return
         }
         logger.info("task done", metadata: ["job.id": "\(write.jobID)", "task.key": "\(write.key)"])
-        if let job = try tx.jobState(write.jobID), job.state == "succeeded" {
-            if job.kind == "sweep" { effects.finishedSweeps.append(write.jobID) }
-            if job.kind == "tiled" { effects.finishedTiledJobs.append(write.jobID) }
+        if let job = try tx.jobState(write.jobID), job.state == .finishing {
+            effects.finishing.append((write.jobID, job.kind))
         }
     }
 
     /// Leases runnable tasks to the workers with credit, in scheduling order, skipping jobs in
-    /// which a worker has failed too often.
+    /// which a worker has failed too often. A task that cannot be prepared (its job's
+    /// calibration result is unusable, say) fails its job; the batch goes on.
     private func leaseTasks(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
         var wanting = workers.filter { $0.value.credit > 0 }
         let blockedJobs = try tx.blockedJobs(threshold: configuration.failuresBeforeBlocking)
@@ -137,25 +189,35 @@ extension CoordinatorService {
         }
         for (peer, session) in wanting where !candidates.isEmpty {
             let blocked = blockedJobs[session.id] ?? []
-            for _ in 0..<session.credit {
+            var leased = 0
+            while leased < session.credit {
                 guard let index = candidates.firstIndex(where: { !blocked.contains($0.jobID) }) else { break }
                 let candidate = candidates.remove(at: index)
-                let attemptID = try tx.recordAttempt(candidate, by: session.id)
                 // The stored request goes out as it is, unless σ from a calibration must be set
                 // (decoding and re-encoding it is most of what leasing a task costs).
                 let settings: JSONValue
-                if candidate.kind == PlannedTask.Kind.tile.rawValue {
-                    settings = try resolvedOrder(candidate, tx)
-                } else if candidate.kind == PlannedTask.Kind.render.rawValue, let sigmas = try sigmas(ofJob: candidate.jobID) {
-                    var request = try JSONDecoder().decode(RenderRequest.self, from: candidate.request)
-                    request.sigmas = sigmas
-                    settings = try JSONValue(encoding: request)
-                } else {
-                    settings = try JSONValue(jsonData: candidate.request)
+                do {
+                    if candidate.kind == PlannedTask.Kind.tile.rawValue {
+                        settings = try resolvedOrder(candidate, tx)
+                    } else if candidate.kind == PlannedTask.Kind.render.rawValue, let sigmas = try sigmas(ofJob: candidate.jobID) {
+                        var request = try JSONDecoder().decode(RenderRequest.self, from: candidate.request)
+                        request.sigmas = sigmas
+                        settings = try JSONValue(encoding: request)
+                    } else {
+                        settings = try JSONValue(jsonData: candidate.request)
+                    }
+                } catch {
+                    let reason = "task \(candidate.key) cannot be prepared: \(error)"
+                    logger.error("job failed", metadata: ["job.id": "\(candidate.jobID)", "reason": "\(reason)"])
+                    effects.failedJobs.append((candidate.jobID, try tx.failJob(candidate.jobID, failedTask: candidate.taskID, reason: reason)))
+                    candidates.removeAll { $0.jobID == candidate.jobID }
+                    continue
                 }
+                let attemptID = try tx.recordAttempt(candidate, by: session.id)
                 let assignment = TaskAssignment(taskID: String(candidate.taskID), attemptID: attemptID, jobID: candidate.jobID,
                                                 settings: settings, inputs: Self.blobInputs(of: settings))
                 effects.assignments.append((peer, assignment, candidate.key))
+                leased += 1
             }
         }
     }
@@ -175,45 +237,59 @@ extension CoordinatorService {
         return inputs
     }
 
-    /// σ from the job's calibration task, when it has one (`--balance auto`).
+    /// σ from the job's calibration task, when it has one (`--balance auto`). Throws when the
+    /// calibration's result cannot give σ (the job then fails with the reason).
     private func calibratedSigmas(ofJob job: String, _ tx: FarmRecords.Transaction) throws -> [Float]? {
         guard let calibration = try tx.result(ofTask: "calibrate", inJob: job) else { return nil }
         let summary = try JSONDecoder().decode(RenderSummary.self, from: calibration)
         return try Balancing.sigmas(relativeImprovements: summary.relativeImprovement)
     }
 
-    /// After the commit: replies, assignments (an unreachable worker's attempt is marked lost
-    /// and its task requeued), then the outputs of sweeps that just finished.
+    /// After the commit: replies, assignments (one that cannot be delivered is not an attempt:
+    /// its task goes straight back to the queue and the unreachable worker's session ends),
+    /// cancels for failed jobs, stitches, and the outputs of jobs that just finished.
     private func send(_ effects: BatchEffects) {
         for (peer, message) in effects.replies { reply(message, to: peer) }
         for (peer, assignment, key) in effects.assignments {
-            if reply(.assign(assignment), to: peer) {
+            if reply(.assign(assignment), to: peer) == .sent {
                 workers[peer]?.credit -= 1
-                workers[peer]?.attempts.insert(assignment.attemptID)
+                workers[peer]?.attempts[assignment.attemptID] = assignment.jobID
                 logger.info("task assigned", metadata: ["task.key": "\(key)", "worker.id": "\(workers[peer]?.id ?? "?")",
                                                         "attempt.id": "\(assignment.attemptID)"])
             } else {
+                workers[peer]?.credit = 0
                 do {
-                    _ = try records.failAttempt(assignment.attemptID, reason: "worker unreachable", retryable: true, outcome: "lost")
+                    _ = try records.endAttempt(assignment.attemptID, .undelivered, reason: "worker unreachable")
                 } catch {
                     logger.error("could not requeue an undeliverable task", metadata: ["attempt.id": "\(assignment.attemptID)", "error": "\(error)"])
                 }
+                if let job = gangs.first(where: { $0.value.members[assignment.attemptID] != nil })?.key {
+                    abortGang(job, reason: "a shard could not be delivered", retryable: true)
+                }
             }
         }
+        for (job, cancelled) in effects.failedJobs { jobEnded(job, cancelled: cancelled) }
         for stitch in effects.stitches { run(stitch) }
-        for job in effects.finishedTiledJobs {
+        for (job, kind) in effects.finishing { finish(job, kind: kind) }
+        do { try endUnreachableSessions() } catch { logger.error("could not end unreachable sessions", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Writes a job's own outputs off the loop; the job succeeds once they are on disk. A
+    /// coordinator killed before that finds the job `finishing` and calls this again.
+    func finish(_ job: String, kind: String) {
+        let records = records, logger = logger, directory = jobDirectory(job), blobRoot = blobs.root
+        outputs.enqueueJobOutputs {
             do {
-                try TiledJobOutputs.write(jobID: job, records: records, directory: jobDirectory(job))
+                switch kind {
+                case "tiled": try TiledJobOutputs.write(jobID: job, records: records, directory: directory)
+                case "sweep": try JobOutputs.write(jobID: job, records: records, directory: directory, blobRoot: blobRoot)
+                default: break   // `bench farm`'s job has no outputs of its own
+                }
+                try records.jobOutputsWritten(job)
+                logger.info("job succeeded", metadata: ["job.id": "\(job)"])
             } catch {
                 logger.error("could not write the job's outputs", metadata: ["job.id": "\(job)", "error": "\(error)"])
-            }
-        }
-        for job in effects.finishedSweeps {
-            do {
-                try JobOutputs.write(jobID: job, records: records, directory: configuration.dataDirectory + "/jobs/" + job,
-                                     blobRoot: blobs.root)
-            } catch {
-                logger.error("could not write the job's outputs", metadata: ["job.id": "\(job)", "error": "\(error)"])
+                try? records.jobOutputsFailed(job, reason: "\(error)")
             }
         }
     }

@@ -2,6 +2,7 @@ import Engine
 import Foundation
 import Logging
 import Protocol
+import Farm
 
 /// Exact tiled jobs: their shards run as a gang, leased together to distinct workers, and the
 /// coordinator relays their exchange rounds (sums added up, edge pixels passed on). A gang
@@ -34,9 +35,9 @@ extension CoordinatorService {
             guard free.count >= count else { continue }
             var gang = ExactGang(jobID: job, shardCount: count)
             for ((candidate, order), peer) in zip(zip(shards, orders), free) {
-                let attemptID = try tx.recordAttempt(candidate, by: wanting[peer]!.id)
-                wanting.removeValue(forKey: peer)
+                guard let session = wanting.removeValue(forKey: peer) else { continue }
                 let settings = try resolvedOrder(candidate, tx)
+                let attemptID = try tx.recordAttempt(candidate, by: session.id)
                 effects.assignments.append((peer, TaskAssignment(taskID: String(candidate.taskID), attemptID: attemptID, jobID: job,
                                                                  settings: settings, inputs: Self.blobInputs(of: settings)), candidate.key))
                 gang.members[attemptID] = (peer, String(candidate.taskID), order.shardIndex)
@@ -50,10 +51,16 @@ extension CoordinatorService {
     func relay(_ exchange: ShardExchange, from peer: Data) {
         guard let job = gangs.first(where: { $0.value.members[exchange.attemptID] != nil })?.key,
               var gang = gangs[job], let member = gang.members[exchange.attemptID] else {
-            // A shard of an aborted gang: stop it rather than leave it waiting.
-            reply(.cancel(CancelTask(taskID: exchange.taskID, attemptID: exchange.attemptID)), to: peer)
+            // A shard of an aborted gang: stop it rather than leave it waiting (only its holder
+            // can be running it; anyone else is told it is not theirs).
+            if workers[peer]?.attempts[exchange.attemptID] != nil {
+                reply(.cancel(CancelTask(taskID: exchange.taskID, attemptID: exchange.attemptID)), to: peer)
+            } else {
+                refuseForeign(exchange.attemptID, peer: peer)
+            }
             return
         }
+        guard member.peer == peer else { return refuseForeign(exchange.attemptID, peer: peer) }
         if let round = gang.round, round != (exchange.step, exchange.phase) {
             abortGang(job, reason: "shard \(member.index + 1) sent step \(exchange.step) \(exchange.phase) during step \(round.step) \(round.phase)",
                       retryable: true)
@@ -80,6 +87,14 @@ extension CoordinatorService {
         }
     }
 
+    /// A peer sent an exchange for a shard it does not run: refused and logged, nothing relayed.
+    func refuseForeign(_ attempt: Int64, peer: Data) {
+        logger.notice("refused an exchange for another worker's attempt", metadata: ["attempt.id": "\(attempt)",
+                                                                                       "worker.id": "\(workers[peer]?.id ?? "unknown")"])
+        reply(.error(ErrorReply(code: FarmErrorCode.notYourAttempt.rawValue, message: "attempt \(attempt) is not yours",
+                                inReplyTo: "exchange")), to: peer)
+    }
+
     /// Each shard's answer to a complete round: the sum of all partial sums (in shard order),
     /// or every other shard's edge strips.
     func answer(_ phase: ExchangePhase, received: [Int: Data], shardCount: Int) throws -> [Data] {
@@ -98,17 +113,21 @@ extension CoordinatorService {
         }
     }
 
-    /// Ends a gang: its members still running are failed (requeued while attempts remain) and
-    /// told to stop, so that all its shards start again together.
+    /// Ends a gang: its members still running are told to stop and requeued, so that all its
+    /// shards start again together. A gang cancelled because of another shard's trouble is a
+    /// loss (the loss budget); bad sums (`retryable` false) fail the job.
     func abortGang(_ job: String, reason: String, retryable: Bool) {
         guard let gang = gangs.removeValue(forKey: job) else { return }
         logger.notice("exact gang aborted", metadata: ["job.id": "\(job)", "reason": "\(reason)"])
+        let end: FarmRecords.AttemptEnd = retryable ? .lost(.gangCancelled) : .failed(retryable: false)
         for (attempt, member) in gang.members {
             do {
-                if try records.failAttempt(attempt, reason: "gang aborted: \(reason)", retryable: retryable, outcome: "cancelled") != .stale {
-                    workers[member.peer]?.attempts.remove(attempt)
+                let outcome = try records.endAttempt(attempt, end, reason: reason)
+                if outcome != .stale {
+                    workers[member.peer]?.attempts.removeValue(forKey: attempt)
                     reply(.cancel(CancelTask(taskID: member.taskID, attemptID: attempt)), to: member.peer)
                 }
+                if case .failedPermanently(let failed, let cancelled) = outcome { jobEnded(failed, cancelled: cancelled) }
             } catch {
                 logger.error("could not requeue a shard", metadata: ["attempt.id": "\(attempt)", "error": "\(error)"])
             }
@@ -120,9 +139,11 @@ extension CoordinatorService {
     func checkGangs() throws {
         for (job, gang) in gangs {
             let outcomes = try records.reading { tx in try gang.members.keys.map { try tx.outcome(ofAttempt: $0) ?? "lost" } }
-            if outcomes.allSatisfy({ $0 == "succeeded" }) {
+            let fine: Set<String> = [Farm.AttemptOutcome.running.rawValue, Farm.AttemptOutcome.received.rawValue,
+                                     Farm.AttemptOutcome.succeeded.rawValue]
+            if outcomes.allSatisfy({ $0 == Farm.AttemptOutcome.succeeded.rawValue }) {
                 gangs.removeValue(forKey: job)
-            } else if let bad = outcomes.first(where: { $0 != "running" && $0 != "succeeded" }) {
+            } else if let bad = outcomes.first(where: { !fine.contains($0) }) {
                 abortGang(job, reason: "a shard's attempt ended \(bad)", retryable: true)
             }
         }

@@ -2,7 +2,9 @@ public import Engine
 public import Foundation
 public import Logging
 public import Protocol
+import Farm
 import Synchronization
+import Dispatch
 
 /// The coordinator: one ROUTER socket, owned by the thread that calls `run()`, serving workers
 /// and clients. Every state change goes to `FarmRecords` first, so `kill -9` loses nothing that
@@ -16,7 +18,10 @@ public final class CoordinatorService: @unchecked Sendable {
         public var dataDirectory: String
         public var heartbeat: Duration = .milliseconds(500)
         public var liveness = 6
-        public var maximumAttempts = 3
+        /// Failures a task may cause, and losses it may suffer, before its job fails.
+        public var budget = FarmRecords.AttemptBudget()
+        /// What a submission may ask for (iterations, pixels, points…).
+        public var jobLimits = JobLimits()
         /// Failed attempts of one worker within a job before it gets no more of that job's tasks.
         public var failuresBeforeBlocking = 2
         public var limits = WireLimits.default
@@ -36,7 +41,8 @@ public final class CoordinatorService: @unchecked Sendable {
         var threads: Int
         var credit: Int
         var lastSeen: ContinuousClock.Instant
-        var attempts: Set<Int64>
+        /// The attempts assigned to this session and not yet ended, with their jobs.
+        var attempts: [Int64: String]
     }
 
     public let configuration: Configuration
@@ -59,6 +65,10 @@ public final class CoordinatorService: @unchecked Sendable {
     var stitchesMayWait = true
     /// Exact tiled jobs whose shards are running, by job id.
     var gangs: [String: ExactGang] = [:]
+    /// Where submissions are checked, planned and stored, off the loop.
+    private let submissions = DispatchQueue(label: "stylefarm.coordinator.submissions")
+    /// Replies produced off the loop (submissions), sent by the loop.
+    private let deferredReplies = DeferredReplies()
 
     public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
 
@@ -66,7 +76,7 @@ public final class CoordinatorService: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory + "/jobs", withIntermediateDirectories: true)
-        records = try FarmRecords(path: configuration.dataDirectory + "/farm.sqlite", maximumAttempts: configuration.maximumAttempts)
+        records = try FarmRecords(path: configuration.dataDirectory + "/farm.sqlite", budget: configuration.budget)
         blobs = try BlobStore(root: configuration.dataDirectory + "/blobs")
         var options = ZMQSocketOptions(limits: configuration.limits)
         options.routerMandatory = true
@@ -102,6 +112,9 @@ public final class CoordinatorService: @unchecked Sendable {
         boundEndpoint = try socket.bind(configuration.endpoint)
         let requeued = try records.recoverAfterRestart()
         logger.info("coordinator listening", metadata: ["endpoint": "\(boundEndpoint)", "requeued.tasks": "\(requeued)"])
+        // Jobs whose tasks were all done when the last coordinator stopped, but whose outputs
+        // were not yet on disk.
+        for (job, kind) in try records.finishingJobs() { finish(job, kind: kind) }
     }
 
     public func stop() { stopRequested.store(true, ordering: .relaxed) }
@@ -114,23 +127,37 @@ public final class CoordinatorService: @unchecked Sendable {
         let outputsWritten = try outputWakeup.makeReceiver()
         defer { outputsWritten.close() }
         while !stopRequested.load(ordering: .relaxed) {
-            let events = try ZMQSocket.poll([(socket, .readable), (outputsWritten, .readable)], timeout: .milliseconds(100))
-            var inbox: [RoutedMessage] = []
-            if events[0].contains(.readable) {
-                // Take what is queued without blocking (bounded, so housekeeping still runs
-                // under a flood), then handle it as one batch.
-                while inbox.count < Self.batchLimit,
-                      let routed = try socket.receiveRouted(limits: configuration.limits, wait: false) {
-                    inbox.append(routed)
+            do throws(any Error) {
+                let events = try ZMQSocket.poll([(socket, .readable), (outputsWritten, .readable)], timeout: .milliseconds(100))
+                var inbox: [RoutedMessage] = []
+                if events[0].contains(.readable) {
+                    // Take what is queued without blocking (bounded, so housekeeping still runs
+                    // under a flood), then handle it as one batch.
+                    while inbox.count < Self.batchLimit,
+                          let routed = try socket.receiveRouted(limits: configuration.limits, wait: false) {
+                        inbox.append(routed)
+                    }
                 }
+                if events[1].contains(.readable) { try ZMQWakeup.drain(outputsWritten) }
+                for (peer, message) in deferredReplies.take() {
+                    reply(message, to: peer)
+                }
+                // Messages before liveness: a result that has arrived is recorded before a
+                // silence check could make its attempt stale.
+                try process(inbox)
+                try housekeeping()
+            } catch let error as ZMQError where error.code == .contextTerminated || error.code == .closed {
+                break
+            } catch {
+                // Nothing a peer sends may stop the farm: log, and serve the next batch (a
+                // failed transaction has been rolled back; its messages were answered or will
+                // be repeated by their senders).
+                logger.error("coordinator loop error; serving on", metadata: ["error": "\(error)"])
             }
-            if events[1].contains(.readable) { try ZMQWakeup.drain(outputsWritten) }
-            try housekeeping()
-            try process(inbox)
         }
         // Record the results whose files are being written before leaving.
         outputs.flush()
-        try commit([])
+        do { try commit([]) } catch { logger.error("could not record the last results", metadata: ["error": "\(error)"]) }
         logger.info("coordinator stopped")
     }
 
@@ -180,41 +207,60 @@ public final class CoordinatorService: @unchecked Sendable {
                 reply(.refused(Refused(reason: "protocol version \(hello.protocolVersion) is not \(WireMessage.protocolVersion)")), to: peer)
                 return
             }
-            let id = "\(hello.workerName)-\(peer.map { String(format: "%02x", $0) }.joined().suffix(8))"
+            // The same connection saying hello again starts a new session: whatever the old
+            // one held is void.
+            if let old = workers.removeValue(forKey: peer) { try endSession(old, cause: .workerLeft, reason: "said hello again") }
+            // Unique across restarts and sessions: the name, then random bits (never the
+            // routing id, which another socket can imitate, nor a counter, which restarts).
+            let id = "\(hello.workerName)-\(Self.randomSuffix())"
             workers[peer] = WorkerSession(id: id, name: hello.workerName, threads: hello.threads, credit: 0,
-                                          lastSeen: clock.now, attempts: [])
+                                          lastSeen: clock.now, attempts: [:])
             try records.workerSeen(id: id, name: hello.workerName, threads: hello.threads, publicKey: nil)
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
                                    liveness: configuration.liveness)), to: peer)
             logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)"])
         case .blobRequest(let request):
-            let bytes = try? blobs.read(request.sha256.hex)
+            guard workers[peer] != nil else { return refuseUnknown(peer) }
+            let bytes = try? blobs.read(request.sha256.hex, maxBytes: configuration.limits.maxMessageBytes)
             reply(.blob(BlobReply(sha256: request.sha256, bytes: bytes.map { Data($0) })), to: peer)
         case .goodbye(let goodbye):
             if let session = workers.removeValue(forKey: peer) {
-                let requeued = try records.workerLost(session.id, reason: "worker left: \(goodbye.reason)")
-                logger.info("worker left", metadata: ["worker.id": "\(session.id)", "requeued": "\(requeued)"])
+                try endSession(session, cause: .workerLeft, reason: String(goodbye.reason.prefix(200)))
             }
         case .submit(let submit):
-            let jobID = try JobSubmission.accept(submit, records: records, blobs: blobs)
-            logger.info("job submitted", metadata: ["job.id": "\(jobID)"])
-            reply(.submitted(JobSubmitted(jobID: jobID)), to: peer)
+            // Checking images, planning and storing a job can take a while (10,000 points):
+            // never on the loop that answers heartbeats. The reply comes back through
+            // `deferredReplies`.
+            let (records, blobs, limits, logger, deferred, wakeup) = (records, blobs, configuration.jobLimits, logger, deferredReplies, outputWakeup)
+            submissions.async {
+                let answer: Message
+                do {
+                    let jobID = try JobSubmission.accept(submit, records: records, blobs: blobs, limits: limits)
+                    logger.info("job submitted", metadata: ["job.id": "\(jobID)"])
+                    answer = .submitted(JobSubmitted(jobID: jobID))
+                } catch let refusal as JobSubmission.Refusal {
+                    logger.notice("refused a job", metadata: ["reason": "\(refusal.message)"])
+                    answer = .error(ErrorReply(code: FarmErrorCode.invalidJob.rawValue, message: refusal.message, inReplyTo: "submit"))
+                } catch {
+                    logger.error("could not store a job", metadata: ["error": "\(error)"])
+                    answer = .error(ErrorReply(code: FarmErrorCode.failed.rawValue, message: "\(error)", inReplyTo: "submit"))
+                }
+                deferred.add(peer, answer)
+                wakeup.signal()
+            }
         case .status(let query):
-            reply(.statusReply(StatusReply(status: try FarmStatus.document(records: records, jobID: query.jobID,
-                                                                            workers: workers.values.map { ($0.id, $0.threads) },
-                                                                            dataDirectory: configuration.dataDirectory))), to: peer)
+            let document = try FarmStatus.document(records: records, query: query,
+                                                   workers: workers.values.map { ($0.id, $0.threads) },
+                                                   dataDirectory: configuration.dataDirectory)
+            reply(.statusReply(StatusReply(status: try JSONValue(encoding: document))), to: peer)
         case .cancelJob(let cancel):
-            let running = try records.runningAttempts(ofJob: cancel.jobID)
-            guard try records.cancelJob(cancel.jobID) else {
-                throw EngineError(.invalidArgument, "job \(cancel.jobID) is unknown or already finished")
+            guard let running = try records.cancelJob(cancel.jobID) else {
+                reply(.error(ErrorReply(code: FarmErrorCode.unknownJob.rawValue,
+                                        message: "job \(cancel.jobID.prefix(64)) is unknown or already finished", inReplyTo: "cancelJob")), to: peer)
+                return
             }
-            // Tell the workers to stop: they free their slot within a second instead of
-            // finishing a render whose result would be dropped.
-            for (attempt, task) in running {
-                guard let (worker, _) = workers.first(where: { $0.value.attempts.contains(attempt) }) else { continue }
-                workers[worker]?.attempts.remove(attempt)
-                reply(.cancel(CancelTask(taskID: String(task), attemptID: attempt)), to: worker)
-            }
+            gangs.removeValue(forKey: cancel.jobID)
+            stopAttempts(running)
             reply(.cancelled(JobCancelled(jobID: cancel.jobID)), to: peer)
         case .ready, .heartbeat, .progress, .result, .failure:
             try commit([(peer, message)])
@@ -222,18 +268,49 @@ public final class CoordinatorService: @unchecked Sendable {
             guard workers[peer] != nil else { return refuseUnknown(peer) }
             relay(exchange, from: peer)
         case .welcome, .refused, .assign, .blob, .cancel, .exchanged, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .error:
-            reply(.error(ErrorReply(code: "unexpected", message: "a coordinator does not accept '\(message.kind)' messages",
+            reply(.error(ErrorReply(code: FarmErrorCode.unexpected.rawValue, message: "a coordinator does not accept '\(message.kind)' messages",
                                     inReplyTo: "\(message.kind)")), to: peer)
+        }
+    }
+
+    static func randomSuffix() -> String {
+        (0..<4).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    }
+
+    /// A session is over (goodbye, silence, an unreachable peer, a second hello): its running
+    /// attempts are lost, not failed, and go back to the queue.
+    func endSession(_ session: WorkerSession, cause: LossCause, reason: String) throws {
+        let outcomes = try records.workerLost(session.id, cause: cause, reason: reason)
+        for case .failedPermanently(let job, let cancelled) in outcomes { jobEnded(job, cancelled: cancelled) }
+        logger.notice("worker session ended", metadata: ["worker.id": "\(session.id)", "cause": "\(cause.rawValue)",
+                                                         "reason": "\(reason)", "requeued": "\(outcomes.filter { $0 == .requeued }.count)"])
+    }
+
+    /// A job failed: tell the workers of its other running attempts to stop.
+    func jobEnded(_ job: String, cancelled: [Int64]) {
+        gangs.removeValue(forKey: job)
+        stopAttempts(cancelled)
+    }
+
+    /// Sends `cancel` for each attempt to the worker that holds it.
+    func stopAttempts(_ attempts: [Int64]) {
+        let wanted = Set(attempts)
+        guard !wanted.isEmpty else { return }
+        for (peer, session) in workers {
+            for attempt in session.attempts.keys where wanted.contains(attempt) {
+                workers[peer]?.attempts.removeValue(forKey: attempt)
+                reply(.cancel(CancelTask(taskID: "-", attemptID: attempt)), to: peer)
+            }
         }
     }
 
     /// A peer that never said hello, or said it to a coordinator that has since restarted (its
     /// DEALER reconnects by itself): not an error to refuse, a cue to start over.
     func refuseUnknown(_ peer: Data) {
-        reply(.error(ErrorReply(code: CoordinatorService.unknownWorker, message: "unknown worker: send hello first")), to: peer)
+        reply(.error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first")), to: peer)
     }
 
-    public static let unknownWorker = "unknown-worker"
+    public static let unknownWorker = FarmErrorCode.unknownWorker.rawValue
 
     // MARK: Scheduling and liveness
 
@@ -246,23 +323,57 @@ public final class CoordinatorService: @unchecked Sendable {
         let limit = configuration.heartbeat * configuration.liveness
         for (peer, session) in workers where now - session.lastSeen > limit {
             workers.removeValue(forKey: peer)
-            let requeued = try records.workerLost(session.id, reason: "silent for \(limit)")
-            logger.notice("worker lost", metadata: ["worker.id": "\(session.id)", "requeued": "\(requeued)"])
+            try endSession(session, cause: .workerLost, reason: "silent for \(limit)")
         }
         if now - lastHeartbeat >= configuration.heartbeat {
             lastHeartbeat = now
             try checkGangs()
+            // A heartbeat that cannot be routed means the peer's connection is gone (a killed
+            // worker): its session ends now, not a liveness period later.
             for peer in workers.keys { reply(.heartbeat(Heartbeat()), to: peer) }
+            try endUnreachableSessions()
         }
     }
 
+    /// Sessions whose peers a send found gone.
+    var unreachable: Set<Data> = []
+
+    func endUnreachableSessions() throws {
+        guard !unreachable.isEmpty else { return }
+        let peers = unreachable
+        unreachable.removeAll()
+        for peer in peers {
+            guard let session = workers.removeValue(forKey: peer) else { continue }
+            try endSession(session, cause: .workerLost, reason: "its connection is gone")
+        }
+    }
+
+    enum SendOutcome { case sent, wouldBlock, unreachable }
+
     @discardableResult
-    func reply(_ message: Message, to peer: Data) -> Bool {
+    func reply(_ message: Message, to peer: Data) -> SendOutcome {
         do {
-            return try socket.send(try message.wireMessage(), to: peer, wait: false)
+            return try socket.send(try message.wireMessage(), to: peer, wait: false) ? .sent : .wouldBlock
+        } catch let error as ZMQError where error.code == .peerUnreachable {
+            unreachable.insert(peer)
+            return .unreachable
         } catch {
             logger.info("could not send", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
-            return false
+            return .wouldBlock
+        }
+    }
+}
+
+/// Replies produced off the loop, for the loop to send (only the loop owns the socket).
+final class DeferredReplies: Sendable {
+    private let list = Mutex<[(peer: Data, message: Message)]>([])
+
+    func add(_ peer: Data, _ message: Message) { list.withLock { $0.append((peer, message)) } }
+
+    func take() -> [(peer: Data, message: Message)] {
+        list.withLock { list in
+            defer { list.removeAll() }
+            return list
         }
     }
 }

@@ -1,56 +1,58 @@
 public import Protocol
+public import Farm
 import Engine
 
-// A tiled job's entry also has "tiles": its grid as one string per tile row, one character per
-// tile ('·' waiting, '▒' rendering, '█' done, '✗' failed), and the states of its coarse pass,
-// style targets and stitch.
-
-/// The status document `stylefarm status` shows: jobs with task counts, and connected workers.
+/// Builds the status document `stylefarm status`, `watch`, `wait` and `workers` read.
 public enum FarmStatus {
-    public static func document(records: FarmRecords, jobID: String?, workers: [(id: String, threads: Int)],
-                                dataDirectory: String) throws -> JSONValue {
-        var jobs: [JSONValue] = []
-        for job in try records.jobs() where jobID == nil || job.id == jobID {
-            let counts = try records.taskCounts(ofJob: job.id)
-            let running = try records.runningTasks(ofJob: job.id).map { task -> JSONValue in
-                .object(["key": .string(task.key), "worker": .string(task.worker), "iteration": .int(Int64(task.iteration)),
-                         "iterations": .int(Int64(task.iterations)), "elapsed": .double(task.elapsed)])
-            }
-            var fields: [String: JSONValue] = [
-                "running": .array(running),
-                "id": .string(job.id), "kind": .string(job.kind), "state": .string(job.state),
-                "priority": .int(Int64(job.priority)), "reason": job.reason.map(JSONValue.string) ?? .null,
-                "tasks": .object(counts.mapValues { .int(Int64($0)) }),
-                "directory": .string(dataDirectory + "/jobs/" + job.id),
-            ]
-            if job.kind == "tiled" { fields["tiles"] = try tileGrid(records.tasks(ofJob: job.id)) }
-            jobs.append(.object(fields))
+    /// Workers listed at most; the rest are counted.
+    static let maximumWorkers = 500
+
+    public static func document(records: FarmRecords, query: StatusQuery, workers: [(id: String, threads: Int)],
+                                dataDirectory: String) throws -> FarmStatusDocument {
+        let listed: [FarmRecords.JobState]
+        var counts: [String: Int]? = nil
+        var omitted: Int? = nil
+        if let id = query.jobID {
+            listed = try records.job(id).map { [$0] } ?? []
+        } else {
+            listed = try records.jobsForStatus(limit: query.limit ?? StatusQuery.defaultLimit)
+            let all = try records.jobCounts()
+            counts = all
+            omitted = max(0, all.values.reduce(0, +) - listed.count)
         }
-        return .object([
-            "jobs": .array(jobs),
-            "workers": .array(workers.map { .object(["id": .string($0.id), "threads": .int(Int64($0.threads))]) }),
-        ])
+        let jobs = try listed.map { job in
+            JobStatus(id: job.id, kind: job.kind, state: job.state, priority: job.priority, reason: job.reason,
+                      tasks: try records.taskCounts(ofJob: job.id),
+                      running: try records.runningTasks(ofJob: job.id).map {
+                          RunningTaskStatus(key: $0.key, worker: $0.worker, iteration: $0.iteration, iterations: $0.iterations, elapsed: $0.elapsed)
+                      },
+                      directory: dataDirectory + "/jobs/" + job.id,
+                      tiles: job.kind == "tiled" ? tileGrid(try records.tasks(ofJob: job.id)) : nil)
+        }
+        let sortedWorkers = workers.sorted { $0.id < $1.id }
+        return FarmStatusDocument(jobs: jobs, jobCounts: counts, jobsOmitted: omitted,
+                                  workers: sortedWorkers.prefix(maximumWorkers).map { WorkerStatus(id: $0.id, threads: $0.threads) },
+                                  workersOmitted: sortedWorkers.count > maximumWorkers ? sortedWorkers.count - maximumWorkers : nil)
     }
 
     /// The grid of a tiled job's tiles by state, from their `tile-rN-cM` keys.
-    static func tileGrid(_ tasks: [FarmRecords.TaskState]) -> JSONValue {
+    static func tileGrid(_ tasks: [FarmRecords.TaskState]) -> TileGridStatus {
         var cells: [TilePosition: Character] = [:]
-        var stages: [String: JSONValue] = [:]
+        var stages: [String: String] = [:]
         for task in tasks {
             guard let position = try? TilePosition(key: task.key) else {
-                stages[task.key] = .string(task.state)
+                stages[task.key] = task.state
                 continue
             }
-            cells[position] = switch task.state {
-            case "done": "█"
-            case "leased": "▒"
-            case "failed", "cancelled": "✗"
+            cells[position] = switch Farm.TaskState(rawValue: task.state) {
+            case .done?: "█"
+            case .leased?: "▒"
+            case .failed?, .cancelled?: "✗"
             default: "·"
             }
         }
         let rows = (cells.keys.map(\.row).max() ?? -1) + 1, columns = (cells.keys.map(\.column).max() ?? -1) + 1
         let lines = (0..<rows).map { r in String((0..<columns).map { cells[TilePosition(row: r, column: $0)] ?? " " }) }
-        return .object(["rows": .int(Int64(rows)), "columns": .int(Int64(columns)), "grid": .array(lines.map(JSONValue.string)),
-                        "done": .int(Int64(cells.values.filter { $0 == "█" }.count)), "stages": .object(stages)])
+        return TileGridStatus(rows: rows, columns: columns, grid: lines, done: cells.values.filter { $0 == "█" }.count, stages: stages)
     }
 }

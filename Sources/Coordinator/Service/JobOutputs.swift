@@ -13,7 +13,7 @@ public enum JobOutputs {
     public static func write(jobID: String, records: FarmRecords, directory: String, blobRoot: String) throws {
         guard let specData = try records.jobSpec(jobID) else { return }
         let spec = try JSONDecoder().decode(SweepSpec.self, from: specData)
-        let planned = try SweepPlanner.plan(spec)
+        let planned = try SweepPlanner.plan(spec, maximumTasks: .max)   // accepted under the coordinator's limit
         var summaries: [String: RenderSummary] = [:]
         var paths: [String: String] = [:]
         for task in try records.finishedTasks(ofJob: jobID) {

@@ -1,57 +1,197 @@
 public import Engine
 public import Foundation
 public import Protocol
+import Farm
 
 /// A client's submission: the spec travels as JSON with `blob:<sha256>` image references, the
-/// images as binary frames. Every blob is checked against its digest before the job is planned
-/// and recorded.
+/// images as binary frames. Everything is checked before anything is stored: every image is a
+/// blob that was sent (or is already held) and whose header is a PNG or JPEG within the pixel
+/// limit, every number is finite and within the coordinator's limits (all arithmetic checked),
+/// and the job has at least one task and at most `limits.maxTasks`.
 public enum JobSubmission {
-    public static func accept(_ submit: SubmitJob, records: FarmRecords, blobs: BlobStore) throws -> String {
+    /// Why a submission was refused: answered as an `invalid-job` error, nothing stored.
+    public struct Refusal: Error, Sendable, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+        init(_ message: String) { self.message = message }
+    }
+
+    public static func accept(_ submit: SubmitJob, records: FarmRecords, blobs: BlobStore,
+                              limits: JobLimits = JobLimits()) throws -> String {
+        let job = try validate(submit, blobs: blobs, limits: limits)
+        // Only now, with the job known good, are its images stored.
         for (digest, bytes) in zip(submit.blobs, submit.blobData) {
             try blobs.store([UInt8](bytes), expected: digest.hex)
         }
+        return try records.createJob(kind: job.kind, spec: job.spec, priority: submit.priority, tasks: job.tasks)
+    }
+
+    /// A validated job, ready to be recorded.
+    struct Planned {
+        var kind: String
+        var spec: Data
+        var tasks: [PlannedTask]
+    }
+
+    static func validate(_ submit: SubmitJob, blobs: BlobStore, limits: JobLimits) throws -> Planned {
+        guard (-1_000_000...1_000_000).contains(submit.priority) else { throw Refusal("priority \(submit.priority) is out of range ±1000000") }
+        // The images sent with the job, by digest; each must be named by the spec.
+        var sent: [String: [UInt8]] = [:]
+        for (digest, bytes) in zip(submit.blobs, submit.blobData) {
+            let data = [UInt8](bytes)
+            guard BlobStore.hash(data) == digest.hex else {
+                throw Refusal("blob \(digest.hex) arrived with another sha256; it was corrupted in transit")
+            }
+            sent[digest.hex] = data
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        switch submit.kind ?? "sweep" {
-        case "sweep":
-            let spec: SweepSpec
-            do {
-                spec = try submit.spec.decode(SweepSpec.self)
-            } catch {
-                throw EngineError(.invalidArgument, "the job spec is not a sweep: \(error)")
+        do {
+            switch submit.kind ?? "sweep" {
+            case "sweep":
+                let spec: SweepSpec
+                do { spec = try submit.spec.decode(SweepSpec.self) } catch { throw Refusal("the job spec is not a sweep: \(error)") }
+                var base = spec.base
+                let headers = try checkImages(of: &base, sent: sent, blobs: blobs, limits: limits)
+                _ = headers
+                var checked = spec
+                checked.base = base
+                try checkNumbers(checked, limits: limits)
+                let tasks = try SweepPlanner.plan(checked, maximumTasks: limits.maxTasks) { settings, what in
+                    try checkTask(settings, limits: limits, what: what)
+                }
+                return Planned(kind: "sweep", spec: try encoder.encode(checked), tasks: tasks)
+            case "tiled":
+                let spec: TiledSpec
+                do { spec = try submit.spec.decode(TiledSpec.self) } catch { throw Refusal("the job spec is not a tiled render: \(error)") }
+                var base = spec.base
+                let content = try checkImages(of: &base, sent: sent, blobs: blobs, limits: limits)
+                var checked = spec
+                checked.base = base
+                try checkNumbers(checked, limits: limits)
+                let tasks = try TiledPlanner.plan(checked, contentWidth: content.width, contentHeight: content.height,
+                                                  maximumTiles: limits.maxTasks)
+                for task in tasks where task.kind == .coarse { try checkTask(try task.request.resolve(), limits: limits, what: "the coarse pass") }
+                return Planned(kind: "tiled", spec: try encoder.encode(checked), tasks: tasks)
+            case let other:
+                throw Refusal("unknown job kind '\(other.prefix(40))'; this coordinator plans sweep and tiled jobs")
             }
-            try requireBlobs(of: spec.base, in: blobs)
-            let tasks = try SweepPlanner.plan(spec)
-            return try records.createJob(kind: "sweep", spec: try encoder.encode(spec), priority: submit.priority, tasks: tasks)
-        case "tiled":
-            let spec: TiledSpec
-            do {
-                spec = try submit.spec.decode(TiledSpec.self)
-            } catch {
-                throw EngineError(.invalidArgument, "the job spec is not a tiled render: \(error)")
-            }
-            try requireBlobs(of: spec.base, in: blobs)
-            let content = try contentSize(spec.base.contentPath, blobs: blobs, maxPixels: spec.base.maxPixels ?? ImageLimits.defaultMaxPixels)
-            let tasks = try TiledPlanner.plan(spec, contentWidth: content.width, contentHeight: content.height)
-            return try records.createJob(kind: "tiled", spec: try encoder.encode(spec), priority: submit.priority, tasks: tasks)
-        case let other:
-            throw EngineError(.invalidArgument, "unknown job kind '\(other)'; this coordinator plans sweep and tiled jobs")
+        } catch let error as EngineError {
+            throw Refusal(error.message)
         }
     }
 
-    static func requireBlobs(of request: RenderRequest, in blobs: BlobStore) throws {
-        for path in [request.contentPath] + request.stylePaths + (request.maskPaths ?? []) where path.hasPrefix("blob:") {
-            guard blobs.path(of: String(path.dropFirst(5))) != nil else {
-                throw EngineError(.invalidArgument, "the job refers to image \(path), which was not sent with it")
+    /// Every image the request names must be a blob reference, sent with the job or already
+    /// held, whose header is a PNG or JPEG within the input pixel limit. The client's
+    /// `maxPixels` is capped at the coordinator's. Returns the content's header.
+    static func checkImages(of request: inout RenderRequest, sent: [String: [UInt8]], blobs: BlobStore,
+                            limits: JobLimits) throws -> ImageHeader {
+        request.maxPixels = min(request.maxPixels ?? limits.maxInputPixels, limits.maxInputPixels)
+        guard request.maxPixels ?? 0 >= 1 else { throw Refusal("maxPixels must be positive") }
+        func header(_ reference: String, role: String) throws -> ImageHeader {
+            guard let blob = BlobReference(reference) else {
+                throw Refusal("the \(role) is named '\(reference.prefix(80))'; a job names its images only as blob:<sha256> references to images sent with it")
             }
+            let bytes: [UInt8]
+            if let data = sent[blob.sha256] {
+                bytes = data
+            } else if let held = try? blobs.read(blob.sha256, maxBytes: 1 << 30) {
+                bytes = held
+            } else {
+                throw Refusal("the \(role) refers to image \(blob), which was not sent with the job")
+            }
+            do {
+                return try ImageHeader.read(bytes, name: role, maxPixels: limits.maxInputPixels)
+            } catch let error as EngineError {
+                throw Refusal(error.message)
+            }
+        }
+        let content = try header(request.contentPath, role: "content image")
+        guard !request.stylePaths.isEmpty, request.stylePaths.count <= 16 else {
+            throw Refusal("a job has 1–16 style images; \(request.stylePaths.count) given")
+        }
+        for (i, style) in request.stylePaths.enumerated() { _ = try header(style, role: "style image \(i + 1)") }
+        for (i, mask) in (request.maskPaths ?? []).enumerated() where mask != RenderRequest.noMask {
+            _ = try header(mask, role: "mask \(i + 1)")
+        }
+        if let initialization = request.initialization, !["content", "noise", "style"].contains(initialization) {
+            _ = try header(initialization, role: "initial image")
+        }
+        return content
+    }
+
+    /// The numbers a spec gives beside the base request's.
+    static func checkNumbers(_ spec: SweepSpec, limits: JobLimits) throws {
+        guard spec.axes.count <= 8 else { throw Refusal("a sweep has at most 8 axes; \(spec.axes.count) given") }
+        var points = 1
+        for values in spec.axes.map(\.values) + [spec.gammas ?? [0]] {
+            guard !values.isEmpty else { throw Refusal("a swept option has no values; give at least one") }
+            for value in values where !value.isFinite { throw Refusal("swept values must be finite numbers (got \(value))") }
+            let (product, overflow) = points.multipliedReportingOverflow(by: values.count)
+            guard !overflow, product <= limits.maxTasks else {
+                throw Refusal("the sweep has more than \(limits.maxTasks) points; at most \(limits.maxTasks) (--max-tasks on the coordinator)")
+            }
+            points = product
+        }
+        try checkRequestNumbers(spec.base, limits: limits)
+    }
+
+    static func checkNumbers(_ spec: TiledSpec, limits: JobLimits) throws {
+        try checkRequestNumbers(spec.base, limits: limits)
+        let halo = spec.halo ?? TiledPlanner.halo(spec)
+        guard (64...65_536).contains(spec.tile), (0...spec.tile).contains(halo) else {
+            throw Refusal("--tile must be 64…65536 and --halo 0…tile (got tile \(spec.tile), halo \(halo))")
+        }
+        let window = spec.tile + 2 * halo
+        guard window * window <= limits.maxTaskPixels else {
+            throw Refusal("a tile's window is \(window)×\(window) pixels, over the \(limits.maxTaskPixels) a task may render (--max-pixels); use a smaller --tile")
+        }
+        if let coarse = spec.coarseSize, !(16...65_536).contains(coarse) || coarse * coarse > limits.maxTaskPixels {
+            throw Refusal("--coarse-size \(coarse) is out of range 16…\(Int(Double(limits.maxTaskPixels).squareRoot()))")
+        }
+        if let iterations = spec.coarseIterations, !(1...limits.maxIterations).contains(iterations) {
+            throw Refusal("--coarse-iterations must be 1…\(limits.maxIterations) (got \(iterations))")
+        }
+        if let shards = spec.shards, !(1...64).contains(shards) { throw Refusal("--shards must be 1…64 (got \(shards))") }
+    }
+
+    /// Integers of a request within the coordinator's limits (what `resolve()` cannot know).
+    static func checkRequestNumbers(_ r: RenderRequest, limits: JobLimits) throws {
+        func within(_ value: Int?, _ range: ClosedRange<Int>, _ option: String) throws {
+            if let value, !range.contains(value) { throw Refusal("\(option) must be \(range.lowerBound)…\(range.upperBound) (got \(value))") }
+        }
+        let side = Int(Double(limits.maxTaskPixels).squareRoot())
+        try within(r.iterations, 1...limits.maxIterations, "--iterations")
+        try within(r.size, 16...side, "--size")
+        try within(r.styleSize, 16...side, "--style-size")
+        try within(r.learningRateDecayEvery, 1...Int(Int32.max), "--lr-decay-every")
+        try within(r.lbfgsHistory, 1...1000, "--lbfgs-history")
+        try within(r.threads, 1...256, "--threads")
+        try within(r.scales, 1...limits.maxStages, "--scales")
+        guard (r.scaleSizes?.count ?? 0) <= limits.maxStages, (r.scaleIterations?.count ?? 0) <= limits.maxStages else {
+            throw Refusal("at most \(limits.maxStages) coarse-to-fine stages")
+        }
+        for size in r.scaleSizes ?? [] { try within(size, 16...side, "--scale-sizes") }
+        for iterations in r.scaleIterations ?? [] { try within(iterations, 1...limits.maxIterations, "--scale-iterations") }
+        for (option, list) in [("--content-layers", r.contentLayers ?? [])] + (r.styleLayers ?? []).map({ ("--style-layers", $0) })
+            where list.count > 64 {
+            throw Refusal("\(option) names \(list.count) layers; VGG19 has fewer")
+        }
+        if let styleScale = r.styleScale, !(styleScale.isFinite && styleScale > 0 && styleScale <= 16) {
+            throw Refusal("--style-scale must be in (0, 16] (got \(styleScale))")
         }
     }
 
-    /// The content image's size, which a tiled job's output size and grid follow.
-    static func contentSize(_ path: String, blobs: BlobStore, maxPixels: Int) throws -> (width: Int, height: Int) {
-        // Only what the client sent: a submission must not make the coordinator read its own files.
-        guard path.hasPrefix("blob:"), let file = blobs.path(of: String(path.dropFirst(5))) else { throw EngineError(.invalidArgument, "the content image \(path) was not sent with the job") }
-        let image = try ImageFile.read(path: file, maxPixels: maxPixels)
-        return (image.width, image.height)
+    /// One task's resolved settings within the per-task limits.
+    static func checkTask(_ settings: RenderSettings, limits: JobLimits, what: String) throws {
+        for size in settings.stageSizes + [settings.styleSize ?? 0] {
+            let (pixels, overflow) = size.multipliedReportingOverflow(by: size)
+            guard !overflow, pixels <= limits.maxTaskPixels else {
+                throw Refusal("\(what) renders \(size)×\(size) pixels, over the \(limits.maxTaskPixels) a task may render (--max-pixels on the coordinator); use a tiled job for large images")
+            }
+        }
+        for iterations in settings.stageIterations where !(1...limits.maxIterations).contains(iterations) {
+            throw Refusal("\(what) has \(iterations) iterations in a stage; at most \(limits.maxIterations) (--max-iterations on the coordinator)")
+        }
     }
 }

@@ -6,7 +6,7 @@ internal import Darwin
 
 /// Whole-file reads and atomic whole-file writes over POSIX calls, so that every failure
 /// keeps its errno text as the error's cause.
-enum FileBytes {
+public enum FileBytes {
     /// Reads the regular file at `path`. `what` names the file in messages ("image 'x.png'").
     /// A file over `maxBytes` is refused with `.imageTooLarge` before anything is read.
     static func read(path: String, what: String, maxBytes: Int = .max) throws(EngineError) -> [UInt8] {
@@ -47,7 +47,8 @@ enum FileBytes {
 
     /// Writes `bytes` to `path` through a temporary file in the same directory, flushed and then
     /// renamed over `path`, so that a crash leaves either the old file or the whole new one.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, what: String) throws(EngineError) {
+    /// Writes `bytes` durably: a temporary file beside `path`, fsync, rename.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, what: String) throws(EngineError) {
         let file = try AtomicFileWriter(path: path, what: what)
         try bytes.withUnsafeBufferPointer { (buffer: UnsafeBufferPointer<UInt8>) throws(EngineError) in
             try file.write(UnsafeRawBufferPointer(buffer))

@@ -1,6 +1,6 @@
 /// The file formats the engine decodes, recognised by their leading magic bytes, never by
 /// the file name: a `.jpg` that is really a PNG still decodes.
-enum ImageFormat: Sendable, Equatable {
+public enum ImageFormat: Sendable, Equatable {
     case png
     case jpeg
 

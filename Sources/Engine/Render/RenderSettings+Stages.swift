@@ -15,8 +15,13 @@ extension RenderSettings {
         scaleIterations.isEmpty ? [Int](repeating: iterations, count: stageSizes.count) : scaleIterations
     }
 
-    /// Iterations over all stages, for progress bars.
-    public var plannedIterations: Int { stageIterations.reduce(0, +) }
+    /// Iterations over all stages, for progress bars; saturates rather than overflowing.
+    public var plannedIterations: Int {
+        stageIterations.reduce(0) { total, next in
+            let (sum, overflow) = total.addingReportingOverflow(max(0, next))
+            return overflow ? .max : sum
+        }
+    }
 
     /// `--scales N`: N sizes, each half the next (rounded to the nearest pixel), ending at `size`.
     public static func halvingSizes(count: Int, endingAt size: Int) throws -> [Int] {

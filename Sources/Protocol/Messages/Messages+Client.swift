@@ -54,12 +54,24 @@ public struct JobSubmitted: WireBody {
     public init(jobID: String) { self.jobID = jobID }
 }
 
-/// `status`: the state of one job, or of the farm when `jobID` is nil.
+/// `status`: the state of one job, or of the farm when `jobID` is nil (at most `limit` jobs,
+/// unfinished first, then the newest; the rest are counted).
 public struct StatusQuery: WireBody {
     public static let kind = MessageKind.status
+    public static let defaultLimit = 100
+    public static let maximumLimit = 500
     public var jobID: String?
+    public var limit: Int?
 
-    public init(jobID: String? = nil) { self.jobID = jobID }
+    public init(jobID: String? = nil, limit: Int? = nil) {
+        self.jobID = jobID
+        self.limit = limit
+    }
+
+    public func validate() throws(ProtocolError) {
+        try require(jobID.map { !$0.isEmpty && $0.utf8.count <= 64 } ?? true, "a job id is 1–64 bytes")
+        try require(limit.map { (1...Self.maximumLimit).contains($0) } ?? true, "limit must be 1–\(Self.maximumLimit)")
+    }
 }
 
 /// `statusReply`: the status document, opaque to Protocol.

@@ -38,15 +38,26 @@ public struct Hello: WireBody {
     }
 }
 
-/// `ready`: the worker can take `credit` more tasks (credit-based flow control).
+/// `ready`: the worker has `credit` free slots (credit-based flow control). It also says which
+/// attempts it holds and the last assignment it has seen, so that the coordinator can count the
+/// assignments still on their way to it: a repeated `ready` never gets a task twice.
 public struct Ready: WireBody {
     public static let kind = MessageKind.ready
     public var credit: Int
+    /// The attempts this worker is working on (nil from workers that predate it).
+    public var holding: [Int64]?
+    /// The highest attempt id assigned to this worker that it has received.
+    public var lastAssignment: Int64?
 
-    public init(credit: Int) { self.credit = credit }
+    public init(credit: Int, holding: [Int64]? = nil, lastAssignment: Int64? = nil) {
+        self.credit = credit
+        self.holding = holding
+        self.lastAssignment = lastAssignment
+    }
 
     public func validate() throws(ProtocolError) {
         try require(credit >= 0 && credit <= 4096, "credit must be 0–4096; got \(credit)")
+        try require((holding?.count ?? 0) <= 4096, "a worker holds at most 4096 attempts")
     }
 }
 
@@ -122,12 +133,16 @@ public struct TaskFailure: WireBody {
     public var attemptID: Int64
     public var reason: String
     public var retryable: Bool
+    /// The worker gives the task back without having failed it (it is shutting down, busy, or
+    /// was cancelled): charged to the task's loss budget, not its failure budget.
+    public var handBack: Bool?
 
-    public init(taskID: String, attemptID: Int64, reason: String, retryable: Bool) {
+    public init(taskID: String, attemptID: Int64, reason: String, retryable: Bool, handBack: Bool? = nil) {
         self.taskID = taskID
         self.attemptID = attemptID
         self.reason = reason
         self.retryable = retryable
+        self.handBack = handBack
     }
 
     public func validate() throws(ProtocolError) {

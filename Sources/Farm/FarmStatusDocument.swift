@@ -1,0 +1,99 @@
+/// What `stylefarm status`, `watch`, `wait`, `workers` (and later the web page) read: one typed
+/// document, encoded as JSON in the `statusReply` message. A farm-wide query lists at most
+/// `limit` jobs (the unfinished ones first, then the newest) and counts the rest, so that a farm
+/// with 100,000 jobs still answers within the wire's header limit.
+public struct FarmStatusDocument: Sendable, Codable, Equatable {
+    public var jobs: [JobStatus]
+    /// Every job of the farm by state, listed or not (nil from coordinators that predate it).
+    public var jobCounts: [String: Int]?
+    /// Jobs that exist but are not in `jobs`.
+    public var jobsOmitted: Int?
+    public var workers: [WorkerStatus]
+    /// Connected workers not listed in `workers`.
+    public var workersOmitted: Int?
+
+    public init(jobs: [JobStatus], jobCounts: [String: Int]? = nil, jobsOmitted: Int? = nil, workers: [WorkerStatus],
+                workersOmitted: Int? = nil) {
+        self.jobs = jobs
+        self.jobCounts = jobCounts
+        self.jobsOmitted = jobsOmitted
+        self.workers = workers
+        self.workersOmitted = workersOmitted
+    }
+}
+
+public struct JobStatus: Sendable, Codable, Equatable {
+    public var id: String
+    public var kind: String
+    public var state: JobState
+    public var priority: Int
+    public var reason: String?
+    /// Tasks by state (`TaskState` raw values).
+    public var tasks: [String: Int]
+    public var running: [RunningTaskStatus]
+    /// Where the job's outputs are, on the coordinator's host.
+    public var directory: String
+    /// A tiled job's grid.
+    public var tiles: TileGridStatus?
+
+    public init(id: String, kind: String, state: JobState, priority: Int, reason: String?, tasks: [String: Int],
+                running: [RunningTaskStatus], directory: String, tiles: TileGridStatus? = nil) {
+        self.id = id
+        self.kind = kind
+        self.state = state
+        self.priority = priority
+        self.reason = reason
+        self.tasks = tasks
+        self.running = running
+        self.directory = directory
+        self.tiles = tiles
+    }
+
+    public func count(_ state: TaskState) -> Int { tasks[state.rawValue] ?? 0 }
+    public var taskTotal: Int { tasks.values.reduce(0) { $0 &+ $1 } }
+}
+
+/// A task rendering now, with its latest loss-log line's iteration.
+public struct RunningTaskStatus: Sendable, Codable, Equatable {
+    public var key: String
+    public var worker: String
+    public var iteration: Int
+    public var iterations: Int
+    public var elapsed: Double
+
+    public init(key: String, worker: String, iteration: Int, iterations: Int, elapsed: Double) {
+        self.key = key
+        self.worker = worker
+        self.iteration = iteration
+        self.iterations = iterations
+        self.elapsed = elapsed
+    }
+}
+
+/// A tiled job's tiles by state, one string per tile row, one character per tile ('·' waiting,
+/// '▒' rendering, '█' done, '✗' failed), and the states of its other tasks by key.
+public struct TileGridStatus: Sendable, Codable, Equatable {
+    public var rows: Int
+    public var columns: Int
+    public var grid: [String]
+    public var done: Int
+    public var stages: [String: String]
+
+    public init(rows: Int, columns: Int, grid: [String], done: Int, stages: [String: String]) {
+        self.rows = rows
+        self.columns = columns
+        self.grid = grid
+        self.done = done
+        self.stages = stages
+    }
+}
+
+public struct WorkerStatus: Sendable, Codable, Equatable {
+    public var id: String
+    public var threads: Int
+
+    public init(id: String, threads: Int) {
+        self.id = id
+        self.threads = threads
+    }
+}

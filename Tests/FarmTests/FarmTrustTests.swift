@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+import Testing
+import TestSupport
+@testable import Coordinator
+import Engine
+import Farm
+import Protocol
+
+/// The faults and messages of issue 10, each against real processes: peers that vanish, forge
+/// or repeat themselves, jobs that name files or absurd numbers, a coordinator killed between a
+/// job's last result and its outputs, clients that outlive the coordinator.
+@Suite(.serialized)
+struct FarmTrustTests {
+    func runningAttempt(_ farm: FarmHarness, timeout: Double = 120) throws -> Int64 {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let db = try DatabaseQueue(path: farm.data + "/farm.sqlite")
+            if let id = try db.read({ try Int64.fetchOne($0, sql: "SELECT id FROM attempt WHERE outcome = 'running' ORDER BY id LIMIT 1") }) {
+                return id
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestFailure("no attempt started")
+    }
+
+    func jobCount(_ farm: FarmHarness) throws -> Int {
+        try DatabaseQueue(path: farm.data + "/farm.sqlite").read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM job") ?? 0 }
+    }
+
+    @Test func aPeerThatTakesCreditAndVanishesFailsNoJob() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        do {
+            let ghost = try RawPeer(farm.endpoint)
+            _ = try ghost.join(as: "ghost")
+            try ghost.send(.ready(Ready(credit: 4)))
+            Thread.sleep(forTimeInterval: 0.2)
+        }
+        Thread.sleep(forTimeInterval: 0.3)   // its socket is closed now; the coordinator has not noticed yet
+        let job = try farm.submitSweep(gamma: "0:1:0.5")
+        try farm.startWorkers(1)
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)\n\(farm.log("coordinator"))")
+        let attempts = try farm.attempts()
+        #expect(!attempts.contains { $0.outcome == "failed" }, "\(attempts)")
+    }
+
+    @Test func messagesAboutAnotherWorkersAttemptAreRefused() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(1)
+        let job = try farm.submitSweep(gamma: "0.5", iterations: 30)
+        let attempt = try runningAttempt(farm)
+        // Same name as the real worker: still another identity.
+        let forger = try RawPeer(farm.endpoint)
+        let welcome = try forger.join(as: "w0")
+        #expect(!(try farm.attempts().isEmpty))
+        let png = try [UInt8](Data(contentsOf: URL(fileURLWithPath: farm.samples.style1)))
+        let losses = LossLine(iteration: 1, total: 1, content: 1, styles: [1, 1], tv: 0, elapsed: 1)
+        try forger.send(.result(TaskResult(taskID: "1", attemptID: attempt, finalLosses: losses, summary: .object([:]), image: Data(png))))
+        #expect(try forger.errorCode() == FarmErrorCode.notYourAttempt.rawValue)
+        try forger.send(.progress(TaskProgress(taskID: "1", attemptID: attempt, lines: [losses])))
+        #expect(try forger.errorCode() == FarmErrorCode.notYourAttempt.rawValue)
+        try forger.send(.failure(TaskFailure(taskID: "1", attemptID: attempt, reason: "forged", retryable: false)))
+        #expect(try forger.errorCode() == FarmErrorCode.notYourAttempt.rawValue)
+        try forger.send(.goodbye(Goodbye(reason: "forged")))
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)")
+        let all = try farm.attempts()
+        #expect(all.map(\.outcome) == ["succeeded"], "the real worker's attempt alone, untouched: \(all)")
+        let stored = try [UInt8](Data(contentsOf: URL(fileURLWithPath: farm.data + "/jobs/\(job)/gamma-0.5.png")))
+        #expect(stored != png, "the output is the real worker's render")
+        #expect(!welcome.workerID.isEmpty && farm.log("coordinator").contains("refused a message about another worker's attempt"))
+        let ids = try DatabaseQueue(path: farm.data + "/farm.sqlite").read { try String.fetchAll($0, sql: "SELECT id FROM worker") }
+        #expect(Set(ids).count == 2 && ids.allSatisfy { $0.hasPrefix("w0-") }, "one id per session, never shared: \(ids)")
+    }
+
+    /// A valid submission's spec as JSON, its images as blobs.
+    func submission(_ farm: FarmHarness, mutate: (inout [String: Any]) -> Void) throws -> SubmitJob {
+        var blobs: [SHA256Digest] = [], data: [Data] = []
+        func blob(_ path: String) throws -> String {
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+            let sha = BlobStore.hash(bytes)
+            if !blobs.contains(where: { $0.hex == sha }) { blobs.append(SHA256Digest(hex: sha)!); data.append(Data(bytes)) }
+            return "blob:" + sha
+        }
+        var base = RenderRequest(contentPath: try blob(farm.samples.content), stylePaths: [try blob(farm.samples.style1), try blob(farm.samples.style2)])
+        base.size = 48
+        base.iterations = 2
+        let spec = SweepSpec(base: base, gammas: [0, 1])
+        var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(spec)) as? [String: Any] ?? [:]
+        mutate(&json)
+        let value = try JSONDecoder().decode(JSONValue.self, from: JSONSerialization.data(withJSONObject: json))
+        return SubmitJob(spec: value, kind: "sweep", blobs: blobs, blobData: data)
+    }
+
+    static let badSpecs: [String] = [
+        "content /etc/passwd", "style /proc/self/environ", "style blob:../../x", "content empty", "mask ~/.ssh/id_rsa",
+        "init /etc/passwd", "init unsent blob", "iterations near 2^63", "scale iterations near 2^63", "size 100000",
+        "70 made-up axes", "no gamma", "gamma 5", "empty axis",
+    ]
+
+    @Test func submissionsThatBreakTheRulesAreRefusedAndNothingIsStored() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        let client = try RawPeer(farm.endpoint)
+        for name in Self.badSpecs {
+            let submit = try submission(farm) { spec in
+                var base = spec["base"] as? [String: Any] ?? [:]
+                switch name {
+                case "content /etc/passwd": base["contentPath"] = "/etc/passwd"
+                case "style /proc/self/environ": base["stylePaths"] = ["/proc/self/environ", (base["stylePaths"] as? [String])?[1] ?? ""]
+                case "style blob:../../x": base["stylePaths"] = ["blob:../../x", (base["stylePaths"] as? [String])?[1] ?? ""]
+                case "content empty": base["contentPath"] = ""
+                case "mask ~/.ssh/id_rsa": base["maskPaths"] = ["~/.ssh/id_rsa", "none"]
+                case "init /etc/passwd": base["initialization"] = "/etc/passwd"
+                case "init unsent blob": base["initialization"] = "blob:" + String(repeating: "ab", count: 32)
+                case "iterations near 2^63": base["iterations"] = Int.max - 1
+                case "scale iterations near 2^63": base["scaleSizes"] = [24, 48]; base["scaleIterations"] = [Int.max / 2 + 1, Int.max / 2 + 1]
+                case "size 100000": base["size"] = 100_000; base["maxPixels"] = 1_000_000_000_000
+                case "70 made-up axes": spec["axes"] = (0..<70).map { ["option": "made-up-\($0)", "values": [1, 2]] }
+                case "no gamma": spec["gammas"] = [Float]()
+                case "gamma 5": spec["gammas"] = [5]
+                case "empty axis": spec["axes"] = [["option": "beta", "values": [Float]()]]
+                default: break
+                }
+                spec["base"] = base
+            }
+            try client.send(.submit(submit))
+            let reply = try client.receive(timeout: .seconds(20)) { if case .error = $0 { true } else if case .submitted = $0 { true } else { false } }
+            guard case .error(let error)? = reply else {
+                Issue.record("\(name): accepted (\(String(describing: reply)))")
+                continue
+            }
+            #expect(error.code == FarmErrorCode.invalidJob.rawValue, "\(name): \(error.code) \(error.message)")
+        }
+        try client.send(.status(StatusQuery()))
+        #expect(try client.receive(until: { if case .statusReply = $0 { true } else { false } }) != nil, "still serving")
+        #expect(try jobCount(farm) == 0, "nothing refused was stored")
+        // The same submission, untouched, is accepted.
+        try client.send(.submit(try submission(farm) { _ in }))
+        #expect(try client.receive(until: { if case .submitted = $0 { true } else { false } }) != nil)
+    }
+
+    @Test func aCalibrationResultWithoutSettingsFailsItsJobNotTheCoordinator() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        let job = try farm.submitSweep(gamma: "0,1", extra: ["--balance", "auto"])
+        let fake = try RawPeer(farm.endpoint)
+        _ = try fake.join(as: "liar")
+        try fake.send(.ready(Ready(credit: 1, holding: [], lastAssignment: 0)))
+        guard case .assign(let assignment)? = try fake.receive(until: { if case .assign = $0 { true } else { false } }) else {
+            throw TestFailure("no calibration task")
+        }
+        let png = try Data(contentsOf: URL(fileURLWithPath: farm.samples.style1))
+        try fake.send(.result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                         finalLosses: LossLine(iteration: 1, total: 1, content: 1, styles: [1, 1], tv: 0, elapsed: 1),
+                                         summary: .object([:]), image: png)))
+        Thread.sleep(forTimeInterval: 0.5)
+        try fake.send(.ready(Ready(credit: 1, holding: [], lastAssignment: assignment.attemptID)))
+        let (status, output) = try farm.wait(job, timeout: 60)
+        #expect(status == 1 && output.contains("failed") && output.contains("cannot be prepared"), "\(output)")
+        #expect(farm.coordinator?.isRunning == true, "the coordinator keeps serving")
+        #expect(try farm.run(["status", "--coordinator", farm.endpoint]).status == 0)
+    }
+
+    @Test func aRepeatedReadyNeverGetsASecondTask() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        _ = try farm.submitSweep(gamma: "0:1:0.5")
+        let worker = try RawPeer(farm.endpoint)
+        _ = try worker.join(as: "twice")
+        let ready = Message.ready(Ready(credit: 1, holding: [], lastAssignment: 0))
+        try worker.send(ready)
+        #expect(try worker.receive(until: { if case .assign = $0 { true } else { false } }) != nil)
+        try worker.send(ready)   // as a worker that rejoins sends it again, before it saw the assignment
+        let second = try worker.receive(timeout: .seconds(2)) { if case .assign = $0 { true } else { false } }
+        #expect(second == nil, "a second task for one slot: \(String(describing: second))")
+    }
+
+    @Test func aJobWhoseOutputsWereNotWrittenGetsThemAfterARestart() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(1)
+        let job = try farm.submitSweep(gamma: "0,1")
+        #expect(try farm.wait(job).status == 0)
+        // The instant between the last result and the outputs, made to last: kill, roll back.
+        farm.kill9(try #require(farm.coordinator))
+        let folder = farm.data + "/jobs/" + job
+        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png"] {
+            try FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
+        try DatabaseQueue(path: farm.data + "/farm.sqlite").write {
+            try $0.execute(sql: "UPDATE job SET state = 'finishing' WHERE id = ?", arguments: [job])
+        }
+        let waiting = try farm.launch(["wait", job, "--coordinator", farm.endpoint, "--timeout", "120"], log: "wait.log")
+        Thread.sleep(forTimeInterval: 1)   // `wait` finds no coordinator and keeps asking
+        let port = Int(farm.endpoint.split(separator: ":").last ?? "") ?? 0
+        try farm.startCoordinator(port: port)
+        waiting.waitUntilExit()
+        #expect(waiting.terminationStatus == 0, "\(farm.log("wait"))")
+        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png"] {
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name) is missing")
+        }
+    }
+
+    @Test func waitExitsThreeWhenTheCoordinatorStaysUnreachable() throws {
+        let farm = try FarmHarness()
+        let (status, output) = try farm.run(["wait", "abcdef", "--coordinator", "tcp://127.0.0.1:9", "--timeout", "2"])
+        #expect(status == 3, "\(output)")
+        #expect(try farm.run(["wait", "--coordinator", "tcp://127.0.0.1:9"]).status == 64, "usage")
+    }
+
+    @Test func theStatusOfAFarmWithManyJobsFitsInOneReply() throws {
+        let farm = try FarmHarness()
+        try FileManager.default.createDirectory(atPath: farm.data, withIntermediateDirectories: true)
+        let records = try FarmRecords(path: farm.data + "/farm.sqlite")
+        let task = PlannedTask(key: "k", kind: .render, parameters: [], request: RenderRequest(contentPath: "c", stylePaths: ["s"]),
+                               dependsOn: [], outputName: "k.png")
+        for _ in 0..<1500 { _ = try records.createJob(kind: "sweep", spec: Data("{}".utf8), priority: 0, tasks: [task]) }
+        try farm.startCoordinator()
+        let (status, output) = try farm.run(["status", "--coordinator", farm.endpoint])
+        #expect(status == 0, "\(output.prefix(500))")
+        #expect(output.contains("\"jobsOmitted\" : 1400"), "\(output.suffix(300))")
+    }
+}
