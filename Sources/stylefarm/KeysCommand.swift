@@ -41,18 +41,29 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "The coordinator's data directory.")
         var data: String
 
+        @Option(help: "worker (a node: may join and render, not submit) or client (may submit, watch and cancel, not render).")
+        var role: Role = .worker
+
+        enum Role: String, ExpressibleByArgument, CaseIterable { case worker, client }
+
         func run() throws {
             let source = URL(fileURLWithPath: publicKeyFile)
             _ = try CurveKeyFile.readPublicKey(at: source)   // refuse anything that is not a public key file
             guard source.pathExtension == CurveKeyFile.publicExtension else {
                 throw ValidationError("\(publicKeyFile) is not a .\(CurveKeyFile.publicExtension) public key file")
             }
-            let directory = URL(fileURLWithPath: data).appendingPathComponent("authorized_keys")
+            let keyRole = CurveKeyRole(rawValue: role.rawValue) ?? .worker
+            let directory = URL(fileURLWithPath: data).appendingPathComponent("authorized_keys").appendingPathComponent(keyRole.folder)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let destination = directory.appendingPathComponent(source.lastPathComponent)
             try? FileManager.default.removeItem(at: destination)
             try FileManager.default.copyItem(at: source, to: destination)
-            print("authorised \(source.lastPathComponent); a running coordinator picks it up within 2 seconds")
+            // One role per key: a key authorised again with another role loses the first.
+            for other in CurveKeyRole.allCases where other != keyRole {
+                try? FileManager.default.removeItem(at: directory.deletingLastPathComponent().appendingPathComponent(other.folder)
+                                                                .appendingPathComponent(source.lastPathComponent))
+            }
+            print("authorised \(source.lastPathComponent) as a \(role.rawValue); a running coordinator picks it up within 2 seconds")
         }
     }
 }

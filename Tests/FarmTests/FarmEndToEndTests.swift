@@ -148,9 +148,8 @@ struct FarmEndToEndTests {
         for name in ["coordinator", "node1", "client", "intruder"] {
             #expect(try farm.run(["keys", "generate", name, "--dir", keys]).status == 0)
         }
-        for name in ["node1", "client"] {
-            #expect(try farm.run(["keys", "authorize", keys + "/\(name).key", "--data", farm.data]).status == 0)
-        }
+        #expect(try farm.run(["keys", "authorize", keys + "/node1.key", "--data", farm.data]).status == 0)
+        #expect(try farm.run(["keys", "authorize", keys + "/client.key", "--data", farm.data, "--role", "client"]).status == 0)
         try farm.startCoordinator(extra: ["--keys", keys])
         let server = ["--server-key", keys + "/coordinator.key"]
         try farm.startWorkers(1, extra: ["--key", keys + "/intruder.key_secret"] + server, name: "intruder")
@@ -162,5 +161,18 @@ struct FarmEndToEndTests {
         let workers = try farm.run(["status", "--coordinator", farm.endpoint] + client).output
         #expect(workers.contains("node1-") && !workers.contains("intruder"), "\(workers)")
         #expect(farm.log("coordinator").contains("refused a connection"), "the refusal is logged")
+
+        // Keys carry roles: a client's key cannot act as a worker, a worker's cannot submit.
+        try farm.startWorkers(1, extra: ["--key", keys + "/client.key_secret"] + server, name: "impostor")
+        let worker = ["--key", keys + "/node1.key_secret"] + server
+        let refused = try farm.run(["submit", "sweep", "--coordinator", farm.endpoint, "--content", farm.samples.content,
+                                    "--style", farm.samples.style1, "--style", farm.samples.style2, "--gamma", "0.5", "--size", "48",
+                                    "--iterations", "2"] + worker)
+        #expect(refused.status != 0 && refused.output.contains("may not send 'submit'"), "\(refused.output)")
+        let second = try farm.submitSweep(gamma: "1", extra: client)
+        #expect(try farm.wait(second, extra: client).status == 0)
+        let all = try farm.run(["status", "--coordinator", farm.endpoint] + client).output
+        #expect(!all.contains("impostor"), "\(all)")
+        #expect(farm.log("coordinator").contains("refused a message the key's role does not allow"))
     }
 }

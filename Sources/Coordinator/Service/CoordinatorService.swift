@@ -181,6 +181,14 @@ public final class CoordinatorService: @unchecked Sendable {
                 reply(.error(ErrorReply(error)), to: routed.identity)
                 continue
             }
+            if let role = CurveKeyRole(userID: routed.multipart.userID), !Self.allows(role, message.kind) {
+                logger.notice("refused a message the key's role does not allow",
+                              metadata: ["kind": "\(message.kind)", "peer.key": "\(routed.multipart.userID ?? "")"])
+                reply(.error(ErrorReply(code: FarmErrorCode.forbidden.rawValue,
+                                        message: "a \(role.rawValue) key may not send '\(message.kind)'", inReplyTo: "\(message.kind)")),
+                      to: routed.identity)
+                continue
+            }
             if workers[routed.identity] != nil { workers[routed.identity]?.lastSeen = clock.now }
             switch message {
             case .ready, .heartbeat, .progress, .result, .failure:
@@ -189,7 +197,7 @@ public final class CoordinatorService: @unchecked Sendable {
                 try commit(pending)
                 pending.removeAll()
                 do {
-                    try dispatch(message, from: routed.identity)
+                    try dispatch(message, from: routed.identity, key: routed.multipart.userID)
                 } catch {
                     logger.notice("request failed", metadata: ["kind": "\(message.kind)", "error": "\(error)"])
                     reply(.error(ErrorReply(code: "failed", message: "\(error)", inReplyTo: "\(message.kind)")), to: routed.identity)
@@ -199,8 +207,17 @@ public final class CoordinatorService: @unchecked Sendable {
         try commit(pending)
     }
 
+    /// What each role's keys may send: workers their own kinds (and `status`), clients theirs.
+    static func allows(_ role: CurveKeyRole, _ kind: MessageKind) -> Bool {
+        switch kind {
+        case .hello, .ready, .progress, .result, .failure, .blobRequest, .goodbye, .exchange: role == .worker
+        case .submit, .cancelJob, .watch: role == .client
+        default: true
+        }
+    }
+
     /// The rare messages, each handled on its own.
-    func dispatch(_ message: Message, from peer: Data) throws {
+    func dispatch(_ message: Message, from peer: Data, key: String? = nil) throws {
         switch message {
         case .hello(let hello):
             guard hello.protocolVersion == WireMessage.protocolVersion else {
@@ -215,7 +232,7 @@ public final class CoordinatorService: @unchecked Sendable {
             let id = "\(hello.workerName)-\(Self.randomSuffix())"
             workers[peer] = WorkerSession(id: id, name: hello.workerName, threads: hello.threads, credit: 0,
                                           lastSeen: clock.now, attempts: [:])
-            try records.workerSeen(id: id, name: hello.workerName, threads: hello.threads, publicKey: nil)
+            try records.workerSeen(id: id, name: hello.workerName, threads: hello.threads, publicKey: key)
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
                                    liveness: configuration.liveness)), to: peer)
             logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)"])

@@ -36,6 +36,30 @@ public struct CurveAllowList: Sendable, Hashable {
         where url.pathExtension == CurveKeyFile.publicExtension {
             list.insert(try CurveKeyFile.readPublicKey(at: url), name: url.deletingPathExtension().lastPathComponent)
         }
+        // Keys with a role live in a folder per role; their names carry it ("worker:node1"),
+        // and so does the `User-Id` of every message their holders send.
+        for role in CurveKeyRole.allCases {
+            let folder = directory.appendingPathComponent(role.folder)
+            guard let keys = try? FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil) else { continue }
+            for url in keys.sorted(by: { $0.lastPathComponent < $1.lastPathComponent }) where url.pathExtension == CurveKeyFile.publicExtension {
+                list.insert(try CurveKeyFile.readPublicKey(at: url), name: role.rawValue + ":" + url.deletingPathExtension().lastPathComponent)
+            }
+        }
         return list
+    }
+}
+
+/// What an authorised key may do: a worker's key cannot submit or cancel jobs, a client's key
+/// cannot act as a worker. Keys authorised without a role (before roles existed) may do both.
+public enum CurveKeyRole: String, Sendable, CaseIterable {
+    case worker, client
+
+    /// The allow-list subfolder of keys with this role.
+    public var folder: String { rawValue + "s" }
+
+    /// The role a message's `User-Id` names; nil for a key without a role (or no keys at all).
+    public init?(userID: String?) {
+        guard let userID, let colon = userID.firstIndex(of: ":") else { return nil }
+        self.init(rawValue: String(userID[..<colon]))
     }
 }

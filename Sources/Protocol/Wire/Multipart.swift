@@ -13,6 +13,9 @@ public struct Multipart: Sendable, Hashable {
     public var discardedFrames: Int
     /// The size of every frame read, kept or not.
     public var byteCount: Int
+    /// The `User-Id` the ZAP handler gave the sender's connection (its allow-list name, e.g.
+    /// `worker:node1`); nil without CURVE keys.
+    public var userID: String?
 
     public init(frames: [Data], discardedFrames: Int = 0, byteCount: Int? = nil) {
         self.frames = frames

@@ -44,7 +44,8 @@ extension ZMQSocket {
             // Cannot happen on a ROUTER (libzmq always prepends the identity); treat as empty.
             return RoutedMessage(identity: Data(), multipart: raw)
         }
-        let rest = Multipart(frames: Array(raw.frames.dropFirst()), discardedFrames: raw.discardedFrames, byteCount: raw.byteCount - identity.count)
+        var rest = Multipart(frames: Array(raw.frames.dropFirst()), discardedFrames: raw.discardedFrames, byteCount: raw.byteCount - identity.count)
+        rest.userID = raw.userID
         return RoutedMessage(identity: identity, multipart: rest)
     }
 

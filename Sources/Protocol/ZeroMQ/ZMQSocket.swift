@@ -131,6 +131,7 @@ public final class ZMQSocket {
         zmq_msg_init(&message)
         defer { zmq_msg_close(&message) }
         var first = true
+        var userID: String?
         while true {
             let flags: Int32 = (first && !wait) ? ZMQ_DONTWAIT : 0
             let outcome = try zmqCall("zmq_msg_recv") { zmq_msg_recv(&message, handle, flags) }
@@ -140,6 +141,8 @@ public final class ZMQSocket {
                 if first { return nil }
                 continue
             case .done(let size):
+                // On a ROUTER the first frame (the routing id) is made locally and carries no metadata.
+                if userID == nil, let property = zmq_msg_gets(&message, "User-Id") { userID = String(cString: property) }
                 first = false
                 let size = Int(size)
                 byteCount += size
@@ -157,7 +160,9 @@ public final class ZMQSocket {
             }
             if zmq_msg_more(&message) == 0 { break }
         }
-        return Multipart(frames: frames, discardedFrames: discarded, byteCount: byteCount)
+        var multipart = Multipart(frames: frames, discardedFrames: discarded, byteCount: byteCount)
+        multipart.userID = userID
+        return multipart
     }
 
     /// Receives one multipart message bounded by the wire limits.
