@@ -43,20 +43,6 @@ struct CoordinatorOption: ParsableArguments {
     }
 }
 
-/// Runs `body` until SIGTERM or SIGINT, which call `stop`.
-func runUntilSignalled(stop: @escaping @Sendable () -> Void, _ body: () throws -> Void) throws {
-    var sources: [any DispatchSourceSignal] = []
-    for signo in [SIGTERM, SIGINT] {
-        signal(signo, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-        source.setEventHandler(handler: stop)
-        source.resume()
-        sources.append(source)
-    }
-    defer { sources.forEach { $0.cancel() } }
-    try body()
-}
-
 func absolutePath(_ path: String) -> String {
     path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
 }
@@ -128,7 +114,8 @@ struct CoordinatorCommand: ParsableCommand {
                                              logger: Logger(label: "stylefarm.coordinator"))
         // Unbuffered: scripts and tests read the bound endpoint from this line.
         FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
-        try runUntilSignalled(stop: { service.stop() }) { try service.run() }
+        try runServices([ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })],
+                        logger: Logger(label: "stylefarm.services"))
     }
 }
 
@@ -160,7 +147,8 @@ struct WorkerCommand: ParsableCommand {
         var configuration = WorkerService.Configuration(endpoint: join, name: name, threads: threads, weightsSHA256: weights.sourceSHA256)
         configuration.security = try keys.security()
         let service = WorkerService(configuration: configuration, runner: runner, context: try ZMQContext(), logger: logger)
-        try runUntilSignalled(stop: { service.stop() }) { try service.run() }
+        try runServices([ThreadService(name: "stylefarm-worker", body: { try service.run() }, stop: { service.stop() })],
+                        logger: logger)
     }
 }
 

@@ -224,4 +224,29 @@ struct FarmTrustTests {
         #expect(status == 0, "\(output.prefix(500))")
         #expect(output.contains("\"jobsOmitted\" : 1400"), "\(output.suffix(300))")
     }
+
+    @Test func sigtermDrainsAWorkerWhoseTaskIsHandedBackNotFailed() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(1)
+        let job = try farm.submitSweep(gamma: "0.5", iterations: 60)
+        _ = try runningAttempt(farm)
+        let worker = farm.workers[0]
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        #expect(worker.terminationStatus == 0, "a drained worker exits cleanly: \(farm.log("worker"))")
+        try farm.startWorkers(1)
+        let (status, output) = try farm.wait(job)
+        #expect(status == 0, "\(output)")
+        let reasons = try DatabaseQueue(path: farm.data + "/farm.sqlite").read {
+            try Row.fetchAll($0, sql: "SELECT outcome, reason FROM attempt ORDER BY id").map { "\($0["outcome"] as String): \(($0["reason"] as String?) ?? "")" }
+        }
+        #expect(reasons.first?.hasPrefix("lost: handed back") == true && reasons.last == "succeeded: ", "\(reasons)")
+
+        // The coordinator drains too: it exits by itself, not by the signal.
+        let coordinator = try #require(farm.coordinator)
+        kill(coordinator.processIdentifier, SIGTERM)
+        coordinator.waitUntilExit()
+        #expect(coordinator.terminationReason == .exit && coordinator.terminationStatus == 0, "\(farm.log("coordinator"))")
+    }
 }
