@@ -48,9 +48,11 @@ let package = Package(
             dependencies: ["CSFZeroMQ"],
             swiftSettings: swiftSettings
         ),
-        // The farm's one model: typed states, blob references, error codes.
+        // The farm's one model: typed states, blob references, the blob store, work orders,
+        // error codes and the status document. Engine stays pure compute over local images.
         .target(
             name: "Farm",
+            dependencies: ["Engine"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -89,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "WorkerTests",
-            dependencies: ["Worker", "Engine", "TestSupport"],
+            dependencies: ["Farm", "Worker", "Engine", "TestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

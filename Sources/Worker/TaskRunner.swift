@@ -1,7 +1,7 @@
 public import Engine
 public import Logging
 public import Protocol
-import Farm
+public import Farm
 import Foundation
 
 /// Runs one farm task on this worker: resolves the request's `blob:<sha256>` inputs to files in

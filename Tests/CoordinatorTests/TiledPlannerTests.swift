@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Coordinator
 import Engine
+import Farm
 
 struct TiledPlannerTests {
     let base = RenderRequest(contentPath: "content.png", stylePaths: ["style.png"])

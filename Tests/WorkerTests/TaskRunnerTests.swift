@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Farm
 import TestSupport
 @testable import Engine
 @testable import Worker

@@ -1,4 +1,5 @@
 public import Engine
+public import Farm
 public import Foundation
 
 /// A γ sweep and/or a grid over render options, as submitted (`stylefarm submit sweep`).

@@ -1,4 +1,5 @@
 public import Engine
+public import Farm
 import Foundation
 
 /// Turns a tiled render into its DAG:

@@ -1,4 +1,5 @@
 import Engine
+import Farm
 public import Foundation
 public import Protocol
 import GRDB

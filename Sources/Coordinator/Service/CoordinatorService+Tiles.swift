@@ -1,4 +1,5 @@
 import Engine
+import Farm
 import Foundation
 import Logging
 import Protocol

@@ -2,7 +2,7 @@ public import Engine
 public import Foundation
 public import Logging
 public import Protocol
-import Farm
+public import Farm
 import Synchronization
 import Dispatch
 

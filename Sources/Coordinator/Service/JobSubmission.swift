@@ -1,7 +1,7 @@
 public import Engine
 public import Foundation
 public import Protocol
-import Farm
+public import Farm
 
 /// A client's submission: the spec travels as JSON with `blob:<sha256>` image references, the
 /// images as binary frames. Everything is checked before anything is stored: every image is a

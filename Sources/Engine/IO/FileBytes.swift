@@ -9,7 +9,7 @@ internal import Darwin
 public enum FileBytes {
     /// Reads the regular file at `path`. `what` names the file in messages ("image 'x.png'").
     /// A file over `maxBytes` is refused with `.imageTooLarge` before anything is read.
-    static func read(path: String, what: String, maxBytes: Int = .max) throws(EngineError) -> [UInt8] {
+    public static func read(path: String, what: String, maxBytes: Int = .max) throws(EngineError) -> [UInt8] {
         let fd = try SystemCall.retryingEINTR("cannot open \(what); check the path") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { _ = close(fd) }
 

@@ -1,7 +1,7 @@
 extension Renderer {
     /// The size a style image is rendered at: the default (`styleSize`) times `--style-scale`,
     /// refused with a clear error when that would exceed `--max-pixels`.
-    func scaledStyleSize(width: Int, height: Int, contentPixels: Int, path: String) throws -> (width: Int, height: Int) {
+    public func scaledStyleSize(width: Int, height: Int, contentPixels: Int, path: String) throws -> (width: Int, height: Int) {
         let base = styleSize(width: width, height: height, contentPixels: contentPixels)
         guard settings.styleScale != 1 else { return base }
         // In Double first: a huge --style-scale must give an error, not overflow an Int.

@@ -144,7 +144,7 @@ public struct Renderer: Sendable {
     }
 
     /// Reads an image, naming its role in any error ("style image 'x.jpg' is 40000×40000 …").
-    static func readImage(_ path: String, role: String, maxPixels: Int) throws -> RGBImage {
+    public static func readImage(_ path: String, role: String, maxPixels: Int) throws -> RGBImage {
         do {
             return try ImageFile.read(path: path, maxPixels: maxPixels)
         } catch {

@@ -1,4 +1,5 @@
 public import Foundation
+public import Engine
 
 /// What a farm task asks a worker to do. A plain render (a sweep point, a tiled job's coarse
 /// pass) travels as its `RenderRequest`, as it always has; the tiled job's other tasks carry an

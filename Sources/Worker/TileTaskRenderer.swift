@@ -1,4 +1,6 @@
 public import Foundation
+public import Engine
+public import Farm
 public import Logging
 
 /// What a worker does for a tiled job's tasks other than the coarse pass: the style targets at

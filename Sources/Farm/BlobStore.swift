@@ -1,4 +1,5 @@
 public import Foundation
+public import Engine
 
 /// Content-addressed files: each blob lives at `<root>/<sha256 hex>`, so a coordinator stores a
 /// submitted image once however many tasks use it, and a worker fetches a blob it lacks once.
