@@ -61,6 +61,11 @@ public final class WorkerService: @unchecked Sendable {
     private let outbox = Mutex<[Outgoing]>([])
     /// The coordinator's answers to an exact shard's exchange rounds, for the render thread.
     private let exchangeReplies = Mutex<[ShardExchangeReply]>([])
+    /// Signalled when an exchange reply arrives, so the waiting render thread wakes at once.
+    private let exchangeArrived = DispatchSemaphore(value: 0)
+    /// Wakes the socket's thread when a render thread queues a message (no polling interval
+    /// between an exact shard's round and its sending). Made by `run()` for its context.
+    private let outboxWakeup = Mutex<ZMQWakeup?>(nil)
     private let renderThreads = DispatchGroup()
     private let clock = ContinuousClock()
     private var active: ActiveTask?
@@ -110,6 +115,14 @@ public final class WorkerService: @unchecked Sendable {
             $0.security = configuration.security
         })
         defer { socket.close() }
+        let wakeup = try ZMQWakeup(context: context)
+        let outboxSignals = try wakeup.makeReceiver()
+        outboxWakeup.withLock { $0 = wakeup }
+        defer {
+            outboxWakeup.withLock { $0 = nil }
+            outboxSignals.close()
+            wakeup.close()
+        }
         try socket.connect(configuration.endpoint)
         guard let digest = SHA256Digest(hex: configuration.weightsSHA256) else {
             throw EngineError(.weightsCorrupt, "weights hash '\(configuration.weightsSHA256)' is not a sha256")
@@ -124,8 +137,9 @@ public final class WorkerService: @unchecked Sendable {
         var lastSent = clock.now
         while !stopRequested.load(ordering: .relaxed) {
             // An exact shard waits on every exchange round: poll often while one runs.
-            let pollTimeout: Duration = if case .shard? = active?.order { .milliseconds(2) } else { .milliseconds(50) }
-            if try socket.poll(.readable, timeout: pollTimeout).contains(.readable) {
+            let ready = try ZMQSocket.poll([(socket, .readable), (outboxSignals, .readable)], timeout: .milliseconds(50))
+            if ready[1].contains(.readable) { try ZMQWakeup.drain(outboxSignals) }
+            if ready[0].contains(.readable) {
                 while let received = try socket.receiveMessage(limits: configuration.limits, wait: false) {
                     lastHeard = clock.now
                     switch received {
@@ -147,6 +161,7 @@ public final class WorkerService: @unchecked Sendable {
                             receivedBlob(reply, on: socket)
                         case .exchanged(let reply):
                             exchangeReplies.withLock { $0.append(reply) }
+                            exchangeArrived.signal()
                         case .cancel(let cancel):
                             if active?.assignment.attemptID == cancel.attemptID { active?.cancel.set() }
                         case .heartbeat:
@@ -262,7 +277,7 @@ public final class WorkerService: @unchecked Sendable {
                                                 onProgress: { batch in
                     let lines = batch.map(Self.lossLine)
                     let progress = Message.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))
-                    outbox.withLock { $0.append(Outgoing(attemptID: assignment.attemptID, message: progress, finished: false)) }
+                    enqueue(Outgoing(attemptID: assignment.attemptID, message: progress, finished: false))
                 })
                 message = .result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID,
                                              finalLosses: Self.lossLine(output.final), summary: output.summary,
@@ -275,7 +290,7 @@ public final class WorkerService: @unchecked Sendable {
                 let retryable = (error as? EngineError).map { $0.code != .invalidArgument && $0.code != .invalidImage } ?? true
                 message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "\(error)", retryable: retryable))
             }
-            outbox.withLock { $0.append(Outgoing(attemptID: assignment.attemptID, message: message, finished: true)) }
+            enqueue(Outgoing(attemptID: assignment.attemptID, message: message, finished: true))
         }
         thread.stackSize = 8 << 20
         thread.start()
@@ -290,7 +305,7 @@ public final class WorkerService: @unchecked Sendable {
         }
         let message = Message.exchange(ShardExchange(taskID: assignment.taskID, attemptID: assignment.attemptID,
                                                      step: round.step, phase: phase, bytes: Data(bytes)))
-        outbox.withLock { $0.append(Outgoing(attemptID: assignment.attemptID, message: message, finished: false)) }
+        enqueue(Outgoing(attemptID: assignment.attemptID, message: message, finished: false))
         while true {
             let reply = exchangeReplies.withLock { replies -> ShardExchangeReply? in
                 guard let index = replies.firstIndex(where: {
@@ -300,8 +315,14 @@ public final class WorkerService: @unchecked Sendable {
             }
             if let reply { return [UInt8](reply.bytes) }
             if cancel.isSet { throw EngineError(.cancelled, "cancelled while waiting for the other shards") }
-            Thread.sleep(forTimeInterval: 0.001)
+            _ = exchangeArrived.wait(timeout: .now() + .milliseconds(50))
         }
+    }
+
+    /// Queues a render thread's message for the socket's thread and wakes it.
+    private func enqueue(_ outgoing: Outgoing) {
+        outbox.withLock { $0.append(outgoing) }
+        outboxWakeup.withLock { $0 }?.signal()
     }
 
     static func lossLine(_ p: RenderProgress) -> LossLine {
