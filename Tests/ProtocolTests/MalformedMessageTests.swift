@@ -70,6 +70,23 @@ struct MalformedMessageTests {
         #expect(code(frames(kind: "progress", header: header)) == .malformedHeader)
     }
 
+    // Found by the libFuzzer harness (Fuzz/): JSONDecoder kept the first of two values and the
+    // unknown-key check the last, so {"credit":1,"credit":5000} read as credit 1.
+    @Test("a key given twice is refused, however it is spelled", arguments: [
+        ("ready", #"{"credit":1,"credit":5000}"#),
+        ("ready", #"{"credit":1,"\u0063redit":2}"#),
+        ("progress", #"{"taskID":"t","attemptID":1,"lines":[{"iteration":1,"iteration":2,"total":1,"content":1,"styles":[],"tv":0,"elapsed":0}]}"#),
+    ])
+    func duplicateKeys(kind: String, header: String) {
+        #expect(code(frames(kind: kind, header: header)) == .malformedHeader)
+    }
+
+    @Test("the same key in two objects is not a duplicate")
+    func sameKeyInTwoObjects() {
+        let header = #"{"taskID":"t","attemptID":1,"lines":[{"iteration":1,"total":1,"content":1,"styles":[],"tv":0,"elapsed":0},{"iteration":2,"total":1,"content":1,"styles":[],"tv":0,"elapsed":0}]}"#
+        #expect(code(frames(kind: "progress", header: header)) == nil)
+    }
+
     @Test("an explicit null for an optional field is accepted")
     func nullOptional() {
         #expect(code(frames(kind: "status", header: #"{"jobID":null}"#)) == nil)

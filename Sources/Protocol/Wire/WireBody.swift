@@ -85,6 +85,9 @@ enum HeaderCoding {
         if !unknown.isEmpty {
             throw ProtocolError(.malformedHeader, "the '\(kind)' header has unknown keys: \(unknown.joined(separator: ", ")); is the peer a newer version?", kind: kind)
         }
+        if let repeated = DuplicateKeys.first(in: header) {
+            throw ProtocolError(.malformedHeader, "the '\(kind)' header gives '\(repeated.prefix(100))' twice; give each key once", kind: kind)
+        }
         return body
     }
 
