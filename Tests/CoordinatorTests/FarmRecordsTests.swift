@@ -219,3 +219,28 @@ struct FarmRecordsTests {
         #expect(running == [.init(key: "gamma=0", worker: "w1", iteration: 7, iterations: 500, elapsed: 3.5)])
     }
 }
+
+/// Exact jobs' shards run as a gang: one that finished cannot stay finished when another is lost.
+struct ExactGangRecordsTests {
+    @Test func aShardThatFinishedRunsAgainWhenItsGangLosesAnother() throws {
+        let dir = try TemporaryDirectory()
+        let records = try FarmRecords(path: dir.path("farm.sqlite"), budget: .init(backoffBase: 0))
+        let request = RenderRequest(contentPath: "blob:c", stylePaths: ["blob:s"])
+        let shards = (1...2).map { PlannedTask(key: "shard-\($0)", kind: .shard, parameters: [], request: request, dependsOn: [],
+                                               outputName: "shards/shard-\($0).png") }
+        let job = try records.createJob(kind: "tiled", spec: Data("{}".utf8), priority: 0, tasks: shards)
+        let attempts = try records.transaction { tx in
+            try tx.runnableShards()[job, default: []].map { try tx.recordAttempt($0, by: "w\($0.key)") }
+        }
+        #expect(attempts.count == 2)
+        #expect(try records.completeAttempt(attempts[0], result: Data(), outputPath: "a") == .accepted)
+        #expect(try records.endAttempt(attempts[1], .lost(.workerLost), reason: "") == .requeued)
+        // What the coordinator finds: one shard ready, one done, none running.
+        #expect(try records.transaction { tx in try tx.runnableShards()[job]?.count } == 1)
+        #expect(try records.transaction { tx in try tx.shardsRunning(ofJob: job) } == 0)
+        #expect(try records.transaction { tx in try tx.reopenShards(ofJob: job) } == 1)
+        #expect(try records.transaction { tx in try tx.runnableShards()[job]?.count } == 2, "the gang can be leased whole again")
+        let outcomes = try records.transaction { tx in try attempts.map { try tx.outcome(ofAttempt: $0) } }
+        #expect(outcomes == ["lost", "lost"], "no shard keeps a success its gang does not share")
+    }
+}

@@ -32,6 +32,31 @@ extension FarmRecords.Transaction {
         return byJob
     }
 
+    /// Shards of a job with a running attempt.
+    func shardsRunning(ofJob job: String) throws -> Int {
+        try Int.fetchOne(try db.cachedStatement(sql: """
+            SELECT COUNT(*) FROM task t JOIN attempt a ON a.task_id = t.id
+            WHERE t.job_id = ? AND t.kind = 'shard' AND a.outcome = 'running'
+            """), arguments: [job]) ?? 0
+    }
+
+    /// Puts a running exact job's finished shards (and those whose results are being written)
+    /// back in the queue, their results void: the gang runs again as a whole. Each is charged
+    /// a loss. Returns the shards reopened.
+    func reopenShards(ofJob job: String) throws -> Int {
+        guard try String.fetchOne(try db.cachedStatement(sql: "SELECT state FROM job WHERE id = ?"), arguments: [job]) == "running" else { return 0 }
+        try execute("""
+            UPDATE attempt SET outcome = 'lost', finished_at = ?, reason = 'gang cancelled: another shard was lost; the gang starts again'
+            WHERE outcome IN ('succeeded', 'received') AND task_id IN (SELECT id FROM task WHERE job_id = ? AND kind = 'shard')
+            """, arguments: [FarmRecords.now(), job])
+        try execute("""
+            UPDATE task SET state = 'ready', current_attempt = NULL, output_path = NULL, result = NULL, losses = losses + 1
+            WHERE job_id = ? AND kind = 'shard' AND state IN ('done', 'leased')
+              AND NOT EXISTS (SELECT 1 FROM attempt a WHERE a.id = task.current_attempt AND a.outcome = 'running')
+            """, arguments: [job])
+        return db.changesCount
+    }
+
     /// An attempt's outcome: running, succeeded, failed, lost or cancelled.
     func outcome(ofAttempt attempt: Int64) throws -> String? {
         try String.fetchOne(try db.cachedStatement(sql: "SELECT outcome FROM attempt WHERE id = ?"), arguments: [attempt])

@@ -30,7 +30,16 @@ extension CoordinatorService {
                 }
                 return order
             }
-            guard let count = orders.first?.shardCount, shards.count == count else { continue }   // some still running or failed
+            guard let count = orders.first?.shardCount else { continue }
+            guard shards.count == count else {
+                // Some shards are ready and the rest are not running: they finished in a gang
+                // that lost another member (or before a restart). A shard cannot run alone, so
+                // the finished ones run again with the others.
+                if try tx.shardsRunning(ofJob: job) == 0, try tx.reopenShards(ofJob: job) > 0 {
+                    logger.notice("exact gang restarts whole", metadata: ["job.id": "\(job)"])
+                }
+                continue
+            }
             let free = wanting.filter { !(blocked[$0.value.id] ?? []).contains(job) }.keys.sorted { $0.lexicographicallyPrecedes($1) }
             guard free.count >= count else { continue }
             var gang = ExactGang(jobID: job, shardCount: count)
@@ -120,6 +129,15 @@ extension CoordinatorService {
         guard let gang = gangs.removeValue(forKey: job) else { return }
         logger.notice("exact gang aborted", metadata: ["job.id": "\(job)", "reason": "\(reason)"])
         let end: FarmRecords.AttemptEnd = retryable ? .lost(.gangCancelled) : .failed(retryable: false)
+        defer {
+            // Shards that had already finished (or whose results are being written) run again
+            // with the others: one shard's pixels are only right together with all the others'.
+            if retryable {
+                do { _ = try records.transaction { try $0.reopenShards(ofJob: job) } } catch {
+                    logger.error("could not restart a gang's finished shards", metadata: ["job.id": "\(job)", "error": "\(error)"])
+                }
+            }
+        }
         for (attempt, member) in gang.members {
             do {
                 let outcome = try records.endAttempt(attempt, end, reason: reason)
