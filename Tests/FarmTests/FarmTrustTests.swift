@@ -188,7 +188,8 @@ struct FarmTrustTests {
         // The instant between the last result and the outputs, made to last: kill, roll back.
         farm.kill9(try #require(farm.coordinator))
         let folder = farm.data + "/jobs/" + job
-        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png"] {
+        // A result file lost too (as a power cut before it reached the disk would lose it).
+        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png", "gamma-0.png"] {
             try FileManager.default.removeItem(atPath: folder + "/" + name)
         }
         try DatabaseQueue(path: farm.data + "/farm.sqlite").write {
@@ -198,11 +199,14 @@ struct FarmTrustTests {
         Thread.sleep(forTimeInterval: 1)   // `wait` finds no coordinator and keeps asking
         let port = Int(farm.endpoint.split(separator: ":").last ?? "") ?? 0
         try farm.startCoordinator(port: port)
+        try farm.startWorkers(1)   // the lost result is rendered again
         waiting.waitUntilExit()
         #expect(waiting.terminationStatus == 0, "\(farm.log("wait"))")
-        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png"] {
+        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png", "gamma-0.png"] {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name) is missing")
         }
+        let all = try farm.attempts()
+        #expect(all.filter { $0.outcome == "succeeded" }.map(\.key).sorted() == ["gamma=0", "gamma=1"], "one success per task: \(all)")
     }
 
     @Test func waitExitsThreeWhenTheCoordinatorStaysUnreachable() throws {

@@ -205,6 +205,31 @@ public final class FarmRecords: Sendable {
         }
     }
 
+    /// Finished tasks of a finishing job whose files are gone go back to the queue (their
+    /// successes void), and the job runs again until they are done.
+    public func reopenTasks(ofJob job: String, keys: [String], reason: String) throws {
+        try transaction { tx in
+            for key in keys {
+                try tx.execute("""
+                    UPDATE attempt SET outcome = 'lost', reason = ?
+                    WHERE outcome = 'succeeded' AND task_id = (SELECT id FROM task WHERE job_id = ? AND key = ?)
+                    """, arguments: [reason, job, key])
+                try tx.execute("""
+                    UPDATE task SET state = 'ready', output_path = NULL, result = NULL, losses = losses + 1
+                    WHERE job_id = ? AND key = ? AND state = 'done'
+                    """, arguments: [job, key])
+            }
+            // Everything downstream of them (a stitch) must run again too.
+            try tx.execute("""
+                UPDATE attempt SET outcome = 'lost', reason = ?
+                WHERE outcome = 'succeeded' AND task_id IN (SELECT id FROM task WHERE job_id = ? AND kind = 'stitch' AND state = 'done')
+                """, arguments: [reason, job])
+            try tx.execute("UPDATE task SET state = 'ready', output_path = NULL, result = NULL WHERE job_id = ? AND kind = 'stitch' AND state = 'done'",
+                           arguments: [job])
+            try tx.execute("UPDATE job SET state = 'running' WHERE id = ? AND state = 'finishing'", arguments: [job])
+        }
+    }
+
     /// A finishing job's outputs are on disk: it has succeeded.
     public func jobOutputsWritten(_ id: String) throws {
         try database.write { db in

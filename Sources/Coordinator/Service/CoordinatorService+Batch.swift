@@ -280,6 +280,20 @@ extension CoordinatorService {
         let records = records, logger = logger, directory = jobDirectory(job), blobRoot = blobs.root
         outputs.enqueueJobOutputs {
             do {
+                // The result files are on disk before the job can succeed: one flush for the
+                // whole job, then each task's file checked (a file lost with a power cut is
+                // rendered again rather than missing from a succeeded job).
+                OutputWriter.flushFileSystem(of: directory)
+                let missing = try records.finishedTasks(ofJob: job).filter { task in
+                    guard let path = task.outputPath else { return false }
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+                    return (size ?? 0) == 0
+                }.map(\.key)
+                if !missing.isEmpty {
+                    try records.reopenTasks(ofJob: job, keys: missing, reason: "its output file was missing when the job finished")
+                    logger.error("results missing on disk; rendering them again", metadata: ["job.id": "\(job)", "tasks": "\(missing)"])
+                    return
+                }
                 switch kind {
                 case "tiled": try TiledJobOutputs.write(jobID: job, records: records, directory: directory)
                 case "sweep": try JobOutputs.write(jobID: job, records: records, directory: directory, blobRoot: blobRoot)

@@ -7,11 +7,13 @@ import Glibc
 #endif
 
 /// Writes result images on its own thread, so that the coordinator's loop never waits on the
-/// disk. A result is recorded as done only once its file is durable: the writer takes every
-/// write queued so far as one batch, writes each to a temporary file beside its path, flushes
-/// the file system once for the whole batch (group commit: one flush per batch rather than one
-/// per file keeps thousands of results a second possible), renames each into place, and hands
-/// the batch back through `takeFinished()`, waking the loop.
+/// disk. A result is recorded as done only once its file is complete at its path: each is
+/// written to a temporary file beside it and renamed into place (a coordinator killed at any
+/// instant leaves a whole file or none), and finished writes come back through
+/// `takeFinished()`, waking the loop. Durability against a power cut is the job's: before a
+/// job succeeds its folder is flushed to disk once (`flushFileSystem`) and every task's file
+/// checked — one flush per job rather than one per result keeps thousands of results a second
+/// possible (measured: a flush per batch of results cost 30–40 % of `bench farm`'s throughput).
 final class OutputWriter: Sendable {
     struct Write: Sendable {
         var attemptID: Int64
@@ -72,7 +74,6 @@ final class OutputWriter: Sendable {
                 temporaries.append(nil)
             }
         }
-        Self.flushFileSystem(containing: batch[0].path)
         for (index, temporary) in temporaries.enumerated() {
             guard let temporary else { continue }
             if rename(temporary, outcomes[index].write.path) != 0 {
@@ -83,9 +84,9 @@ final class OutputWriter: Sendable {
         wakeup.signal()
     }
 
-    /// One `syncfs(2)` for the file system the batch was written to.
-    private static func flushFileSystem(containing path: String) {
-        let directory = (path as NSString).deletingLastPathComponent
+    /// One `syncfs(2)` for the file system `directory` is on: everything written there so far
+    /// (a job's result files) is on disk when it returns.
+    static func flushFileSystem(of directory: String) {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         defer { close(fd) }
