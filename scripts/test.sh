@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The test suite, from a fresh Debian machine: installs what is missing, fetches the VGG19
-# weights (tests that need them fail, never skip, without them), builds and runs every test.
-# The golden tests read ../shared/golden (or $STYLEFARM_GOLDEN).
+# weights (tests that need them fail, never skip, without them), builds and runs every test,
+# then the farm under faults (a short soak) and a bounded run of the protocol fuzzer against a
+# real coordinator and worker. The golden tests read ../shared/golden (or $STYLEFARM_GOLDEN).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/install-deps.sh
 swift build --build-tests
-"$(swift build --show-bin-path)/stylefarm" weights fetch
+bin="$(swift build --show-bin-path)/stylefarm"
+"$bin" weights fetch
 swift test --skip-build
+STYLEFARM_BIN="$bin" scripts/soak.sh --schedule ci --duration 300 --seed "${SOAK_SEED:-1}"

@@ -99,6 +99,7 @@ struct CoordinatorCommand: ParsableCommand {
     }
 
     func run() throws {
+        let signals = ShutdownSignals()
         CLILogging.bootstrap()
         var configuration = CoordinatorService.Configuration(endpoint: bind, dataDirectory: absolutePath(data))
         configuration.heartbeat = .milliseconds(heartbeatMs)
@@ -115,7 +116,7 @@ struct CoordinatorCommand: ParsableCommand {
         // Unbuffered: scripts and tests read the bound endpoint from this line.
         FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
         try runServices([ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })],
-                        logger: Logger(label: "stylefarm.services"))
+                        signals: signals, logger: Logger(label: "stylefarm.services"))
     }
 }
 
@@ -136,6 +137,7 @@ struct WorkerCommand: ParsableCommand {
     @OptionGroup var keys: KeyOptions
 
     func run() throws {
+        let signals = ShutdownSignals()
         CLILogging.bootstrap()
         let logger = Logger(label: "stylefarm.worker")
         let store = WeightsStore.fromEnvironment(logger: logger)
@@ -147,8 +149,9 @@ struct WorkerCommand: ParsableCommand {
         var configuration = WorkerService.Configuration(endpoint: join, name: name, threads: threads, weightsSHA256: weights.sourceSHA256)
         configuration.security = try keys.security()
         let service = WorkerService(configuration: configuration, runner: runner, context: try ZMQContext(), logger: logger)
+        if signals.received { return }   // stopped while loading its weights: nothing to hand back
         try runServices([ThreadService(name: "stylefarm-worker", body: { try service.run() }, stop: { service.stop() })],
-                        logger: logger)
+                        signals: signals, logger: logger)
     }
 }
 

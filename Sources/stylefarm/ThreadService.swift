@@ -2,12 +2,11 @@ import Dispatch
 import Foundation
 import Logging
 import ServiceLifecycle
-import UnixSignals
 import Synchronization
 
 /// A long-running part whose loop owns its sockets on a thread of its own (the coordinator's
-/// loop, a worker's session), run as a `Service`: graceful shutdown (SIGTERM or SIGINT) and
-/// cancellation both call `stop`, which asks the loop to drain and return.
+/// loop, a worker's session), run as a `Service`: graceful shutdown and cancellation both call
+/// `stop`, which asks the loop to drain and return.
 struct ThreadService: Service {
     let name: String
     let body: @Sendable () throws -> Void
@@ -34,29 +33,52 @@ struct ThreadService: Service {
     }
 }
 
-/// Runs services in one `ServiceGroup` until they end: the first SIGTERM or SIGINT drains them
-/// (a coordinator records what it has, a worker hands its task back and says goodbye); a
-/// second one forces the process out at once.
-func runServices(_ services: [ThreadService], logger: Logger) throws {
-    let signals = Atomic<Int>(0)
-    var sources: [any DispatchSourceSignal] = []
-    for signo in [SIGTERM, SIGINT] {
-        signal(signo, SIG_IGN)   // delivered to the dispatch sources (ours and the group's) instead
-        let source = DispatchSource.makeSignalSource(signal: signo, queue: .global())
-        source.setEventHandler {
-            if signals.add(1, ordering: .relaxed).newValue >= 2 {
-                FileHandle.standardError.write(Data("second signal: stopping now\n".utf8))
-                _exit(130)
-            }
+/// SIGTERM and SIGINT, caught from the moment a command starts (a worker still loading its
+/// weights is stopped cleanly too): the first asks for a graceful shutdown, a second one forces
+/// the process out at once.
+final class ShutdownSignals: @unchecked Sendable {
+    // @unchecked Sendable: `sources` is set in init and never changed (dispatch sources are
+    // thread-safe); the rest is an Atomic and a Mutex.
+    private let count = Atomic<Int>(0)
+    private let onFirst = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Kept for the life of the process.
+    private let sources: [any DispatchSourceSignal]
+
+    init() {
+        var sources: [any DispatchSourceSignal] = []
+        for signo in [SIGTERM, SIGINT] {
+            signal(signo, SIG_IGN)   // delivered to the dispatch source instead
+            sources.append(DispatchSource.makeSignalSource(signal: signo, queue: .global()))
         }
-        source.resume()
-        sources.append(source)
+        self.sources = sources
+        for source in sources {
+            source.setEventHandler { [self] in
+                if count.add(1, ordering: .relaxed).newValue >= 2 {
+                    FileHandle.standardError.write(Data("second signal: stopping now\n".utf8))
+                    _exit(130)
+                }
+                onFirst.withLock { $0 }?()
+            }
+            source.resume()
+        }
     }
-    defer { sources.forEach { $0.cancel() } }
-    var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) },
-                                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+
+    var received: Bool { count.load(ordering: .relaxed) > 0 }
+
+    /// Runs `action` on the first signal, or now if it has already come.
+    func whenReceived(_ action: @escaping @Sendable () -> Void) {
+        onFirst.withLock { $0 = action }
+        if received { action() }
+    }
+}
+
+/// Runs services in one `ServiceGroup` until they end; the first signal drains them (a
+/// coordinator records what it has, a worker hands its task back and says goodbye).
+func runServices(_ services: [ThreadService], signals: ShutdownSignals, logger: Logger) throws {
+    var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: logger)
     configuration.maximumGracefulShutdownDuration = .seconds(60)
     let group = ServiceGroup(configuration: configuration)
+    signals.whenReceived { Task { await group.triggerGracefulShutdown() } }
     let outcome = Mutex<Result<Void, any Error>>(.success(()))
     let done = DispatchSemaphore(value: 0)
     Task {

@@ -253,4 +253,15 @@ struct FarmTrustTests {
         coordinator.waitUntilExit()
         #expect(coordinator.terminationReason == .exit && coordinator.terminationStatus == 0, "\(farm.log("coordinator"))")
     }
+
+    @Test func aWorkerStoppedWhileItLoadsItsWeightsExitsCleanly() throws {
+        let farm = try FarmHarness()
+        farm.endpoint = "tcp://127.0.0.1:9"
+        try farm.startWorkers(1)
+        let worker = farm.workers[0]
+        Thread.sleep(forTimeInterval: 0.05)
+        kill(worker.processIdentifier, SIGTERM)
+        worker.waitUntilExit()
+        #expect(worker.terminationReason == .exit && worker.terminationStatus == 0, "\(farm.log("worker"))")
+    }
 }
