@@ -70,22 +70,31 @@ public struct RunningTaskStatus: Sendable, Codable, Equatable {
     }
 }
 
-/// A tiled job's tiles by state, one string per tile row, one character per tile ('·' waiting,
-/// '▒' rendering, '█' done, '✗' failed), and the states of its other tasks by key.
+/// A tiled job's tiles by state: one string per tile row, one state code per tile (`code(for:)`,
+/// compact so that 10 000 tiles fit a status reply), and the states of its other tasks by key.
+/// Clients draw it as they like (`watch` uses '·' waiting, '▒' rendering, '█' done, '✗' failed).
 public struct TileGridStatus: Sendable, Codable, Equatable {
     public var rows: Int
     public var columns: Int
-    public var grid: [String]
+    /// Row by row, `code(for:)` of each tile's state; ' ' where the grid has no tile.
+    public var states: [String]
     public var done: Int
     public var stages: [String: String]
 
-    public init(rows: Int, columns: Int, grid: [String], done: Int, stages: [String: String]) {
+    public init(rows: Int, columns: Int, states: [String], done: Int, stages: [String: String]) {
         self.rows = rows
         self.columns = columns
-        self.grid = grid
+        self.states = states
         self.done = done
         self.stages = stages
     }
+
+    static let codes: [TaskState: Character] = [.ready: "r", .leased: "l", .done: "d", .failed: "f", .cancelled: "c"]
+
+    public static func code(for state: TaskState) -> Character { codes[state] ?? "?" }
+
+    /// The state a code stands for; nil for ' ' or anything unknown.
+    public static func state(for code: Character) -> TaskState? { codes.first { $0.value == code }?.key }
 }
 
 public struct WorkerStatus: Sendable, Codable, Equatable {

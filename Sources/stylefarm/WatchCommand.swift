@@ -51,6 +51,17 @@ struct WatchCommand: ParsableCommand {
 extension WatchCommand {
     /// A tiled job's grid as the status document draws it ('·' waiting, '▒' rendering,
     /// '█' done, '✗' failed), under a line with its other stages; too wide a grid is summarised.
+    /// How `watch` draws a tile's state.
+    static func glyph(_ state: Farm.TaskState?) -> Character {
+        switch state {
+        case .done?: "█"
+        case .leased?: "▒"
+        case .failed?, .cancelled?: "✗"
+        case .ready?: "·"
+        case nil: " "
+        }
+    }
+
     static func tileLines(_ tiles: TileGridStatus) -> [String] {
         let rows = tiles.rows, columns = tiles.columns
         var stages: [String] = []
@@ -61,7 +72,7 @@ extension WatchCommand {
         let counts = rows * columns > 0 ? "tiles \(tiles.done)/\(rows * columns) done (\(rows)×\(columns)); " : ""
         var lines = ["  " + counts + stages.joined(separator: ", ")]
         if columns <= 100 && rows <= 60 {
-            lines += tiles.grid.map { "  " + $0 }
+            lines += tiles.states.map { row in "  " + String(row.map { Self.glyph(TileGridStatus.state(for: $0)) }) }
         }
         return lines
     }

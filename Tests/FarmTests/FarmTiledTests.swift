@@ -55,9 +55,11 @@ struct FarmTiledTests {
         #expect((manifest?["tasks"] as? [Any])?.count == 7)
         #expect(FileManager.default.fileExists(atPath: folder + "/style-targets.grams"))
 
-        // The status document draws the finished grid.
+        // The status document gives the finished grid as state codes; watch draws it.
         let statusText = try farm.run(["status", job, "--coordinator", farm.endpoint]).output
-        #expect(statusText.contains("\"██\""), "\(statusText)")
+        #expect(statusText.contains("\"dd\""), "\(statusText)")
+        let watched = try farm.run(["watch", job, "--coordinator", farm.endpoint]).output
+        #expect(watched.contains("  ██\n  ██"), "\(watched)")
     }
 
     @Test func aWorkerKilledDuringTheTilesCostsOnlyItsTile() throws {

@@ -37,22 +37,19 @@ public enum FarmStatus {
 
     /// The grid of a tiled job's tiles by state, from their `tile-rN-cM` keys.
     static func tileGrid(_ tasks: [FarmRecords.TaskState]) -> TileGridStatus {
-        var cells: [TilePosition: Character] = [:]
+        var cells: [TilePosition: Farm.TaskState] = [:]
         var stages: [String: String] = [:]
         for task in tasks {
             guard let position = try? TilePosition(key: task.key) else {
                 stages[task.key] = task.state
                 continue
             }
-            cells[position] = switch Farm.TaskState(rawValue: task.state) {
-            case .done?: "█"
-            case .leased?: "▒"
-            case .failed?, .cancelled?: "✗"
-            default: "·"
-            }
+            cells[position] = Farm.TaskState(rawValue: task.state) ?? .ready
         }
         let rows = (cells.keys.map(\.row).max() ?? -1) + 1, columns = (cells.keys.map(\.column).max() ?? -1) + 1
-        let lines = (0..<rows).map { r in String((0..<columns).map { cells[TilePosition(row: r, column: $0)] ?? " " }) }
-        return TileGridStatus(rows: rows, columns: columns, grid: lines, done: cells.values.filter { $0 == "█" }.count, stages: stages)
+        let lines = (0..<rows).map { r in
+            String((0..<columns).map { c in cells[TilePosition(row: r, column: c)].map(TileGridStatus.code(for:)) ?? " " })
+        }
+        return TileGridStatus(rows: rows, columns: columns, states: lines, done: cells.values.filter { $0 == .done }.count, stages: stages)
     }
 }
