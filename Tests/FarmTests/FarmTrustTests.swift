@@ -77,8 +77,12 @@ struct FarmTrustTests {
     }
 
     /// A valid submission's spec as JSON, its images as blobs.
-    func submission(_ farm: FarmHarness, mutate: (inout [String: Any]) -> Void) throws -> SubmitJob {
+    func submission(_ farm: FarmHarness, extra: [Data] = [], mutate: (inout [String: Any]) -> Void) throws -> SubmitJob {
         var blobs: [SHA256Digest] = [], data: [Data] = []
+        for bytes in extra {
+            blobs.append(SHA256Digest(hex: BlobStore.hash([UInt8](bytes)))!)
+            data.append(bytes)
+        }
         func blob(_ path: String) throws -> String {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
             let sha = BlobStore.hash(bytes)
@@ -98,15 +102,29 @@ struct FarmTrustTests {
     static let badSpecs: [String] = [
         "content /etc/passwd", "style /proc/self/environ", "style blob:../../x", "content empty", "mask ~/.ssh/id_rsa",
         "init /etc/passwd", "init unsent blob", "iterations near 2^63", "scale iterations near 2^63", "size 100000",
-        "70 made-up axes", "no gamma", "gamma 5", "empty axis",
+        "70 made-up axes", "no gamma", "gamma 5", "empty axis", "content not an image", "content 12000x12000",
     ]
+
+    /// A PNG that declares `width`×`height` but carries almost nothing: only its header is read.
+    static func hugePNGHeader(width: UInt32, height: UInt32) -> Data {
+        func chunk(_ type: String, _ body: [UInt8]) -> [UInt8] {
+            let length = UInt32(body.count)
+            return withUnsafeBytes(of: length.bigEndian, Array.init) + Array(type.utf8) + body + [0, 0, 0, 0]
+        }
+        let ihdr = withUnsafeBytes(of: width.bigEndian, Array.init) + withUnsafeBytes(of: height.bigEndian, Array.init) + [8, 2, 0, 0, 0]
+        return Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", ihdr) + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00]) + chunk("IEND", []))
+    }
+
+    static let notAnImage = Data("#!/bin/sh\necho this is not a picture\n".utf8)
 
     @Test func submissionsThatBreakTheRulesAreRefusedAndNothingIsStored() throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
         let client = try RawPeer(farm.endpoint)
         for name in Self.badSpecs {
-            let submit = try submission(farm) { spec in
+            let extra = name == "content not an image" ? [Self.notAnImage]
+                : name == "content 12000x12000" ? [Self.hugePNGHeader(width: 12_000, height: 12_000)] : []
+            let submit = try submission(farm, extra: extra) { spec in
                 var base = spec["base"] as? [String: Any] ?? [:]
                 switch name {
                 case "content /etc/passwd": base["contentPath"] = "/etc/passwd"
@@ -123,6 +141,8 @@ struct FarmTrustTests {
                 case "no gamma": spec["gammas"] = [Float]()
                 case "gamma 5": spec["gammas"] = [5]
                 case "empty axis": spec["axes"] = [["option": "beta", "values": [Float]()]]
+                case "content not an image": base["contentPath"] = "blob:" + BlobStore.hash([UInt8](Self.notAnImage))
+                case "content 12000x12000": base["contentPath"] = "blob:" + BlobStore.hash([UInt8](Self.hugePNGHeader(width: 12_000, height: 12_000)))
                 default: break
                 }
                 spec["base"] = base
@@ -138,6 +158,10 @@ struct FarmTrustTests {
         try client.send(.status(StatusQuery()))
         #expect(try client.receive(until: { if case .statusReply = $0 { true } else { false } }) != nil, "still serving")
         #expect(try jobCount(farm) == 0, "nothing refused was stored")
+        // Only headers were read: the coordinator never held a 12000×12000 image.
+        let status = try String(contentsOfFile: "/proc/\(farm.coordinator?.processIdentifier ?? 0)/status", encoding: .utf8)
+        let peakKB = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        #expect(peakKB > 0 && peakKB < 300_000, "coordinator peak RSS \(peakKB) kB")
         // The same submission, untouched, is accepted.
         try client.send(.submit(try submission(farm) { _ in }))
         #expect(try client.receive(until: { if case .submitted = $0 { true } else { false } }) != nil)
