@@ -103,6 +103,7 @@ struct FarmTrustTests {
         "content /etc/passwd", "style /proc/self/environ", "style blob:../../x", "content empty", "mask ~/.ssh/id_rsa",
         "init /etc/passwd", "init unsent blob", "iterations near 2^63", "scale iterations near 2^63", "size 100000",
         "70 made-up axes", "no gamma", "gamma 5", "empty axis", "content not an image", "content 12000x12000",
+        "misspelt spec field", "misspelt render option",
     ]
 
     /// A PNG that declares `width`×`height` but carries almost nothing: only its header is read.
@@ -141,6 +142,8 @@ struct FarmTrustTests {
                 case "no gamma": spec["gammas"] = [Float]()
                 case "gamma 5": spec["gammas"] = [5]
                 case "empty axis": spec["axes"] = [["option": "beta", "values": [Float]()]]
+                case "misspelt spec field": spec["gama"] = [0.5]
+                case "misspelt render option": base["iteratoins"] = 3
                 case "content not an image": base["contentPath"] = "blob:" + BlobStore.hash([UInt8](Self.notAnImage))
                 case "content 12000x12000": base["contentPath"] = "blob:" + BlobStore.hash([UInt8](Self.hugePNGHeader(width: 12_000, height: 12_000)))
                 default: break
@@ -167,7 +170,7 @@ struct FarmTrustTests {
         #expect(try client.receive(until: { if case .submitted = $0 { true } else { false } }) != nil)
     }
 
-    @Test func aCalibrationResultWithoutSettingsFailsItsJobNotTheCoordinator() throws {
+    @Test func aCalibrationResultWithoutSettingsIsRefusedAndTheTaskRetried() throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
         let job = try farm.submitSweep(gamma: "0,1", extra: ["--balance", "auto"])
@@ -181,12 +184,17 @@ struct FarmTrustTests {
         try fake.send(.result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID,
                                          finalLosses: LossLine(iteration: 1, total: 1, content: 1, styles: [1, 1], tv: 0, elapsed: 1),
                                          summary: .object([:]), image: png)))
-        Thread.sleep(forTimeInterval: 0.5)
         try fake.send(.ready(Ready(credit: 1, holding: [], lastAssignment: assignment.attemptID)))
-        let (status, output) = try farm.wait(job, timeout: 60)
-        #expect(status == 1 && output.contains("failed") && output.contains("cannot be prepared"), "\(output)")
+        guard case .assign(let again)? = try fake.receive(until: { if case .assign = $0 { true } else { false } }) else {
+            throw TestFailure("the calibration was not retried")
+        }
+        #expect(again.taskID == assignment.taskID && again.attemptID != assignment.attemptID)
+        let first = try DatabaseQueue(path: farm.data + "/farm.sqlite").read {
+            try Row.fetchOne($0, sql: "SELECT outcome, reason FROM attempt WHERE id = ?", arguments: [assignment.attemptID])
+        }
+        #expect(first?["outcome"] == "failed" && (first?["reason"] as String?)?.contains("gives no σ") == true, "\(String(describing: first))")
         #expect(farm.coordinator?.isRunning == true, "the coordinator keeps serving")
-        #expect(try farm.run(["status", "--coordinator", farm.endpoint]).status == 0)
+        #expect(try farm.run(["cancel", job, "--coordinator", farm.endpoint]).status == 0)
     }
 
     @Test func aRepeatedReadyNeverGetsASecondTask() throws {

@@ -81,6 +81,17 @@ struct MalformedMessageTests {
         #expect(code(frames(kind: kind, header: header)) == .malformedHeader)
     }
 
+    @Test("a header nested hundreds deep is refused before it is decoded")
+    func deepNesting() {
+        let deep = #"{"credit":1,"x":"# + String(repeating: "[", count: 500) + String(repeating: "]", count: 500) + "}"
+        let error = #expect(throws: ProtocolError.self) { try Message(decoding: Multipart(frames: frames(kind: "ready", header: deep))) }
+        #expect(error?.message.contains("nests deeper") == true)
+        let quoted = #"{"credit":1}"#   // brackets inside strings do not count
+        #expect(code(frames(kind: "ready", header: quoted)) == nil)
+        let inString = #"{"workerName":"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[","threads":1,"capabilities":[],"weightsSHA256":""# + String(repeating: "0", count: 64) + #"","engineVersion":"x","zmqVersion":"4","protocolVersion":1}"#
+        #expect(code(frames(kind: "hello", header: inString)) == nil)
+    }
+
     @Test("the same key in two objects is not a duplicate")
     func sameKeyInTwoObjects() {
         let header = #"{"taskID":"t","attemptID":1,"lines":[{"iteration":1,"total":1,"content":1,"styles":[],"tv":0,"elapsed":0},{"iteration":2,"total":1,"content":1,"styles":[],"tv":0,"elapsed":0}]}"#

@@ -97,10 +97,10 @@ extension FarmRecords {
 
         /// Where an attempt's output goes, without decoding its request: the result path needs
         /// only this.
-        func outputOfAttempt(_ attempt: Int64) throws -> (jobID: String, key: String, outputName: String)? {
+        func outputOfAttempt(_ attempt: Int64) throws -> (jobID: String, key: String, kind: String, outputName: String)? {
             try Row.fetchOne(try db.cachedStatement(sql: """
-                SELECT t.job_id, t.key, t.output_name FROM attempt a JOIN task t ON t.id = a.task_id WHERE a.id = ?
-                """), arguments: [attempt]).map { ($0["job_id"], $0["key"], $0["output_name"]) }
+                SELECT t.job_id, t.key, t.kind, t.output_name FROM attempt a JOIN task t ON t.id = a.task_id WHERE a.id = ?
+                """), arguments: [attempt]).map { ($0["job_id"], $0["key"], $0["kind"], $0["output_name"]) }
         }
 
         /// Whether `attempt` is the one its task is leased under and still running (or, with

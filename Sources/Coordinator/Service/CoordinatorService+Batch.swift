@@ -83,7 +83,8 @@ extension CoordinatorService {
     private func handleFrequent(_ message: Message, from peer: Data, _ tx: FarmRecords.Transaction,
                                 _ effects: inout BatchEffects) throws {
         guard let session = workers[peer] else {
-            effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first"))))
+            effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first",
+                                                            inReplyTo: "\(message.kind)"))))
             return
         }
         switch message {
@@ -139,17 +140,52 @@ extension CoordinatorService {
             logger.notice("dropped a result for an unknown attempt", metadata: ["attempt.id": "\(result.attemptID)"])
             return
         }
-        // Received before anything else can make it stale: from here only a coordinator
-        // restart (before the file is recorded) can undo it.
-        guard try tx.markReceived(result.attemptID) == .accepted else {
+        guard try tx.isCurrent(result.attemptID) else {
             logger.notice("dropped a stale or duplicate result", metadata: ["attempt.id": "\(result.attemptID)"])
             return
         }
+        // A result the coordinator cannot use (a summary σ cannot come from, an image that is
+        // not a PNG) fails its attempt instead of being recorded for later steps to trip on.
+        if let problem = Self.problem(with: result, kind: output.kind) {
+            let outcome = try tx.endAttempt(result.attemptID, .failed(retryable: true), reason: "unusable result: \(problem)")
+            if case .failedPermanently(let job, let cancelled) = outcome { effects.failedJobs.append((job, cancelled)) }
+            logger.notice("refused an unusable result", metadata: ["attempt.id": "\(result.attemptID)", "problem": "\(problem)"])
+            return
+        }
+        // Received before anything else can make it stale: from here only a coordinator
+        // restart (before the file is recorded) can undo it.
+        guard try tx.markReceived(result.attemptID) == .accepted else { return }
         // The file is written off this thread; the result is recorded once it is on disk
         // (`record`), so a crash in between only costs a re-render.
         outputs.enqueue(.init(attemptID: result.attemptID, jobID: output.jobID, key: output.key,
                               path: configuration.dataDirectory + "/jobs/" + output.jobID + "/" + output.outputName,
                               image: result.image, summary: try result.summary.jsonData()))
+    }
+
+    /// What is wrong with a result, if anything: its payload must be what the task makes (a PNG
+    /// within the pixel limit, or a style-targets file) and a calibration's summary must give σ.
+    static func problem(with result: TaskResult, kind: String) -> String? {
+        let payload = [UInt8](result.image)
+        switch PlannedTask.Kind(rawValue: kind) {
+        case .styleTargets?:
+            if payload.isEmpty { return "an empty style-targets file" }
+        default:
+            do {
+                _ = try ImageHeader.read(payload, name: "result", maxPixels: ImageLimits.defaultMaxPixels)
+            } catch {
+                return "\(error)"
+            }
+        }
+        guard case .object = result.summary else { return "its summary is not an object" }
+        if kind == PlannedTask.Kind.calibrate.rawValue {
+            do {
+                let summary = try JSONDecoder().decode(RenderSummary.self, from: try result.summary.jsonData())
+                _ = try Balancing.sigmas(relativeImprovements: summary.relativeImprovement)
+            } catch {
+                return "a calibration whose summary gives no σ (\(String("\(error)".prefix(200))))"
+            }
+        }
+        return nil
     }
 
     /// Records a result whose image is now on disk; a write that failed fails the attempt

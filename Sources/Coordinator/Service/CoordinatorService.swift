@@ -237,13 +237,12 @@ public final class CoordinatorService: @unchecked Sendable {
                                    liveness: configuration.liveness)), to: peer)
             logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)"])
         case .blobRequest(let request):
-            guard workers[peer] != nil else { return refuseUnknown(peer) }
+            guard workers[peer] != nil else { return refuseUnknown(peer, kind: message.kind) }
             let bytes = try? blobs.read(request.sha256.hex, maxBytes: configuration.limits.maxMessageBytes)
             reply(.blob(BlobReply(sha256: request.sha256, bytes: bytes.map { Data($0) })), to: peer)
         case .goodbye(let goodbye):
-            if let session = workers.removeValue(forKey: peer) {
-                try endSession(session, cause: .workerLeft, reason: String(goodbye.reason.prefix(200)))
-            }
+            guard let session = workers.removeValue(forKey: peer) else { return refuseUnknown(peer, kind: message.kind) }
+            try endSession(session, cause: .workerLeft, reason: String(goodbye.reason.prefix(200)))
         case .submit(let submit):
             // Checking images, planning and storing a job can take a while (10,000 points):
             // never on the loop that answers heartbeats. The reply comes back through
@@ -282,7 +281,7 @@ public final class CoordinatorService: @unchecked Sendable {
         case .ready, .heartbeat, .progress, .result, .failure:
             try commit([(peer, message)])
         case .exchange(let exchange):
-            guard workers[peer] != nil else { return refuseUnknown(peer) }
+            guard workers[peer] != nil else { return refuseUnknown(peer, kind: message.kind) }
             relay(exchange, from: peer)
         case .welcome, .refused, .assign, .blob, .cancel, .exchanged, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .error:
             reply(.error(ErrorReply(code: FarmErrorCode.unexpected.rawValue, message: "a coordinator does not accept '\(message.kind)' messages",
@@ -323,8 +322,9 @@ public final class CoordinatorService: @unchecked Sendable {
 
     /// A peer that never said hello, or said it to a coordinator that has since restarted (its
     /// DEALER reconnects by itself): not an error to refuse, a cue to start over.
-    func refuseUnknown(_ peer: Data) {
-        reply(.error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first")), to: peer)
+    func refuseUnknown(_ peer: Data, kind: MessageKind) {
+        reply(.error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first",
+                                inReplyTo: "\(kind)")), to: peer)
     }
 
     public static let unknownWorker = FarmErrorCode.unknownWorker.rawValue

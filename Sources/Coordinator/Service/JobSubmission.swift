@@ -50,7 +50,7 @@ public enum JobSubmission {
             switch submit.kind ?? "sweep" {
             case "sweep":
                 let spec: SweepSpec
-                do { spec = try submit.spec.decode(SweepSpec.self) } catch { throw Refusal("the job spec is not a sweep: \(error)") }
+                do { spec = try submit.spec.decodeStrictly(SweepSpec.self) } catch { throw Refusal("the job spec is not a sweep: \(error)") }
                 var base = spec.base
                 let headers = try checkImages(of: &base, sent: sent, blobs: blobs, limits: limits)
                 _ = headers
@@ -63,7 +63,7 @@ public enum JobSubmission {
                 return Planned(kind: "sweep", spec: try encoder.encode(checked), tasks: tasks)
             case "tiled":
                 let spec: TiledSpec
-                do { spec = try submit.spec.decode(TiledSpec.self) } catch { throw Refusal("the job spec is not a tiled render: \(error)") }
+                do { spec = try submit.spec.decodeStrictly(TiledSpec.self) } catch { throw Refusal("the job spec is not a tiled render: \(error)") }
                 var base = spec.base
                 let content = try checkImages(of: &base, sent: sent, blobs: blobs, limits: limits)
                 var checked = spec

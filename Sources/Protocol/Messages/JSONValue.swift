@@ -78,6 +78,26 @@ public enum JSONValue: Sendable, Hashable, Codable {
         }
     }
 
+    /// Decodes the value strictly: a key the type does not know (a misspelt `gama`, a field of a
+    /// newer version) is refused by name rather than ignored.
+    public func decodeStrictly<T: Codable>(_ type: T.Type) throws(ProtocolError) -> T {
+        let value = try decode(T.self)
+        let unknown: [String]
+        do {
+            let input = try JSONSerialization.jsonObject(with: try jsonData(), options: [.fragmentsAllowed])
+            let again = try JSONSerialization.jsonObject(with: HeaderCoding.encoder().encode(value), options: [.fragmentsAllowed])
+            unknown = HeaderCoding.unknownKeys(input: input, known: again, path: "")
+        } catch let error as ProtocolError {
+            throw error
+        } catch {
+            throw ProtocolError(.malformedHeader, "JSON could not be checked for unknown keys", underlying: error)
+        }
+        guard unknown.isEmpty else {
+            throw ProtocolError(.malformedHeader, "unknown keys: \(unknown.prefix(10).joined(separator: ", ")); check their spelling")
+        }
+        return value
+    }
+
     /// Decodes the value into a Codable type of the receiver's choosing.
     public func decode<T: Decodable>(_ type: T.Type) throws(ProtocolError) -> T {
         do {

@@ -5,6 +5,30 @@ internal import Foundation
 /// repeats a key could mean one thing to the coordinator and another to any other reader:
 /// such headers are refused. Runs on text that has already parsed as JSON.
 enum DuplicateKeys {
+    /// Whether objects and arrays nest deeper than `limit` (strings skipped). Checked before
+    /// decoding: no message of the protocol nests beyond a handful of levels, and Foundation's
+    /// decoders take seconds on a header nested hundreds deep.
+    static func nestDeeper(than limit: Int, in json: Data) -> Bool {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in json {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                if depth > limit { return true }
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+        return false
+    }
+
     /// The first repeated key, with its path ("credit", "spec.base.size"), or nil.
     static func first(in json: Data) -> String? {
         enum Frame {

@@ -64,8 +64,14 @@ enum HeaderCoding {
     /// JSONDecoder ignores unknown keys, so the decoded value is encoded again and every
     /// non-null key of the input, at any depth, must reappear: a key that does not is one the
     /// struct never read (a typo such as `"atempt"`, or a field from a newer version).
+    /// Objects and arrays within each other, at most: a job spec needs about eight.
+    static let maximumNesting = 32
+
     static func decodeStrictly<Body: WireBody>(_ type: Body.Type, from header: Data) throws(ProtocolError) -> Body {
         let kind = Body.kind.rawValue
+        guard !DuplicateKeys.nestDeeper(than: maximumNesting, in: header) else {
+            throw ProtocolError(.malformedHeader, "the '\(kind)' header nests deeper than \(maximumNesting) levels", kind: kind)
+        }
         let body: Body
         do {
             body = try decoder().decode(Body.self, from: header)
@@ -91,7 +97,7 @@ enum HeaderCoding {
         return body
     }
 
-    private static func unknownKeys(input: Any, known: Any, path: String) -> [String] {
+    static func unknownKeys(input: Any, known: Any, path: String) -> [String] {
         if let input = input as? [String: Any] {
             let known = known as? [String: Any] ?? [:]
             var result: [String] = []
