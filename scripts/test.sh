@@ -11,4 +11,5 @@ swift build --build-tests
 bin="$(swift build --show-bin-path)/stylefarm"
 "$bin" weights fetch
 swift test --skip-build
+STYLEFARM_BIN="$bin" scripts/fuzz-protocol.sh --messages 3000 --seed "${FUZZ_SEED:-11}" --out out/fuzz-protocol/ci
 STYLEFARM_BIN="$bin" scripts/soak.sh --schedule ci --duration 300 --seed "${SOAK_SEED:-1}"
