@@ -8,7 +8,6 @@ import Foundation
 /// the local blob cache, renders with the worker's thread budget, batches loss-log lines for
 /// streaming, and returns the PNG and summary.
 public struct TaskRunner: Sendable {
-    public static let blobScheme = "blob:"
 
     public let network: VGG19Network
     public let blobs: BlobStore

@@ -96,7 +96,8 @@ public final class FarmClient {
                 digests.append(digest)
                 data.append(Data(bytes))
             }
-            return "blob:\(sha)"
+            guard let blob = BlobReference(sha256: sha) else { throw EngineError(.failed, "'\(sha)' is not a sha256") }
+            return blob.description
         }
 
         /// The request with every image path replaced by its blob reference.

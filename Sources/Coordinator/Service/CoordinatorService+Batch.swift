@@ -267,8 +267,9 @@ extension CoordinatorService {
             for case .string(let style) in styles { paths.append(style) }
         }
         var inputs: [String: SHA256Digest] = [:]
-        for (i, path) in paths.enumerated() where path.hasPrefix("blob:") {
-            inputs[i == 0 ? "content" : "style\(i)"] = SHA256Digest(hex: String(path.dropFirst(5)))
+        for (i, path) in paths.enumerated() {
+            guard let blob = BlobReference(path) else { continue }
+            inputs[i == 0 ? "content" : "style\(i)"] = SHA256Digest(hex: blob.sha256)
         }
         return inputs
     }

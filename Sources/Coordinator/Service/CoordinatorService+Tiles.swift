@@ -28,7 +28,10 @@ extension CoordinatorService {
             guard let file = try tx.outputPath(ofTask: key, inJob: candidate.jobID) else {
                 throw EngineError(.invalidArgument, "task \(candidate.key) needs the result of \(key), which is not done")
             }
-            return "blob:" + (try blobOfResult(file))
+            guard let blob = BlobReference(sha256: try blobOfResult(file)) else {
+                throw EngineError(.failed, "the stored result of \(key) has no valid digest")
+            }
+            return blob.description
         }
         return try JSONValue(jsonData: try order.encoded())
     }

@@ -1,6 +1,7 @@
 public import Engine
 public import Foundation
 import Protocol
+import Farm
 
 /// The files of a finished sweep in `DIR/jobs/<id>/`, besides one PNG per point (written as
 /// results arrive): `contact_sheet.png`, `relative_improvement.png` (RI of each style against
@@ -80,7 +81,7 @@ extension JobOutputs {
     }
 
     static func localPaths(_ task: PlannedTask, blobRoot: String) -> PlannedTask {
-        func local(_ path: String) -> String { path.hasPrefix("blob:") ? blobRoot + "/" + path.dropFirst(5) : path }
+        func local(_ path: String) -> String { BlobReference(path).map { blobRoot + "/" + $0.sha256 } ?? path }
         var task = task
         task.request.contentPath = local(task.request.contentPath)
         task.request.stylePaths = task.request.stylePaths.map(local)
