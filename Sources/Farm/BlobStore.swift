@@ -36,10 +36,16 @@ public struct BlobStore: Sendable {
         if let expected, expected != sha {
             throw EngineError(.io, "blob \(expected) arrived with sha256 \(sha); it was corrupted in transit and is refused")
         }
+        try store(bytes, verifiedDigest: sha)
+        return sha
+    }
+
+    /// Stores bytes whose sha256 the caller has already computed and checked.
+    public func store(_ bytes: [UInt8], verifiedDigest sha: String) throws {
+        guard Self.isValidName(sha) else { throw EngineError(.invalidArgument, "'\(sha.prefix(80))' is not a sha256") }
         if path(of: sha) == nil {
             try FileBytes.writeAtomically(bytes, to: root + "/" + sha, what: "blob \(sha)")
         }
-        return sha
     }
 
     /// Stores a file's content and returns its hash.

@@ -75,13 +75,8 @@ public struct TaskRunner: Sendable {
     /// worker that aborts on allocation loses its other work and looks like a crash.
     /// The estimate is deliberately generous: ~3 KB per rendered pixel (VGG19's activations,
     /// their gradients and the optimiser's history at 512² measure 685 MB, 2.6 KB a pixel).
-    public func checkMemory(for order: WorkOrder) throws {
-        let side: Int
-        switch order {
-        case .render(let request): side = try request.resolve().stageSizes.max() ?? 0
-        case .tile(let tile): side = max(tile.window.width, tile.window.height)
-        case .shard, .styleTargets: return   // bounded by design: windows of at most a few tiles
-        }
+    /// Shards and style targets are bounded by design (windows of at most a few tiles).
+    public func checkMemory(renderingSide side: Int) throws {
         let (pixels, overflow) = side.multipliedReportingOverflow(by: side)
         let (needed, overflow2) = pixels.multipliedReportingOverflow(by: Self.bytesPerPixel)
         guard let available = Self.availableMemory() else { return }
@@ -118,12 +113,12 @@ public struct TaskRunner: Sendable {
                             throw EngineError(.failed, "this runner cannot exchange with other shards")
                         },
                         onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Delivery {
-        let local = try localOrder(order)
-        try checkMemory(for: local)
-        switch local {
+        switch try localOrder(order) {
         case .render(var request):
             request.threads = threads
-            let output = try render(try request.resolve(), batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
+            let settings = try request.resolve()
+            try checkMemory(renderingSide: settings.stageSizes.max() ?? 0)
+            let output = try render(settings, batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
             let s = output.summary
             return Delivery(payload: output.png, summary: try JSONValue(encoding: s),
                             final: RenderProgress(iteration: s.iterationsRun, iterations: s.iterationsRun, losses: s.finalLosses,
@@ -143,6 +138,7 @@ public struct TaskRunner: Sendable {
                             final: RenderProgress(iteration: summary.iterationsRun, iterations: summary.iterationsRun,
                                                   losses: summary.finalLosses, elapsed: summary.seconds, evaluations: summary.evaluations))
         case .tile(let tile):
+            try checkMemory(renderingSide: max(tile.window.width, tile.window.height))
             var batcher = ProgressBatcher(seconds: batchSeconds)
             let (window, summary) = try TileTaskRenderer(network: network, logger: logger)
                 .tile(tile, threads: threads, isCancelled: isCancelled) { try batcher.add($0, to: onProgress) }

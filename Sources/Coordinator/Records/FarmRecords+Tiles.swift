@@ -45,16 +45,12 @@ extension FarmRecords.Transaction {
     /// a loss. Returns the shards reopened.
     func reopenShards(ofJob job: String) throws -> Int {
         guard try String.fetchOne(try db.cachedStatement(sql: "SELECT state FROM job WHERE id = ?"), arguments: [job]) == "running" else { return 0 }
-        try execute("""
-            UPDATE attempt SET outcome = 'lost', finished_at = ?, reason = 'gang cancelled: another shard was lost; the gang starts again'
-            WHERE outcome IN ('succeeded', 'received') AND task_id IN (SELECT id FROM task WHERE job_id = ? AND kind = 'shard')
-            """, arguments: [FarmRecords.now(), job])
-        try execute("""
-            UPDATE task SET state = 'ready', current_attempt = NULL, output_path = NULL, result = NULL, losses = losses + 1
-            WHERE job_id = ? AND kind = 'shard' AND state IN ('done', 'leased')
+        let shards = try Int64.fetchAll(try db.cachedStatement(sql: """
+            SELECT id FROM task WHERE job_id = ? AND kind = 'shard' AND state IN ('done', 'leased')
               AND NOT EXISTS (SELECT 1 FROM attempt a WHERE a.id = task.current_attempt AND a.outcome = 'running')
-            """, arguments: [job])
-        return db.changesCount
+            """), arguments: [job])
+        try reopen(shards, reason: "gang cancelled: another shard was lost; the gang starts again")
+        return shards.count
     }
 
     /// An attempt's outcome: running, succeeded, failed, lost or cancelled.

@@ -129,11 +129,10 @@ extension FarmRecords {
             return .accepted
         }
 
-        /// The worker an attempt was leased to, and how it stands: what a message about the
-        /// attempt is checked against (only its holder may report on it).
-        func holder(ofAttempt attempt: Int64) throws -> (worker: String, outcome: Farm.AttemptOutcome)? {
-            try Row.fetchOne(try db.cachedStatement(sql: "SELECT worker_id, outcome FROM attempt WHERE id = ?"), arguments: [attempt])
-                .flatMap { row in Farm.AttemptOutcome(rawValue: row["outcome"]).map { (row["worker_id"], $0) } }
+        /// The worker an attempt was leased to: what a message about the attempt is checked
+        /// against (only its holder may report on it).
+        func holder(ofAttempt attempt: Int64) throws -> String? {
+            try String.fetchOne(try db.cachedStatement(sql: "SELECT worker_id FROM attempt WHERE id = ?"), arguments: [attempt])
         }
 
         /// A current attempt's result has arrived: from now on nothing but a coordinator
@@ -175,7 +174,7 @@ extension FarmRecords {
             let allowReceived = if case .failed = end { true } else { false }
             guard try isCurrent(attempt, allowingReceived: allowReceived) else { return .stale }
             guard let task = try Row.fetchOne(try db.cachedStatement(sql: """
-                SELECT id, job_id, failures, losses, attempts FROM task WHERE id = (SELECT task_id FROM attempt WHERE id = ?)
+                SELECT id, job_id, failures, losses FROM task WHERE id = (SELECT task_id FROM attempt WHERE id = ?)
                 """), arguments: [attempt]) else { return .stale }
             let taskID: Int64 = task["id"], jobID: String = task["job_id"]
             let now = FarmRecords.now()
@@ -237,6 +236,22 @@ extension FarmRecords {
             try execute("UPDATE task SET state = 'cancelled', current_attempt = NULL WHERE job_id = ? AND state IN ('ready', 'leased')",
                         arguments: [job])
             return running
+        }
+
+        /// Voids the results of `tasks` (their succeeded or received attempts become lost with
+        /// `reason`) and puts them back in the queue, each charged a loss: what a task whose
+        /// output cannot stand (a lost file, a shard whose gang lost a member) goes through.
+        func reopen(_ tasks: [Int64], reason: String) throws {
+            for task in tasks {
+                try execute("""
+                    UPDATE attempt SET outcome = 'lost', finished_at = ?, reason = ?
+                    WHERE task_id = ? AND outcome IN ('succeeded', 'received')
+                    """, arguments: [FarmRecords.now(), reason, task])
+                try execute("""
+                    UPDATE task SET state = 'ready', current_attempt = NULL, output_path = NULL, result = NULL, losses = losses + 1
+                    WHERE id = ?
+                    """, arguments: [task])
+            }
         }
 
         func jobState(_ id: String) throws -> (kind: String, state: Farm.JobState)? {

@@ -209,23 +209,12 @@ public final class FarmRecords: Sendable {
     /// successes void), and the job runs again until they are done.
     public func reopenTasks(ofJob job: String, keys: [String], reason: String) throws {
         try transaction { tx in
-            for key in keys {
-                try tx.execute("""
-                    UPDATE attempt SET outcome = 'lost', reason = ?
-                    WHERE outcome = 'succeeded' AND task_id = (SELECT id FROM task WHERE job_id = ? AND key = ?)
-                    """, arguments: [reason, job, key])
-                try tx.execute("""
-                    UPDATE task SET state = 'ready', output_path = NULL, result = NULL, losses = losses + 1
-                    WHERE job_id = ? AND key = ? AND state = 'done'
-                    """, arguments: [job, key])
+            // The tasks named, and everything downstream of them (a stitch), run again.
+            var tasks: [Int64] = []
+            for row in try Row.fetchAll(tx.db, sql: "SELECT id, key, kind FROM task WHERE job_id = ? AND state = 'done'", arguments: [job]) {
+                if keys.contains(row["key"]) || row["kind"] == PlannedTask.Kind.stitch.rawValue { tasks.append(row["id"]) }
             }
-            // Everything downstream of them (a stitch) must run again too.
-            try tx.execute("""
-                UPDATE attempt SET outcome = 'lost', reason = ?
-                WHERE outcome = 'succeeded' AND task_id IN (SELECT id FROM task WHERE job_id = ? AND kind = 'stitch' AND state = 'done')
-                """, arguments: [reason, job])
-            try tx.execute("UPDATE task SET state = 'ready', output_path = NULL, result = NULL WHERE job_id = ? AND kind = 'stitch' AND state = 'done'",
-                           arguments: [job])
+            try tx.reopen(tasks, reason: reason)
             try tx.execute("UPDATE job SET state = 'running' WHERE id = ? AND state = 'finishing'", arguments: [job])
         }
     }
@@ -263,13 +252,8 @@ public final class FarmRecords: Sendable {
         }
     }
 
-    /// Workers no longer connected that the table remembers (for `stylefarm workers --all`).
+    /// Workers no longer connected that the table remembers.
     static let workerRowsKept = 1000
-
-    /// A worker session ended (left or lost).
-    public func workerGone(_ id: String) throws {
-        try database.write { db in try db.execute(sql: "UPDATE worker SET state = 'lost' WHERE id = ?", arguments: [id]) }
-    }
 
     /// Failed attempts of a worker within a job (to stop sending it that job's tasks).
     public func failures(ofWorker worker: String, inJob job: String) throws -> Int {

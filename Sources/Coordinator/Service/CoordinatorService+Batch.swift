@@ -17,6 +17,11 @@ extension CoordinatorService {
         /// Jobs that failed, with the running attempts of theirs that were cancelled.
         var failedJobs: [(job: String, cancelled: [Int64])] = []
         var stitches: [StitchJob] = []
+
+        /// Notes an attempt's end: a job it failed has its other running attempts stopped.
+        mutating func note(_ outcome: FarmRecords.FailureOutcome) {
+            if case .failedPermanently(let job, let cancelled) = outcome { failedJobs.append((job, cancelled)) }
+        }
     }
 
     /// Handles the frequent worker messages of a batch, in arrival order, and then leases
@@ -70,7 +75,7 @@ extension CoordinatorService {
     /// logged (a peer reporting on someone else's work).
     private func holds(_ attempt: Int64, _ session: WorkerSession, _ message: Message, peer: Data,
                        _ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws -> Bool {
-        guard let holder = try tx.holder(ofAttempt: attempt), holder.worker == session.id else {
+        guard try tx.holder(ofAttempt: attempt) == session.id else {
             logger.notice("refused a message about another worker's attempt",
                           metadata: ["kind": "\(message.kind)", "attempt.id": "\(attempt)", "worker.id": "\(session.id)"])
             effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.notYourAttempt.rawValue,
@@ -83,8 +88,7 @@ extension CoordinatorService {
     private func handleFrequent(_ message: Message, from peer: Data, _ tx: FarmRecords.Transaction,
                                 _ effects: inout BatchEffects) throws {
         guard let session = workers[peer] else {
-            effects.replies.append((peer, .error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first",
-                                                            inReplyTo: "\(message.kind)"))))
+            effects.replies.append((peer, Self.unknownWorkerError(replyingTo: message.kind)))
             return
         }
         switch message {
@@ -97,14 +101,14 @@ extension CoordinatorService {
             }
         case .result(let result):
             guard try holds(result.attemptID, session, message, peer: peer, tx, &effects) else { return }
-            workers[peer]?.attempts.removeValue(forKey: result.attemptID)
+            workers[peer]?.attempts.remove(result.attemptID)
             try accept(result, tx, &effects)
         case .failure(let failure):
             guard try holds(failure.attemptID, session, message, peer: peer, tx, &effects) else { return }
-            workers[peer]?.attempts.removeValue(forKey: failure.attemptID)
+            workers[peer]?.attempts.remove(failure.attemptID)
             let end: FarmRecords.AttemptEnd = failure.handBack == true ? .lost(.handedBack) : .failed(retryable: failure.retryable)
             let outcome = try tx.endAttempt(failure.attemptID, end, reason: String(failure.reason.prefix(2000)))
-            if case .failedPermanently(let job, let cancelled) = outcome { effects.failedJobs.append((job, cancelled)) }
+            effects.note(outcome)
             logger.notice("task failed", metadata: ["attempt.id": "\(failure.attemptID)", "reason": "\(failure.reason.prefix(200))",
                                                     "outcome": "\(outcome)"])
         default:
@@ -122,13 +126,11 @@ extension CoordinatorService {
         var credit = ready.credit
         if let last = ready.lastAssignment {
             let held = Set(ready.holding ?? [])
-            for (attempt, _) in session.attempts where attempt <= last && !held.contains(attempt) {
-                workers[peer]?.attempts.removeValue(forKey: attempt)
-                if case .failedPermanently(let job, let cancelled) = try tx.endAttempt(attempt, .lost(.handedBack), reason: "its worker no longer holds it") {
-                    effects.failedJobs.append((job, cancelled))
-                }
+            for attempt in session.attempts where attempt <= last && !held.contains(attempt) {
+                workers[peer]?.attempts.remove(attempt)
+                effects.note(try tx.endAttempt(attempt, .lost(.handedBack), reason: "its worker no longer holds it"))
             }
-            credit -= session.attempts.keys.filter { $0 > last }.count
+            credit -= session.attempts.filter { $0 > last }.count
         } else {
             credit -= session.attempts.count
         }
@@ -140,21 +142,21 @@ extension CoordinatorService {
             logger.notice("dropped a result for an unknown attempt", metadata: ["attempt.id": "\(result.attemptID)"])
             return
         }
-        guard try tx.isCurrent(result.attemptID) else {
-            logger.notice("dropped a stale or duplicate result", metadata: ["attempt.id": "\(result.attemptID)"])
-            return
-        }
         // A result the coordinator cannot use (a summary σ cannot come from, an image that is
         // not a PNG) fails its attempt instead of being recorded for later steps to trip on.
         if let problem = Self.problem(with: result, kind: output.kind) {
             let outcome = try tx.endAttempt(result.attemptID, .failed(retryable: true), reason: "unusable result: \(problem)")
-            if case .failedPermanently(let job, let cancelled) = outcome { effects.failedJobs.append((job, cancelled)) }
-            logger.notice("refused an unusable result", metadata: ["attempt.id": "\(result.attemptID)", "problem": "\(problem)"])
+            effects.note(outcome)
+            logger.notice("refused an unusable result", metadata: ["attempt.id": "\(result.attemptID)", "problem": "\(problem)",
+                                                                   "outcome": "\(outcome)"])
             return
         }
         // Received before anything else can make it stale: from here only a coordinator
         // restart (before the file is recorded) can undo it.
-        guard try tx.markReceived(result.attemptID) == .accepted else { return }
+        guard try tx.markReceived(result.attemptID) == .accepted else {
+            logger.notice("dropped a stale or duplicate result", metadata: ["attempt.id": "\(result.attemptID)"])
+            return
+        }
         // The file is written off this thread; the result is recorded once it is on disk
         // (`record`), so a crash in between only costs a re-render.
         outputs.enqueue(.init(attemptID: result.attemptID, jobID: output.jobID, key: output.key,
@@ -194,7 +196,7 @@ extension CoordinatorService {
         let write = finished.write
         if let error = finished.error {
             let outcome = try tx.endAttempt(write.attemptID, .failed(retryable: true), reason: error)
-            if case .failedPermanently(let job, let cancelled) = outcome { effects.failedJobs.append((job, cancelled)) }
+            effects.note(outcome)
             logger.error("could not store a result", metadata: ["attempt.id": "\(write.attemptID)", "error": "\(error)", "outcome": "\(outcome)"])
             return
         }
@@ -290,7 +292,7 @@ extension CoordinatorService {
         for (peer, assignment, key) in effects.assignments {
             if reply(.assign(assignment), to: peer) == .sent {
                 workers[peer]?.credit -= 1
-                workers[peer]?.attempts[assignment.attemptID] = assignment.jobID
+                workers[peer]?.attempts.insert(assignment.attemptID)
                 logger.info("task assigned", metadata: ["task.key": "\(key)", "worker.id": "\(workers[peer]?.id ?? "?")",
                                                         "attempt.id": "\(assignment.attemptID)"])
             } else {
@@ -323,7 +325,7 @@ extension CoordinatorService {
                 OutputWriter.flushFileSystem(of: directory)
                 let missing = try records.finishedTasks(ofJob: job).filter { task in
                     guard let path = task.outputPath else { return false }
-                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int
                     return (size ?? 0) == 0
                 }.map(\.key)
                 if !missing.isEmpty {

@@ -62,7 +62,7 @@ extension CoordinatorService {
               var gang = gangs[job], let member = gang.members[exchange.attemptID] else {
             // A shard of an aborted gang: stop it rather than leave it waiting (only its holder
             // can be running it; anyone else is told it is not theirs).
-            if workers[peer]?.attempts[exchange.attemptID] != nil {
+            if workers[peer]?.attempts.contains(exchange.attemptID) == true {
                 reply(.cancel(CancelTask(taskID: exchange.taskID, attemptID: exchange.attemptID)), to: peer)
             } else {
                 refuseForeign(exchange.attemptID, peer: peer)
@@ -142,7 +142,7 @@ extension CoordinatorService {
             do {
                 let outcome = try records.endAttempt(attempt, end, reason: reason)
                 if outcome != .stale {
-                    workers[member.peer]?.attempts.removeValue(forKey: attempt)
+                    workers[member.peer]?.attempts.remove(attempt)
                     reply(.cancel(CancelTask(taskID: member.taskID, attemptID: attempt)), to: member.peer)
                 }
                 if case .failedPermanently(let failed, let cancelled) = outcome { jobEnded(failed, cancelled: cancelled) }

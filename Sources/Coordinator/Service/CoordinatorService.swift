@@ -41,8 +41,8 @@ public final class CoordinatorService: @unchecked Sendable {
         var threads: Int
         var credit: Int
         var lastSeen: ContinuousClock.Instant
-        /// The attempts assigned to this session and not yet ended, with their jobs.
-        var attempts: [Int64: String]
+        /// The attempts assigned to this session and not yet ended.
+        var attempts: Set<Int64>
     }
 
     public let configuration: Configuration
@@ -231,7 +231,7 @@ public final class CoordinatorService: @unchecked Sendable {
             // routing id, which another socket can imitate, nor a counter, which restarts).
             let id = "\(hello.workerName)-\(Self.randomSuffix())"
             workers[peer] = WorkerSession(id: id, name: hello.workerName, threads: hello.threads, credit: 0,
-                                          lastSeen: clock.now, attempts: [:])
+                                          lastSeen: clock.now, attempts: [])
             try records.workerSeen(id: id, name: hello.workerName, threads: hello.threads, publicKey: key)
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
                                    liveness: configuration.liveness)), to: peer)
@@ -313,8 +313,8 @@ public final class CoordinatorService: @unchecked Sendable {
         let wanted = Set(attempts)
         guard !wanted.isEmpty else { return }
         for (peer, session) in workers {
-            for attempt in session.attempts.keys where wanted.contains(attempt) {
-                workers[peer]?.attempts.removeValue(forKey: attempt)
+            for attempt in session.attempts where wanted.contains(attempt) {
+                workers[peer]?.attempts.remove(attempt)
                 reply(.cancel(CancelTask(taskID: "-", attemptID: attempt)), to: peer)
             }
         }
@@ -323,8 +323,11 @@ public final class CoordinatorService: @unchecked Sendable {
     /// A peer that never said hello, or said it to a coordinator that has since restarted (its
     /// DEALER reconnects by itself): not an error to refuse, a cue to start over.
     func refuseUnknown(_ peer: Data, kind: MessageKind) {
-        reply(.error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first",
-                                inReplyTo: "\(kind)")), to: peer)
+        reply(Self.unknownWorkerError(replyingTo: kind), to: peer)
+    }
+
+    static func unknownWorkerError(replyingTo kind: MessageKind) -> Message {
+        .error(ErrorReply(code: FarmErrorCode.unknownWorker.rawValue, message: "unknown worker: send hello first", inReplyTo: "\(kind)"))
     }
 
     public static let unknownWorker = FarmErrorCode.unknownWorker.rawValue

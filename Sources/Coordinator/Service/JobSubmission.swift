@@ -19,9 +19,9 @@ public enum JobSubmission {
     public static func accept(_ submit: SubmitJob, records: FarmRecords, blobs: BlobStore,
                               limits: JobLimits = JobLimits()) throws -> String {
         let job = try validate(submit, blobs: blobs, limits: limits)
-        // Only now, with the job known good, are its images stored.
-        for (digest, bytes) in zip(submit.blobs, submit.blobData) {
-            try blobs.store([UInt8](bytes), expected: digest.hex)
+        // Only now, with the job known good, are its images stored (already hashed and checked).
+        for (sha256, bytes) in job.images {
+            try blobs.store(bytes, verifiedDigest: sha256)
         }
         return try records.createJob(kind: job.kind, spec: job.spec, priority: submit.priority, tasks: job.tasks)
     }
@@ -31,6 +31,8 @@ public enum JobSubmission {
         var kind: String
         var spec: Data
         var tasks: [PlannedTask]
+        /// The images sent with the job, by their checked digests.
+        var images: [String: [UInt8]]
     }
 
     static func validate(_ submit: SubmitJob, blobs: BlobStore, limits: JobLimits) throws -> Planned {
@@ -52,15 +54,14 @@ public enum JobSubmission {
                 let spec: SweepSpec
                 do { spec = try submit.spec.decodeStrictly(SweepSpec.self) } catch { throw Refusal("the job spec is not a sweep: \(error)") }
                 var base = spec.base
-                let headers = try checkImages(of: &base, sent: sent, blobs: blobs, limits: limits)
-                _ = headers
+                _ = try checkImages(of: &base, sent: sent, blobs: blobs, limits: limits)
                 var checked = spec
                 checked.base = base
                 try checkNumbers(checked, limits: limits)
                 let tasks = try SweepPlanner.plan(checked, maximumTasks: limits.maxTasks) { settings, what in
                     try checkTask(settings, limits: limits, what: what)
                 }
-                return Planned(kind: "sweep", spec: try encoder.encode(checked), tasks: tasks)
+                return Planned(kind: "sweep", spec: try encoder.encode(checked), tasks: tasks, images: sent)
             case "tiled":
                 let spec: TiledSpec
                 do { spec = try submit.spec.decodeStrictly(TiledSpec.self) } catch { throw Refusal("the job spec is not a tiled render: \(error)") }
@@ -72,7 +73,7 @@ public enum JobSubmission {
                 let tasks = try TiledPlanner.plan(checked, contentWidth: content.width, contentHeight: content.height,
                                                   maximumTiles: limits.maxTasks)
                 for task in tasks where task.kind == .coarse { try checkTask(try task.request.resolve(), limits: limits, what: "the coarse pass") }
-                return Planned(kind: "tiled", spec: try encoder.encode(checked), tasks: tasks)
+                return Planned(kind: "tiled", spec: try encoder.encode(checked), tasks: tasks, images: sent)
             case let other:
                 throw Refusal("unknown job kind '\(other.prefix(40))'; this coordinator plans sweep and tiled jobs")
             }
@@ -122,16 +123,10 @@ public enum JobSubmission {
 
     /// The numbers a spec gives beside the base request's.
     static func checkNumbers(_ spec: SweepSpec, limits: JobLimits) throws {
+        // Empty axes and the point count (with overflow checked) are the planner's to refuse.
         guard spec.axes.count <= 8 else { throw Refusal("a sweep has at most 8 axes; \(spec.axes.count) given") }
-        var points = 1
-        for values in spec.axes.map(\.values) + [spec.gammas ?? [0]] {
-            guard !values.isEmpty else { throw Refusal("a swept option has no values; give at least one") }
-            for value in values where !value.isFinite { throw Refusal("swept values must be finite numbers (got \(value))") }
-            let (product, overflow) = points.multipliedReportingOverflow(by: values.count)
-            guard !overflow, product <= limits.maxTasks else {
-                throw Refusal("the sweep has more than \(limits.maxTasks) points; at most \(limits.maxTasks) (--max-tasks on the coordinator)")
-            }
-            points = product
+        for value in spec.axes.flatMap(\.values) + (spec.gammas ?? []) where !value.isFinite {
+            throw Refusal("swept values must be finite numbers (got \(value))")
         }
         try checkRequestNumbers(spec.base, limits: limits)
     }
