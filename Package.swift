@@ -33,6 +33,8 @@ let package = Package(
         .systemLibrary(name: "CSFPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CSFJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CSFZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        // The commit a packaged binary was built from (scripts/package.sh defines it).
+        .target(name: "CSFBuildInfo"),
 
         .target(
             name: "Engine",
@@ -52,7 +54,7 @@ let package = Package(
         // error codes and the status document. Engine stays pure compute over local images.
         .target(
             name: "Farm",
-            dependencies: ["Engine"],
+            dependencies: ["Engine", "CSFBuildInfo"],
             swiftSettings: swiftSettings
         ),
         .target(
