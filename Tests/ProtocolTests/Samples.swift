@@ -39,6 +39,12 @@ enum Samples {
         .cancelled(JobCancelled(jobID: "j1")),
         .heartbeat(Heartbeat()),
         .error(ErrorReply(code: "unknownKind", message: "unknown message kind 'x'", inReplyTo: nil)),
+        // Issue 11: a worker without weights, and the chunks it fetches them in.
+        .hello(Hello(workerName: "bare-node", threads: 2, capabilities: ["render", "tile"], weightsSHA256: nil, engineVersion: "0.11.0",
+                     memoryBytes: 8 << 30, host: "node7")),
+        .blobRequest(BlobRequest(sha256: digestB, offset: 4 << 20, length: 4 << 20)),
+        .welcome(Welcome(workerID: "w4", heartbeatIntervalMilliseconds: 500, liveness: 6, weights: WeightsOffer(sha256: digestB, bytes: 80_098_096))),
+        .blob(BlobReply(sha256: digestB, bytes: png, offset: 4 << 20, totalBytes: 80_098_096)),
     ]
 }
 

@@ -54,4 +54,16 @@ struct WireMessageTests {
         #expect(try value.decode(Settings.self) == settings)
         #expect(try JSONValue(jsonData: value.jsonData()) == value)
     }
+
+    @Test("a blob chunk must name a sane range", arguments: [
+        BlobRequest(sha256: Samples.digestA, offset: -1, length: 10),
+        BlobRequest(sha256: Samples.digestA, offset: 0, length: 0),
+        BlobRequest(sha256: Samples.digestA, offset: 0, length: BlobRequest.maximumChunk + 1),
+        BlobRequest(sha256: Samples.digestA, offset: 5, length: nil),
+    ])
+    func blobChunkRanges(request: BlobRequest) throws {
+        let frames = try Message.blobRequest(BlobRequest(sha256: Samples.digestA, offset: 0, length: 1)).frames()
+        #expect(throws: Never.self) { try Message(decoding: Multipart(frames: frames)) }
+        #expect(throws: ProtocolError.self) { try request.validate() }
+    }
 }

@@ -11,16 +11,32 @@ public struct Welcome: WireBody {
     public var heartbeatIntervalMilliseconds: Int
     /// Missed heartbeats after which a peer counts as lost.
     public var liveness: Int
+    /// The coordinator's weights, for a worker that said hello without any: it fetches them
+    /// with chunked `blobRequest`s before its first `ready`.
+    public var weights: WeightsOffer?
 
-    public init(workerID: String, heartbeatIntervalMilliseconds: Int, liveness: Int) {
+    public init(workerID: String, heartbeatIntervalMilliseconds: Int, liveness: Int, weights: WeightsOffer? = nil) {
         self.workerID = workerID
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
         self.liveness = liveness
+        self.weights = weights
     }
 
     public func validate() throws(ProtocolError) {
         try require(heartbeatIntervalMilliseconds >= 10 && heartbeatIntervalMilliseconds <= 3_600_000, "heartbeat interval must be 10 ms – 1 h; got \(heartbeatIntervalMilliseconds) ms")
         try require(liveness >= 1 && liveness <= 1000, "liveness must be 1–1000; got \(liveness)")
+        if let weights { try require(weights.bytes > 0 && weights.bytes <= 1 << 34, "offered weights must be 1 byte to 16 GiB; got \(weights.bytes)") }
+    }
+}
+
+/// The weights file a coordinator gives its workers: a content-addressed blob.
+public struct WeightsOffer: Sendable, Codable, Hashable {
+    public var sha256: SHA256Digest
+    public var bytes: Int64
+
+    public init(sha256: SHA256Digest, bytes: Int64) {
+        self.sha256 = sha256
+        self.bytes = bytes
     }
 }
 
@@ -58,26 +74,38 @@ public struct TaskAssignment: WireBody {
 }
 
 /// `blob`: the bytes of a requested input as the one binary frame, or `found == false` and no frame.
+/// A chunk (the answer to a request with an offset) says where it starts and the blob's size.
 public struct BlobReply: WireBody {
     public static let kind = MessageKind.blob
     public var sha256: SHA256Digest
     public var found: Bool
     /// The blob's bytes (frame 3) when found, empty otherwise.
     public var bytes: Data
+    /// For a chunk: where `bytes` starts in the blob, and the blob's whole size.
+    public var offset: Int64?
+    public var totalBytes: Int64?
 
-    private enum CodingKeys: String, CodingKey { case sha256, found }
+    private enum CodingKeys: String, CodingKey { case sha256, found, offset, totalBytes }
 
-    public init(sha256: SHA256Digest, bytes: Data?) {
+    public init(sha256: SHA256Digest, bytes: Data?, offset: Int64? = nil, totalBytes: Int64? = nil) {
         self.sha256 = sha256
         self.found = bytes != nil
         self.bytes = bytes ?? Data()
+        self.offset = offset
+        self.totalBytes = totalBytes
     }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         sha256 = try container.decode(SHA256Digest.self, forKey: .sha256)
         found = try container.decode(Bool.self, forKey: .found)
+        offset = try container.decodeIfPresent(Int64.self, forKey: .offset)
+        totalBytes = try container.decodeIfPresent(Int64.self, forKey: .totalBytes)
         bytes = Data()
+    }
+
+    public func validate() throws(ProtocolError) {
+        try require((offset ?? 0) >= 0 && (totalBytes ?? 0) >= 0, "a chunk's offset and size must not be negative")
     }
 
     public var payloads: [Data] { found ? [bytes] : [] }

@@ -11,17 +11,26 @@ public struct Hello: WireBody {
     public var workerName: String
     /// Engine threads the worker renders with.
     public var threads: Int
-    /// Free-form feature flags (`"adam"`, `"exactTiles"`…) the coordinator may match tasks against.
+    /// The work orders this worker runs (``WorkerCapability`` raw values: "render", "tile"…);
+    /// the coordinator gives it no other kind of task.
     public var capabilities: [String]
-    /// The hash of the engine weights file: workers with different weights render different images.
-    public var weightsSHA256: SHA256Digest
+    /// The SHA-256 of the worker's weights file (what it renders with), or nil when it has none
+    /// yet: it then fetches the coordinator's, offered in `welcome`. A worker whose weights
+    /// differ from the coordinator's is refused.
+    public var weightsSHA256: SHA256Digest?
+    /// `StyleFarmBuild.engineVersion`: a coordinator refuses workers of another engine.
     public var engineVersion: String
     public var zmqVersion: String
     public var protocolVersion: UInt16
+    /// Memory the worker may render in (physical memory, or its cgroup's limit), in bytes; the
+    /// coordinator sends it no task whose estimated peak is larger.
+    public var memoryBytes: Int64?
+    /// The machine it runs on (several workers may share one).
+    public var host: String?
 
-    public init(workerName: String, threads: Int, capabilities: [String], weightsSHA256: SHA256Digest,
+    public init(workerName: String, threads: Int, capabilities: [String], weightsSHA256: SHA256Digest?,
                 engineVersion: String, zmqVersion: String = ZeroMQVersion.runtime,
-                protocolVersion: UInt16 = WireMessage.protocolVersion) {
+                protocolVersion: UInt16 = WireMessage.protocolVersion, memoryBytes: Int64? = nil, host: String? = nil) {
         self.workerName = workerName
         self.threads = threads
         self.capabilities = capabilities
@@ -29,12 +38,18 @@ public struct Hello: WireBody {
         self.engineVersion = engineVersion
         self.zmqVersion = zmqVersion
         self.protocolVersion = protocolVersion
+        self.memoryBytes = memoryBytes
+        self.host = host
     }
 
     public func validate() throws(ProtocolError) {
         try require(!workerName.isEmpty && workerName.utf8.count <= 256, "worker name must be 1–256 bytes")
         try require(threads >= 1 && threads <= 4096, "threads must be 1–4096; got \(threads)")
         try require(protocolVersion == WireMessage.protocolVersion, "hello announces protocol version \(protocolVersion); this build speaks \(WireMessage.protocolVersion)")
+        try require(capabilities.count <= 64 && capabilities.allSatisfy { $0.utf8.count <= 64 }, "at most 64 capabilities of 64 bytes each")
+        try require(engineVersion.utf8.count <= 64, "engine version must be at most 64 bytes")
+        try require((memoryBytes ?? 1) > 0, "memoryBytes must be positive")
+        try require((host?.utf8.count ?? 0) <= 256, "host must be at most 256 bytes")
     }
 }
 
@@ -150,12 +165,28 @@ public struct TaskFailure: WireBody {
     }
 }
 
-/// `blobRequest`: send me the input with this digest.
+/// `blobRequest`: send me the input with this digest, whole, or `length` bytes from `offset`
+/// (the weights, ~80 MB, come in chunks so that a worker cut off mid-way resumes where it was).
 public struct BlobRequest: WireBody {
     public static let kind = MessageKind.blobRequest
     public var sha256: SHA256Digest
+    public var offset: Int64?
+    public var length: Int?
 
-    public init(sha256: SHA256Digest) { self.sha256 = sha256 }
+    /// The largest chunk a worker may ask for.
+    public static let maximumChunk = 64 << 20
+
+    public init(sha256: SHA256Digest, offset: Int64? = nil, length: Int? = nil) {
+        self.sha256 = sha256
+        self.offset = offset
+        self.length = length
+    }
+
+    public func validate() throws(ProtocolError) {
+        try require((offset ?? 0) >= 0, "a blob offset must not be negative")
+        try require((1...Self.maximumChunk).contains(length ?? 1), "a blob chunk is 1 byte to \(Self.maximumChunk >> 20) MiB")
+        try require((offset == nil) == (length == nil), "a chunk needs both offset and length")
+    }
 }
 
 /// `goodbye`: the worker is leaving on purpose (SIGTERM, operator); its tasks can be requeued at once.
