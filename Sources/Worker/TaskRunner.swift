@@ -72,29 +72,14 @@ public struct TaskRunner: Sendable {
     }
 
     /// Refuses a task that would not fit this machine's memory now, before allocating: a
-    /// worker that aborts on allocation loses its other work and looks like a crash.
-    /// The estimate is deliberately generous: ~3 KB per rendered pixel (VGG19's activations,
-    /// their gradients and the optimiser's history at 512² measure 685 MB, 2.6 KB a pixel).
-    /// Shards and style targets are bounded by design (windows of at most a few tiles).
+    /// worker that aborts on allocation loses its other work and looks like a crash
+    /// (`TaskFootprint`'s estimate; the coordinator already matched it to the announced memory).
     public func checkMemory(renderingSide side: Int) throws {
-        let (pixels, overflow) = side.multipliedReportingOverflow(by: side)
-        let (needed, overflow2) = pixels.multipliedReportingOverflow(by: Self.bytesPerPixel)
-        guard let available = Self.availableMemory() else { return }
-        if overflow || overflow2 || needed > available {
-            throw EngineError(.failed, "the task needs about \(overflow || overflow2 ? "more than" : "\(needed >> 20) MB") of memory at \(side)×\(side) pixels; this worker has \(available >> 20) MB available")
+        let needed = TaskFootprint.bytes(forPixels: TaskFootprint.square(side))
+        guard let available = MachineMemory.available() else { return }
+        if needed.map({ $0 > available }) ?? true {
+            throw EngineError(.failed, "the task needs about \(needed.map { "\($0 >> 20) MB" } ?? "more than any machine has") of memory at \(side)×\(side) pixels; this worker has \(available >> 20) MB available")
         }
-    }
-
-    static let bytesPerPixel = 3000
-
-    /// MemAvailable from /proc/meminfo, in bytes (nil where it cannot be read).
-    static func availableMemory() -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8) else { return nil }
-        for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
-            let fields = line.split(separator: " ")
-            if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
-        }
-        return nil
     }
 
     /// What a finished task sends back: its result file, its summary, its last loss line.

@@ -17,16 +17,33 @@ public final class WorkerService: @unchecked Sendable {
         public var endpoint: String
         public var name: String
         public var threads: Int
-        public var weightsSHA256: String
+        /// The SHA-256 of the weights file the runner loaded; nil for a worker that fetches the
+        /// coordinator's (`WeightsProvisioning`).
+        public var weightsSHA256: String?
         public var limits = WireLimits.default
         public var maxBackoff: Duration = .seconds(8)
         public var security: ZMQSecurity = .none
+        /// What `hello` announces: the memory it may render in, and the machine.
+        public var memoryBytes: Int64? = MachineMemory.announced()
+        public var host: String? = ProcessInfo.processInfo.hostName
 
-        public init(endpoint: String, name: String, threads: Int, weightsSHA256: String) {
+        public init(endpoint: String, name: String, threads: Int, weightsSHA256: String?) {
             self.endpoint = endpoint
             self.name = name
             self.threads = threads
             self.weightsSHA256 = weightsSHA256
+        }
+    }
+
+    /// How a worker without weights gets them: where to put the coordinator's, and how to make
+    /// its runner from that file once it is complete and verified.
+    public struct WeightsProvisioning: Sendable {
+        public var destination: String
+        public var makeRunner: @Sendable (String) throws -> TaskRunner
+
+        public init(destination: String, makeRunner: @escaping @Sendable (String) throws -> TaskRunner) {
+            self.destination = destination
+            self.makeRunner = makeRunner
         }
     }
 
@@ -54,7 +71,15 @@ public final class WorkerService: @unchecked Sendable {
     }
 
     public let configuration: Configuration
-    let runner: TaskRunner
+    /// Nil until the weights are there (fetched from the coordinator, then loaded off this thread).
+    private var runner: TaskRunner?
+    private let provisioning: WeightsProvisioning?
+    /// The weights being fetched; kept across sessions so that a reconnect resumes it.
+    private var download: WeightsDownload?
+    /// A runner made from freshly fetched weights by a loading thread, for the socket's thread.
+    private let loadedRunner = Mutex<Result<TaskRunner, any Error>?>(nil)
+    private var loading = false
+    private var weightsDigest: String?
     let context: ZMQContext
     let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
@@ -73,9 +98,13 @@ public final class WorkerService: @unchecked Sendable {
     private var sessionAttempts: Set<Int64> = []
     private var lastAssignment: Int64?
 
-    public init(configuration: Configuration, runner: TaskRunner, context: ZMQContext, logger: Logger) {
+    /// `runner` nil: the worker fetches the coordinator's weights first, as `provisioning` says.
+    public init(configuration: Configuration, runner: TaskRunner?, provisioning: WeightsProvisioning? = nil,
+                context: ZMQContext, logger: Logger) {
         self.configuration = configuration
         self.runner = runner
+        self.provisioning = provisioning
+        self.weightsDigest = runner == nil ? nil : configuration.weightsSHA256
         self.context = context
         self.logger = logger
     }
@@ -124,11 +153,15 @@ public final class WorkerService: @unchecked Sendable {
             wakeup.close()
         }
         try socket.connect(configuration.endpoint)
-        guard let digest = SHA256Digest(hex: configuration.weightsSHA256) else {
-            throw EngineError(.weightsCorrupt, "weights hash '\(configuration.weightsSHA256)' is not a sha256")
+        var digest: SHA256Digest?
+        if let hex = weightsDigest {
+            guard let parsed = SHA256Digest(hex: hex) else { throw EngineError(.weightsCorrupt, "weights hash '\(hex)' is not a sha256") }
+            digest = parsed
         }
-        send(.hello(Hello(workerName: configuration.name, threads: configuration.threads, capabilities: ["sweep", "tiles"],
-                          weightsSHA256: digest, engineVersion: "0.1.0", zmqVersion: ZeroMQVersion.runtime)), on: socket)
+        send(.hello(Hello(workerName: configuration.name, threads: configuration.threads,
+                          capabilities: WorkerCapability.allCases.map(\.rawValue), weightsSHA256: digest,
+                          engineVersion: StyleFarmBuild.engineVersion, zmqVersion: ZeroMQVersion.runtime,
+                          memoryBytes: configuration.memoryBytes, host: configuration.host)), on: socket)
 
         var heartbeat = Duration.milliseconds(500)
         var liveness = 6
@@ -152,11 +185,14 @@ public final class WorkerService: @unchecked Sendable {
                             heartbeat = .milliseconds(max(50, welcome.heartbeatIntervalMilliseconds))
                             liveness = max(2, welcome.liveness)
                             logger.info("joined the farm", metadata: ["worker.id": "\(welcome.workerID)"])
+                            if runner == nil, !loading { try fetchWeights(welcome.weights, on: socket) }
                             sendReady(on: socket)
                         case .refused(let refused):
                             throw EngineError(.invalidArgument, "the coordinator refused this worker: \(refused.reason)")
                         case .assign(let assignment):
                             try accept(assignment, on: socket)
+                        case .blob(let reply) where download.map({ reply.sha256 == $0.offer.sha256 }) ?? false:
+                            try receivedWeights(reply, on: socket)
                         case .blob(let reply):
                             receivedBlob(reply, on: socket)
                         case .exchanged(let reply):
@@ -179,6 +215,14 @@ public final class WorkerService: @unchecked Sendable {
                         }
                     }
                 }
+            }
+            if let result = loadedRunner.withLock({ slot -> Result<TaskRunner, any Error>? in defer { slot = nil }; return slot }) {
+                loading = false
+                runner = try result.get()
+                weightsDigest = download?.offer.sha256.hex
+                download = nil
+                logger.notice("weights loaded; ready for tasks")
+                if welcomed { sendReady(on: socket) }
             }
             startTaskIfReady(on: socket)
             for outgoing in outbox.withLock({ queue -> [Outgoing] in defer { queue.removeAll() }; return queue }) {
@@ -213,6 +257,7 @@ public final class WorkerService: @unchecked Sendable {
     /// Free slots, the attempt held and the last assignment seen: idempotent, so the
     /// coordinator never counts a repeated `ready` as a second slot.
     private func sendReady(on socket: ZMQSocket) {
+        guard runner != nil else { return }   // no task before the weights are loaded
         send(.ready(Ready(credit: active == nil ? 1 : 0, holding: active.map { [$0.assignment.attemptID] } ?? [],
                           lastAssignment: lastAssignment ?? 0)), on: socket)
     }
@@ -220,10 +265,10 @@ public final class WorkerService: @unchecked Sendable {
     private func accept(_ assignment: TaskAssignment, on socket: ZMQSocket) throws {
         sessionAttempts.insert(assignment.attemptID)
         lastAssignment = max(lastAssignment ?? 0, assignment.attemptID)
-        guard active == nil else {
+        guard active == nil, let runner else {
             // Not a failure of the task: handed back, charged to nothing it caused.
             send(.failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID,
-                                      reason: "worker is busy", retryable: true, handBack: true)), on: socket)
+                                      reason: runner == nil ? "worker has no weights yet" : "worker is busy", retryable: true, handBack: true)), on: socket)
             return
         }
         let order: WorkOrder
@@ -244,6 +289,7 @@ public final class WorkerService: @unchecked Sendable {
     /// A blob the coordinator sent; a blob it does not have fails the attempt that needs it
     /// (it cannot start anywhere), instead of holding the lease for ever.
     private func receivedBlob(_ reply: BlobReply, on socket: ZMQSocket) {
+        guard let runner else { return }
         if reply.found {
             do {
                 try runner.blobs.store([UInt8](reply.bytes), expected: reply.sha256.hex)
@@ -260,7 +306,7 @@ public final class WorkerService: @unchecked Sendable {
     }
 
     private func startTaskIfReady(on socket: ZMQSocket) {
-        guard let task = active, !task.started, runner.missingBlobs(for: task.order).isEmpty else { return }
+        guard let runner, let task = active, !task.started, runner.missingBlobs(for: task.order).isEmpty else { return }
         active?.started = true
         exchangeReplies.withLock { $0.removeAll() }
         let assignment = task.assignment
@@ -291,6 +337,54 @@ public final class WorkerService: @unchecked Sendable {
                 message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "\(error)", retryable: retryable))
             }
             enqueue(Outgoing(attemptID: assignment.attemptID, message: message, finished: true))
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    // MARK: Weights from the coordinator
+
+    /// Starts (or resumes) fetching the weights the coordinator offered in `welcome`.
+    private func fetchWeights(_ offer: WeightsOffer?, on socket: ZMQSocket) throws {
+        guard let provisioning else { throw EngineError(.weightsMissing, "this worker has no weights and no place to fetch them to") }
+        guard let offer else {
+            throw EngineError(.weightsMissing, "the coordinator offers no weights: run `stylefarm weights fetch` on the head (or give this node its own)")
+        }
+        if download?.offer != offer { download = try WeightsDownload(offer: offer, destination: provisioning.destination) }
+        if let download {
+            logger.notice("fetching the weights from the coordinator", metadata: ["bytes": "\(offer.bytes)", "resuming.at": "\(download.received)",
+                                                                                "weights.path": "\(provisioning.destination)"])
+        }
+        try continueWeights(on: socket)
+    }
+
+    private func receivedWeights(_ reply: BlobReply, on socket: ZMQSocket) throws {
+        guard let download, !loading else { return }
+        guard reply.found else { throw EngineError(.weightsMissing, "the coordinator no longer has the weights it offered (\(reply.sha256.hex))") }
+        let before = download.received * 4 / max(1, download.offer.bytes)
+        guard try download.append(reply) else { return }
+        if download.received * 4 / max(1, download.offer.bytes) > before {
+            logger.info("fetching the weights", metadata: ["received": "\(download.received)", "of": "\(download.offer.bytes)"])
+        }
+        try continueWeights(on: socket)
+    }
+
+    /// Asks for the next chunk, or, once all are in, verifies them and loads the network on a
+    /// thread of its own (a few seconds in which heartbeats must go on).
+    private func continueWeights(on socket: ZMQSocket) throws {
+        guard let download, let provisioning else { return }
+        guard download.isComplete else {
+            send(.blobRequest(download.nextRequest), on: socket)
+            return
+        }
+        try download.finish()
+        loading = true
+        renderThreads.enter()
+        let thread = Thread { [self] in
+            defer { renderThreads.leave() }
+            let result = Result { try provisioning.makeRunner(provisioning.destination) }
+            loadedRunner.withLock { $0 = result }
+            outboxWakeup.withLock { $0 }?.signal()
         }
         thread.stackSize = 8 << 20
         thread.start()
