@@ -97,12 +97,33 @@ public struct TileGridStatus: Sendable, Codable, Equatable {
     public static func state(for code: Character) -> TaskState? { codes.first { $0.value == code }?.key }
 }
 
+/// A connected worker: what it announced, what it is rendering, and how fast.
 public struct WorkerStatus: Sendable, Codable, Equatable {
     public var id: String
     public var threads: Int
+    public var name: String?
+    public var host: String?
+    public var memoryBytes: Int64?
+    public var capabilities: [String]?
+    /// Seconds since its last message.
+    public var lastSeenSeconds: Double?
+    /// Its running task ("<job>/<key>"), latest iteration and iterations per second so far.
+    public var task: String?
+    public var iteration: Int?
+    public var iterationsPerSecond: Double?
 
-    public init(id: String, threads: Int) {
+    public init(id: String, threads: Int, name: String? = nil, host: String? = nil, memoryBytes: Int64? = nil,
+                capabilities: [String]? = nil, lastSeenSeconds: Double? = nil, task: String? = nil, iteration: Int? = nil,
+                iterationsPerSecond: Double? = nil) {
         self.id = id
         self.threads = threads
+        self.name = name
+        self.host = host
+        self.memoryBytes = memoryBytes
+        self.capabilities = capabilities
+        self.lastSeenSeconds = lastSeenSeconds
+        self.task = task
+        self.iteration = iteration
+        self.iterationsPerSecond = iterationsPerSecond
     }
 }

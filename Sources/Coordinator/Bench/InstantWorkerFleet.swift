@@ -2,6 +2,7 @@ import Engine
 import Foundation
 public import Protocol
 import Synchronization
+import Farm
 
 /// Benchmark only (`stylefarm bench farm`): many simulated workers on one thread, each a real
 /// DEALER socket that speaks the real protocol but "renders" nothing: it answers every
@@ -34,8 +35,8 @@ public final class InstantWorkerFleet: @unchecked Sendable {
     private let image: Data
     /// The simulated workers load no weights; an all-zero weights digest says so.
     private static let hello = Message.hello(Hello(
-        workerName: "bench", threads: 1, capabilities: ["bench-instant"],
-        weightsSHA256: SHA256Digest(hex: String(repeating: "0", count: 64))!, engineVersion: "bench"))
+        workerName: "bench", threads: 1, capabilities: WorkerCapability.allCases.map(\.rawValue) + ["bench-instant"],
+        weightsSHA256: SHA256Digest(hex: String(repeating: "0", count: 64))!, engineVersion: StyleFarmBuild.engineVersion))
     private let decoder = JSONDecoder()
     private var figures = Figures(dispatchLatencies: [], firstReady: nil, lastResult: nil)
 

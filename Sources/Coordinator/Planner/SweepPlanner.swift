@@ -149,3 +149,14 @@ public enum SweepPlanner {
     /// Shortest form that reads back to the same Float: 0.3, 1000, 1e-05.
     public static func format(_ value: Float) -> String { value.shortDescription }
 }
+
+extension PlannedTask {
+    /// The pixels this task renders at once (`TaskFootprint`), recorded with it so that the
+    /// coordinator sends it only to a worker with the memory for it; 0 for stitches, which the
+    /// coordinator runs itself.
+    public var peakPixels: Int {
+        if kind == .stitch { return 0 }
+        if let storedRequest, let order = try? WorkOrder.decode(storedRequest) { return TaskFootprint.pixels(of: order) }
+        return TaskFootprint.pixels(of: .render(request))
+    }
+}

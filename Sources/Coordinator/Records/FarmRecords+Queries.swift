@@ -106,4 +106,21 @@ extension FarmRecords {
             }
         }
     }
+
+    /// Each worker's running attempt (the latest, if it somehow holds several): job, task key,
+    /// latest iteration and elapsed seconds from its loss log.
+    public func runningAttemptsByWorker() throws -> [String: (jobID: String, key: String, iteration: Int, elapsed: Double)] {
+        try database.read { db in
+            var byWorker: [String: (jobID: String, key: String, iteration: Int, elapsed: Double)] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT a.worker_id, t.job_id, t.key,
+                       (SELECT MAX(iteration) FROM loss_line WHERE attempt_id = a.id) AS iteration,
+                       (SELECT elapsed FROM loss_line WHERE attempt_id = a.id ORDER BY iteration DESC LIMIT 1) AS elapsed
+                FROM attempt a JOIN task t ON t.id = a.task_id WHERE a.outcome = 'running' ORDER BY a.id
+                """) {
+                byWorker[row["worker_id"]] = (row["job_id"], row["key"], row["iteration"] ?? 0, row["elapsed"] ?? 0)
+            }
+            return byWorker
+        }
+    }
 }

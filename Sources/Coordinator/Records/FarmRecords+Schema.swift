@@ -88,6 +88,19 @@ extension FarmRecords {
                 CREATE INDEX attempt_by_outcome ON attempt(outcome);
                 """)
         }
+        migrator.registerMigration("v4-nodes") { db in
+            // Workers announce their machine, memory, capabilities, engine and weights; a task
+            // records the pixels it renders at once, so that it goes only to a worker that can
+            // hold it (0: unknown, any worker).
+            try db.execute(sql: """
+                ALTER TABLE worker ADD COLUMN host TEXT;
+                ALTER TABLE worker ADD COLUMN memory_bytes INTEGER;
+                ALTER TABLE worker ADD COLUMN capabilities TEXT;
+                ALTER TABLE worker ADD COLUMN engine_version TEXT;
+                ALTER TABLE worker ADD COLUMN weights_sha256 TEXT;
+                ALTER TABLE task ADD COLUMN pixels INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

@@ -6,13 +6,13 @@ extension FarmRecords.Transaction {
     /// get them, see `runnableTasks`).
     func runnableStitches() throws -> [Candidate] {
         try Row.fetchAll(try db.cachedStatement(sql: """
-            SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM task t JOIN job j ON j.id = t.job_id
+            SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name, t.pixels FROM task t JOIN job j ON j.id = t.job_id
             WHERE t.state = 'ready' AND t.kind = 'stitch' AND j.state IN ('queued', 'running') AND t.not_before <= ?
               AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
                               WHERE d.task_id = t.id AND u.state != 'done')
             ORDER BY t.id
             """), arguments: [FarmRecords.now()]).map { Candidate(taskID: $0["id"], jobID: $0["job_id"], key: $0["key"], kind: $0["kind"],
-                                  request: $0["request"], outputName: $0["output_name"]) }
+                                  request: $0["request"], outputName: $0["output_name"], pixels: $0["pixels"]) }
     }
 
     /// Ready shards of exact tiled jobs whose inputs are done, by job: a job's shards are
@@ -20,14 +20,14 @@ extension FarmRecords.Transaction {
     func runnableShards() throws -> [String: [Candidate]] {
         var byJob: [String: [Candidate]] = [:]
         for row in try Row.fetchAll(try db.cachedStatement(sql: """
-            SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name FROM task t JOIN job j ON j.id = t.job_id
+            SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name, t.pixels FROM task t JOIN job j ON j.id = t.job_id
             WHERE t.state = 'ready' AND t.kind = 'shard' AND j.state IN ('queued', 'running') AND t.not_before <= ?
               AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
                               WHERE d.task_id = t.id AND u.state != 'done')
             ORDER BY j.priority DESC, j.created_at, t.id
             """), arguments: [FarmRecords.now()]) {
             byJob[row["job_id"], default: []].append(Candidate(taskID: row["id"], jobID: row["job_id"], key: row["key"], kind: row["kind"],
-                                                               request: row["request"], outputName: row["output_name"]))
+                                                               request: row["request"], outputName: row["output_name"], pixels: row["pixels"]))
         }
         return byJob
     }

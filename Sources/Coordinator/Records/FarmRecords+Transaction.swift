@@ -33,14 +33,14 @@ extension FarmRecords {
                 """)).map { $0["id"] as String }
             for job in jobs where !excludedJobs.contains(job) {
                 let rows = try Row.fetchAll(try db.cachedStatement(sql: """
-                    SELECT t.id, t.key, t.kind, t.request, t.output_name FROM task t
+                    SELECT t.id, t.key, t.kind, t.request, t.output_name, t.pixels FROM task t
                     WHERE t.state = 'ready' AND t.job_id = ? AND t.kind NOT IN ('stitch', 'shard') AND t.not_before <= ?
                       AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
                                       WHERE d.task_id = t.id AND u.state != 'done')
                     ORDER BY t.id LIMIT ?
                     """), arguments: [job, now, limit - candidates.count])
                 candidates += rows.map { Candidate(taskID: $0["id"], jobID: job, key: $0["key"], kind: $0["kind"],
-                                                   request: $0["request"], outputName: $0["output_name"]) }
+                                                   request: $0["request"], outputName: $0["output_name"], pixels: $0["pixels"]) }
                 if candidates.count >= limit { break }
             }
             return candidates
@@ -53,6 +53,8 @@ extension FarmRecords {
             var kind: String
             var request: Data
             var outputName: String
+            /// What it renders at once (`TaskFootprint`); 0 when unknown.
+            var pixels: Int = 0
         }
 
         /// Records a new attempt of `candidate` by `worker`; returns the attempt id.

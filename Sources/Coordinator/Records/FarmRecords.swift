@@ -136,8 +136,9 @@ public final class FarmRecords: Sendable {
             var ids: [String: Int64] = [:]
             for task in tasks {
                 try db.execute(sql: """
-                    INSERT INTO task (job_id, key, kind, request, output_name, state) VALUES (?, ?, ?, ?, ?, 'ready')
-                    """, arguments: [id, task.key, task.kind.rawValue, try task.storedRequest ?? encoder.encode(task.request), task.outputName])
+                    INSERT INTO task (job_id, key, kind, request, output_name, state, pixels) VALUES (?, ?, ?, ?, ?, 'ready', ?)
+                    """, arguments: [id, task.key, task.kind.rawValue, try task.storedRequest ?? encoder.encode(task.request), task.outputName,
+                                     task.peakPixels])
                 ids[task.key] = db.lastInsertedRowID
             }
             for task in tasks {
@@ -237,13 +238,48 @@ public final class FarmRecords: Sendable {
 
     // MARK: Workers
 
+    /// What a worker said about itself in `hello`, as recorded.
+    public struct WorkerAnnouncement: Sendable {
+        public var id: String
+        public var name: String
+        public var threads: Int
+        public var publicKey: String?
+        public var host: String?
+        public var memoryBytes: Int64?
+        public var capabilities: [String]
+        public var engineVersion: String?
+        public var weightsSHA256: String?
+
+        public init(id: String, name: String, threads: Int, publicKey: String?, host: String? = nil, memoryBytes: Int64? = nil,
+                    capabilities: [String] = [], engineVersion: String? = nil, weightsSHA256: String? = nil) {
+            self.id = id
+            self.name = name
+            self.threads = threads
+            self.publicKey = publicKey
+            self.host = host
+            self.memoryBytes = memoryBytes
+            self.capabilities = capabilities
+            self.engineVersion = engineVersion
+            self.weightsSHA256 = weightsSHA256
+        }
+    }
+
     public func workerSeen(id: String, name: String, threads: Int, publicKey: String?) throws {
+        try workerSeen(WorkerAnnouncement(id: id, name: name, threads: threads, publicKey: publicKey))
+    }
+
+    public func workerSeen(_ worker: WorkerAnnouncement) throws {
         try database.write { db in
             try db.execute(sql: """
-                INSERT INTO worker (id, name, threads, public_key, state, first_seen, last_seen) VALUES (?, ?, ?, ?, 'connected', ?, ?)
+                INSERT INTO worker (id, name, threads, public_key, state, first_seen, last_seen, host, memory_bytes, capabilities,
+                                    engine_version, weights_sha256)
+                VALUES (?, ?, ?, ?, 'connected', ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT(id) DO UPDATE SET name = excluded.name, threads = excluded.threads,
-                    public_key = excluded.public_key, state = 'connected', last_seen = excluded.last_seen
-                """, arguments: [id, name, threads, publicKey, Self.now(), Self.now()])
+                    public_key = excluded.public_key, state = 'connected', last_seen = excluded.last_seen, host = excluded.host,
+                    memory_bytes = excluded.memory_bytes, capabilities = excluded.capabilities,
+                    engine_version = excluded.engine_version, weights_sha256 = excluded.weights_sha256
+                """, arguments: [worker.id, worker.name, worker.threads, worker.publicKey, Self.now(), Self.now(), worker.host,
+                                 worker.memoryBytes, worker.capabilities.joined(separator: ","), worker.engineVersion, worker.weightsSHA256])
             // Keep the table bounded: every session is a row, so forget the oldest lost ones.
             try db.execute(sql: """
                 DELETE FROM worker WHERE state != 'connected' AND id NOT IN

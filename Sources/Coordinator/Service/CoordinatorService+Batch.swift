@@ -217,7 +217,10 @@ extension CoordinatorService {
         var wanting = workers.filter { $0.value.credit > 0 }
         let blockedJobs = try tx.blockedJobs(threshold: configuration.failuresBeforeBlocking)
         try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
-        var candidates = try tx.runnableTasks(limit: wanting.values.reduce(0) { $0 + $1.credit })
+        // More candidates than slots: a task that fits no idle worker (too large, a kind it does
+        // not run) must not hide the ones that do.
+        let slots = wanting.values.reduce(0) { $0 + $1.credit }
+        var candidates = try tx.runnableTasks(limit: slots * 4 + 16)
         var sigmasOfJob: [String: [Float]?] = [:]
         func sigmas(ofJob job: String) throws -> [Float]? {
             if let known = sigmasOfJob[job] { return known }
@@ -229,7 +232,8 @@ extension CoordinatorService {
             let blocked = blockedJobs[session.id] ?? []
             var leased = 0
             while leased < session.credit {
-                guard let index = candidates.firstIndex(where: { !blocked.contains($0.jobID) }) else { break }
+                guard let index = candidates.firstIndex(where: { !blocked.contains($0.jobID) && session.canRun(kind: $0.kind, pixels: $0.pixels) })
+                else { break }
                 let candidate = candidates.remove(at: index)
                 // The stored request goes out as it is, unless σ from a calibration must be set
                 // (decoding and re-encoding it is most of what leasing a task costs).
@@ -317,6 +321,7 @@ extension CoordinatorService {
     /// coordinator killed before that finds the job `finishing` and calls this again.
     func finish(_ job: String, kind: String) {
         let records = records, logger = logger, directory = jobDirectory(job), blobRoot = blobs.root
+        let weights = configuration.weights?.offer.sha256.hex
         outputs.enqueueJobOutputs {
             do {
                 // The result files are on disk before the job can succeed: one flush for the
@@ -334,8 +339,8 @@ extension CoordinatorService {
                     return
                 }
                 switch kind {
-                case "tiled": try TiledJobOutputs.write(jobID: job, records: records, directory: directory)
-                case "sweep": try JobOutputs.write(jobID: job, records: records, directory: directory, blobRoot: blobRoot)
+                case "tiled": try TiledJobOutputs.write(jobID: job, records: records, directory: directory, weightsSHA256: weights)
+                case "sweep": try JobOutputs.write(jobID: job, records: records, directory: directory, blobRoot: blobRoot, weightsSHA256: weights)
                 default: break   // `bench farm`'s job has no outputs of its own
                 }
                 try records.jobOutputsWritten(job)

@@ -40,7 +40,9 @@ extension CoordinatorService {
                 }
                 continue
             }
-            let free = wanting.filter { !(blocked[$0.value.id] ?? []).contains(job) }.keys.sorted { $0.lexicographicallyPrecedes($1) }
+            let largest = shards.map(\.pixels).max() ?? 0
+            let free = wanting.filter { !(blocked[$0.value.id] ?? []).contains(job) && $0.value.canRun(kind: "shard", pixels: largest) }
+                .keys.sorted { $0.lexicographicallyPrecedes($1) }
             guard free.count >= count else { continue }
             var gang = ExactGang(jobID: job, shardCount: count)
             for ((candidate, order), peer) in zip(zip(shards, orders), free) {

@@ -28,6 +28,9 @@ public final class CoordinatorService: @unchecked Sendable {
         /// With CURVE keys: the coordinator's own key pair. Workers and clients must then hold a
         /// key whose public half is in `<data>/authorized_keys/` (re-read while serving).
         public var keyPair: CurveKeyPair?
+        /// The weights every worker must render with, served to nodes that have none. Without
+        /// them, workers bring their own and are not checked.
+        public var weights: ServedWeights?
 
         public init(endpoint: String, dataDirectory: String) {
             self.endpoint = endpoint
@@ -43,6 +46,21 @@ public final class CoordinatorService: @unchecked Sendable {
         var lastSeen: ContinuousClock.Instant
         /// The attempts assigned to this session and not yet ended.
         var attempts: Set<Int64>
+        var host: String? = nil
+        /// What it may render in (announced); nil: unknown, any task is sent.
+        var memoryBytes: Int64? = nil
+        var capabilities: Set<String> = Set(WorkerCapability.allCases.map(\.rawValue))
+        /// The CURVE `User-Id` of its key ("worker:node1"), nil without keys.
+        var key: String? = nil
+
+        /// Whether this worker can run a task of `kind` that renders `pixels` at once: it
+        /// announced that kind of work order, and the task's estimated peak fits its memory.
+        func canRun(kind: String, pixels: Int) -> Bool {
+            if let needed = WorkerCapability.required(forTaskKind: kind), !capabilities.contains(needed.rawValue) { return false }
+            guard let memoryBytes, pixels > 0 else { return true }
+            guard let bytes = TaskFootprint.bytes(forPixels: pixels) else { return false }
+            return Int64(bytes) <= memoryBytes
+        }
     }
 
     public let configuration: Configuration
@@ -59,6 +77,9 @@ public final class CoordinatorService: @unchecked Sendable {
     let outputs: OutputWriter
     private let outputWakeup: ZMQWakeup
     private var lastAllowListLoad = ContinuousClock.now
+    /// The `User-Id`s of the keys authorised now: a key revoked while its connection is open
+    /// is refused from the next reload on (the ZAP handler checks only new connections).
+    private var authorisedUserIDs: Set<String>?
     /// Blob digests of stored results that tiles read (coarse passes, style targets), by path.
     var resultBlobs: [String: String] = [:]
     /// Whether stitches may be ready without a result arriving (true after a restart).
@@ -83,6 +104,7 @@ public final class CoordinatorService: @unchecked Sendable {
         if let keyPair = configuration.keyPair {
             try FileManager.default.createDirectory(atPath: configuration.dataDirectory + "/authorized_keys", withIntermediateDirectories: true)
             let allowList = try CurveAllowList.load(directory: URL(fileURLWithPath: configuration.dataDirectory + "/authorized_keys"))
+            authorisedUserIDs = Set(allowList.names.values)
             let log = logger
             zap = try ZAPHandler(context: context, allowList: allowList, domain: "stylefarm") { decision in
                 if !decision.allowed {
@@ -189,6 +211,10 @@ public final class CoordinatorService: @unchecked Sendable {
                       to: routed.identity)
                 continue
             }
+            if let userID = routed.multipart.userID, let authorised = authorisedUserIDs, !authorised.contains(userID) {
+                try refuseRevoked(routed.identity, userID: userID, kind: message.kind)
+                continue
+            }
             if workers[routed.identity] != nil { workers[routed.identity]?.lastSeen = clock.now }
             switch message {
             case .ready, .heartbeat, .progress, .result, .failure:
@@ -224,6 +250,11 @@ public final class CoordinatorService: @unchecked Sendable {
                 reply(.refused(Refused(reason: "protocol version \(hello.protocolVersion) is not \(WireMessage.protocolVersion)")), to: peer)
                 return
             }
+            if let reason = ServedWeights.refusal(of: hello, served: configuration.weights) {
+                logger.notice("refused a worker", metadata: ["worker.name": "\(hello.workerName.prefix(64))", "reason": "\(reason)"])
+                reply(.refused(Refused(reason: reason)), to: peer)
+                return
+            }
             // The same connection saying hello again starts a new session: whatever the old
             // one held is void.
             if let old = workers.removeValue(forKey: peer) { try endSession(old, cause: .workerLeft, reason: "said hello again") }
@@ -231,15 +262,22 @@ public final class CoordinatorService: @unchecked Sendable {
             // routing id, which another socket can imitate, nor a counter, which restarts).
             let id = "\(hello.workerName)-\(Self.randomSuffix())"
             workers[peer] = WorkerSession(id: id, name: hello.workerName, threads: hello.threads, credit: 0,
-                                          lastSeen: clock.now, attempts: [])
-            try records.workerSeen(id: id, name: hello.workerName, threads: hello.threads, publicKey: key)
+                                          lastSeen: clock.now, attempts: [], host: hello.host, memoryBytes: hello.memoryBytes,
+                                          capabilities: Set(hello.capabilities), key: key)
+            try records.workerSeen(FarmRecords.WorkerAnnouncement(id: id, name: hello.workerName, threads: hello.threads, publicKey: key,
+                                                                  host: hello.host, memoryBytes: hello.memoryBytes,
+                                                                  capabilities: hello.capabilities, engineVersion: hello.engineVersion,
+                                                                  weightsSHA256: (hello.weightsSHA256 ?? configuration.weights?.offer.sha256)?.hex))
+            // A worker without weights is offered the coordinator's before its first `ready`.
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
-                                   liveness: configuration.liveness)), to: peer)
-            logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)"])
+                                   liveness: configuration.liveness,
+                                   weights: hello.weightsSHA256 == nil ? configuration.weights?.offer : nil)), to: peer)
+            logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)",
+                                                    "worker.host": "\(hello.host ?? "?")", "worker.memory.mb": "\((hello.memoryBytes ?? 0) >> 20)",
+                                                    "fetches.weights": "\(hello.weightsSHA256 == nil)"])
         case .blobRequest(let request):
             guard workers[peer] != nil else { return refuseUnknown(peer, kind: message.kind) }
-            let bytes = try? blobs.read(request.sha256.hex, maxBytes: configuration.limits.maxMessageBytes)
-            reply(.blob(BlobReply(sha256: request.sha256, bytes: bytes.map { Data($0) })), to: peer)
+            reply(.blob(blobReply(to: request)), to: peer)
         case .goodbye(let goodbye):
             guard let session = workers.removeValue(forKey: peer) else { return refuseUnknown(peer, kind: message.kind) }
             try endSession(session, cause: .workerLeft, reason: String(goodbye.reason.prefix(200)))
@@ -265,8 +303,13 @@ public final class CoordinatorService: @unchecked Sendable {
                 wakeup.signal()
             }
         case .status(let query):
+            let now = clock.now
             let document = try FarmStatus.document(records: records, query: query,
-                                                   workers: workers.values.map { ($0.id, $0.threads) },
+                                                   workers: workers.values.map {
+                                                       WorkerStatus(id: $0.id, threads: $0.threads, name: $0.name, host: $0.host,
+                                                                    memoryBytes: $0.memoryBytes, capabilities: $0.capabilities.sorted(),
+                                                                    lastSeenSeconds: (now - $0.lastSeen).seconds)
+                                                   },
                                                    dataDirectory: configuration.dataDirectory)
             reply(.statusReply(StatusReply(status: try JSONValue(encoding: document))), to: peer)
         case .cancelJob(let cancel):
@@ -287,6 +330,37 @@ public final class CoordinatorService: @unchecked Sendable {
             reply(.error(ErrorReply(code: FarmErrorCode.unexpected.rawValue, message: "a coordinator does not accept '\(message.kind)' messages",
                                     inReplyTo: "\(message.kind)")), to: peer)
         }
+    }
+
+    /// A blob, or a chunk of one: the weights from their file, inputs from the blob store.
+    func blobReply(to request: BlobRequest) -> BlobReply {
+        if let weights = configuration.weights, request.sha256 == weights.offer.sha256 {
+            let offset = request.offset ?? 0
+            let length = request.length ?? Int(clamping: weights.offer.bytes)
+            guard length <= configuration.limits.maxFrameBytes - 4096 else { return BlobReply(sha256: request.sha256, bytes: nil) }
+            do {
+                return BlobReply(sha256: request.sha256, bytes: try weights.chunk(offset: offset, length: length),
+                                 offset: offset, totalBytes: weights.offer.bytes)
+            } catch {
+                logger.error("could not read the weights for a worker", metadata: ["error": "\(error)"])
+                return BlobReply(sha256: request.sha256, bytes: nil)
+            }
+        }
+        guard let bytes = try? blobs.read(request.sha256.hex, maxBytes: configuration.limits.maxMessageBytes) else {
+            return BlobReply(sha256: request.sha256, bytes: nil)
+        }
+        guard let offset = request.offset, let length = request.length else { return BlobReply(sha256: request.sha256, bytes: Data(bytes)) }
+        let start = Int(clamping: min(offset, Int64(bytes.count)))
+        let end = start + min(length, bytes.count - start)
+        return BlobReply(sha256: request.sha256, bytes: Data(bytes[start..<end]), offset: Int64(start), totalBytes: Int64(bytes.count))
+    }
+
+    /// A message under a key revoked since its connection was made: refused, and its session
+    /// (if it has one) ends, handing its attempts back to the queue.
+    func refuseRevoked(_ peer: Data, userID: String, kind: MessageKind) throws {
+        logger.notice("refused a message under a revoked key", metadata: ["kind": "\(kind)", "peer.key": "\(userID.prefix(80))"])
+        if let session = workers.removeValue(forKey: peer) { try endSession(session, cause: .workerLeft, reason: "key revoked") }
+        reply(.error(ErrorReply(code: FarmErrorCode.forbidden.rawValue, message: "this key is no longer authorised", inReplyTo: "\(kind)")), to: peer)
     }
 
     static func randomSuffix() -> String {
@@ -338,7 +412,15 @@ public final class CoordinatorService: @unchecked Sendable {
         let now = clock.now
         if let zap, now - lastAllowListLoad > .seconds(2) {
             lastAllowListLoad = now
-            if let allowList = try? CurveAllowList.load(directory: URL(fileURLWithPath: authorizedKeysDirectory)) { zap.update(allowList) }
+            if let allowList = try? CurveAllowList.load(directory: URL(fileURLWithPath: authorizedKeysDirectory)) {
+                zap.update(allowList)
+                let authorised = Set(allowList.names.values)
+                authorisedUserIDs = authorised
+                // Revoked keys lose their sessions now, not only at their next message.
+                for (peer, session) in workers {
+                    if let key = session.key, !authorised.contains(key) { try refuseRevoked(peer, userID: key, kind: .heartbeat) }
+                }
+            }
         }
         let limit = configuration.heartbeat * configuration.liveness
         for (peer, session) in workers where now - session.lastSeen > limit {

@@ -7,7 +7,9 @@ public enum FarmStatus {
     /// Workers listed at most; the rest are counted.
     static let maximumWorkers = 500
 
-    public static func document(records: FarmRecords, query: StatusQuery, workers: [(id: String, threads: Int)],
+    /// `workers`: the connected sessions as the coordinator knows them; their running tasks
+    /// and speed come from the records.
+    public static func document(records: FarmRecords, query: StatusQuery, workers: [WorkerStatus],
                                 dataDirectory: String) throws -> FarmStatusDocument {
         let listed: [FarmRecords.JobState]
         var counts: [String: Int]? = nil
@@ -30,8 +32,18 @@ public enum FarmStatus {
                       tiles: job.kind == "tiled" ? tileGrid(try records.tasks(ofJob: job.id)) : nil)
         }
         let sortedWorkers = workers.sorted { $0.id < $1.id }
+        let running = try records.runningAttemptsByWorker()
+        let listedWorkers = sortedWorkers.prefix(maximumWorkers).map { worker -> WorkerStatus in
+            var worker = worker
+            if let attempt = running[worker.id] {
+                worker.task = attempt.jobID + "/" + attempt.key
+                worker.iteration = attempt.iteration
+                worker.iterationsPerSecond = attempt.elapsed > 0 ? Double(attempt.iteration) / attempt.elapsed : nil
+            }
+            return worker
+        }
         return FarmStatusDocument(jobs: jobs, jobCounts: counts, jobsOmitted: omitted,
-                                  workers: sortedWorkers.prefix(maximumWorkers).map { WorkerStatus(id: $0.id, threads: $0.threads) },
+                                  workers: listedWorkers,
                                   workersOmitted: sortedWorkers.count > maximumWorkers ? sortedWorkers.count - maximumWorkers : nil)
     }
 

@@ -7,11 +7,14 @@ import Farm
 /// results arrive): `contact_sheet.png`, `relative_improvement.png` (RI of each style against
 /// γ), `losses.csv` (every loss line of every attempt) and `job.json` (how to re-render it).
 public enum JobOutputs {
-    public static let version = "0.1.0"
+    /// What job.json says rendered it: the release and the commit.
+    public static var version: String { StyleFarmBuild.version + " (commit " + StyleFarmBuild.commit + ")" }
 
     /// `blobRoot`: where `blob:<sha256>` inputs live on this host, so that job.json's commands
-    /// re-render from real files.
-    public static func write(jobID: String, records: FarmRecords, directory: String, blobRoot: String) throws {
+    /// re-render from real files. `weightsSHA256`: the coordinator's weights, which every
+    /// worker's were checked against (nil when it has none and workers bring their own).
+    public static func write(jobID: String, records: FarmRecords, directory: String, blobRoot: String,
+                             weightsSHA256: String? = nil) throws {
         guard let specData = try records.jobSpec(jobID) else { return }
         let spec = try JSONDecoder().decode(SweepSpec.self, from: specData)
         let planned = try SweepPlanner.plan(spec, maximumTasks: .max)   // accepted under the coordinator's limit
@@ -55,7 +58,7 @@ public enum JobOutputs {
                         sigmas: summaries.mapValues(\.settings.sigmas))
 
         let manifest = JobManifest(jobID: jobID, kind: "sweep", spec: try JSONValue(jsonData: specData), createdAt: Date(),
-                                   finishedAt: Date(), styleFarmVersion: version, weightsSHA256: nil,
+                                   finishedAt: Date(), styleFarmVersion: version, weightsSHA256: weightsSHA256,
                                    tasks: planned.map { JobManifest.Task(task: localPaths($0, blobRoot: blobRoot), summary: summaries[$0.key]) })
         try manifest.write(to: directory + "/job.json")
     }

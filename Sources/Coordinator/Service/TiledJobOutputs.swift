@@ -1,6 +1,7 @@
 public import Engine
 public import Foundation
 import Protocol
+import Farm
 
 /// The files of a finished tiled job in `DIR/jobs/<id>/`, besides `output.png` (the stitch),
 /// `coarse.png`, `style-targets.grams` and `tiles/tile-rN-cM.png` (every tile's window, 16-bit):
@@ -19,12 +20,14 @@ public enum TiledJobOutputs {
         var jobID: String
         var kind = "tiled"
         var styleFarmVersion = JobOutputs.version
+        /// The coordinator's weights, which every worker's were checked against.
+        var weightsSHA256: String?
         var spec: JSONValue
         var output: String
         var tasks: [Task]
     }
 
-    public static func write(jobID: String, records: FarmRecords, directory: String) throws {
+    public static func write(jobID: String, records: FarmRecords, directory: String, weightsSHA256: String? = nil) throws {
         guard let specData = try records.jobSpec(jobID) else { return }
         let spec = try JSONDecoder().decode(TiledSpec.self, from: specData)
         try JobOutputs.writeLosses(jobID: jobID, records: records, directory: directory, styleCount: spec.base.stylePaths.count,
@@ -34,7 +37,7 @@ public enum TiledJobOutputs {
             Manifest.Task(key: task.key, kind: task.kind, attempts: task.attempts, output: task.outputPath,
                           summary: try results[task.key]?.result.map { try JSONValue(jsonData: $0) })
         }
-        let manifest = Manifest(jobID: jobID, spec: try JSONValue(jsonData: specData),
+        let manifest = Manifest(jobID: jobID, weightsSHA256: weightsSHA256, spec: try JSONValue(jsonData: specData),
                                 output: directory + "/" + TiledPlanner.outputName, tasks: tasks)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

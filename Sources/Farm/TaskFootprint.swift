@@ -1,0 +1,44 @@
+public import Engine
+
+/// The memory a task needs at its peak, estimated from what it renders at once, so that the
+/// coordinator sends a task only to a worker that can hold it and a worker refuses one that
+/// would not fit now (an allocation failure would lose its other work and look like a crash).
+///
+/// Deliberately generous: ~3 KB per rendered pixel. VGG19's activations, their gradients and
+/// the optimiser's history measure 685 MB at 512², 2.6 KB a pixel (README, "Speed").
+public enum TaskFootprint {
+    public static let bytesPerPixel = 3000
+
+    /// Bytes for `pixels` rendered at once; nil when that overflows (no worker has that much).
+    public static func bytes(forPixels pixels: Int) -> Int? {
+        let (bytes, overflow) = pixels.multipliedReportingOverflow(by: bytesPerPixel)
+        return overflow || pixels < 0 ? nil : bytes
+    }
+
+    /// The most pixels `order` renders at once: a render's largest stage, a tile's window, an
+    /// exact shard's windows together (each of its tiles keeps a feature graph). 0 when it
+    /// cannot be told (the worker's own check still applies).
+    public static func pixels(of order: WorkOrder) -> Int {
+        switch order {
+        case .render, .styleTargets:
+            let side = (try? order.request.resolve().stageSizes.max()) ?? nil
+            return square(side ?? 0)
+        case .tile(let tile):
+            let (pixels, overflow) = tile.window.width.multipliedReportingOverflow(by: tile.window.height)
+            return overflow ? Int.max : pixels
+        case .shard(let shard):
+            guard shard.tile > 0, shard.shardCount > 0 else { return 0 }
+            let columns = (shard.outputWidth + shard.tile - 1) / shard.tile, rows = (shard.outputHeight + shard.tile - 1) / shard.tile
+            let tiles = (columns.multipliedReportingOverflow(by: rows).partialValue + shard.shardCount - 1) / shard.shardCount
+            // A shard's window reaches its halo (the deepest layer's receptive field when unset).
+            let window = min(shard.tile + 2 * (shard.halo ?? 192), max(shard.outputWidth, shard.outputHeight))
+            let (pixels, overflow) = tiles.multipliedReportingOverflow(by: square(window))
+            return overflow ? Int.max : pixels
+        }
+    }
+
+    public static func square(_ side: Int) -> Int {
+        let (pixels, overflow) = side.multipliedReportingOverflow(by: side)
+        return overflow ? Int.max : pixels
+    }
+}
