@@ -64,6 +64,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "Allow binding a non-loopback address without CURVE keys (traffic unencrypted, any worker accepted).")
     var insecure = false
 
+    @Option(help: "The VGG19 weights file workers must render with; nodes without weights fetch it from here (default: $STYLEFARM_HOME/weights/, if present).")
+    var weights: String?
+
     @Option(help: "Heartbeat interval in milliseconds; a worker silent for 6 intervals is lost.")
     var heartbeatMs = 500
 
@@ -111,8 +114,20 @@ struct CoordinatorCommand: ParsableCommand {
         if let keys {
             configuration.keyPair = try CurveKeyFile.readKeyPair(secretFile: URL(fileURLWithPath: keys + "/coordinator.key_secret"))
         }
+        let logger = Logger(label: "stylefarm.coordinator")
+        // The weights every worker must render with, and that nodes without any fetch from here.
+        let weightsPath = weights ?? WeightsStore.fromEnvironment(logger: logger).weightsPath
+        if FileManager.default.fileExists(atPath: weightsPath) {
+            configuration.weights = try ServedWeights(path: weightsPath)
+            logger.info("serving weights", metadata: ["weights.path": "\(weightsPath)", "weights.sha256": "\(configuration.weights?.offer.sha256.hex ?? "")"])
+        } else if weights != nil {
+            throw ValidationError("--weights \(weightsPath): no such file")
+        } else {
+            logger.notice("no weights to serve: workers must bring their own (run `stylefarm weights fetch` here to serve them)",
+                          metadata: ["weights.path": "\(weightsPath)"])
+        }
         let service = try CoordinatorService(configuration: configuration, context: try ZMQContext(),
-                                             logger: Logger(label: "stylefarm.coordinator"))
+                                             logger: logger)
         // Unbuffered: scripts and tests read the bound endpoint from this line.
         FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
         try runServices([ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })],
@@ -123,7 +138,7 @@ struct CoordinatorCommand: ParsableCommand {
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Join a farm and render its tasks: all a node needs besides this binary and the weights.")
+        abstract: "Join a farm and render its tasks. A node without the weights fetches them from the coordinator.")
 
     @Option(help: "Coordinator endpoint, e.g. tcp://farm-head:5555.")
     var join: String
@@ -141,14 +156,22 @@ struct WorkerCommand: ParsableCommand {
         CLILogging.bootstrap()
         let logger = Logger(label: "stylefarm.worker")
         let store = WeightsStore.fromEnvironment(logger: logger)
-        let weights = try store.loadWeights()
-        let network = try VGG19Network(weights: weights, convolutions: 16)
         let home = URL(fileURLWithPath: store.weightsPath).deletingLastPathComponent().deletingLastPathComponent().path
         let blobs = try BlobStore(root: home + "/blobs")
-        let runner = TaskRunner(network: network, blobs: blobs, threads: threads, logger: logger)
-        var configuration = WorkerService.Configuration(endpoint: join, name: name, threads: threads, weightsSHA256: weights.sourceSHA256)
+        let threads = threads
+        @Sendable func runner(loading path: String) throws -> TaskRunner {
+            let weights = try store.loadWeights()
+            return TaskRunner(network: try VGG19Network(weights: weights, convolutions: 16), blobs: blobs, threads: threads, logger: logger)
+        }
+        // A node without weights fetches the coordinator's (once: they stay in STYLEFARM_HOME).
+        let hasWeights = FileManager.default.fileExists(atPath: store.weightsPath)
+        let runner = hasWeights ? try runner(loading: store.weightsPath) : nil
+        var configuration = WorkerService.Configuration(endpoint: join, name: name, threads: threads,
+                                                        weightsSHA256: hasWeights ? try StreamingSHA256.hex(ofFileAt: store.weightsPath) : nil)
         configuration.security = try keys.security()
-        let service = WorkerService(configuration: configuration, runner: runner, context: try ZMQContext(), logger: logger)
+        let service = WorkerService(configuration: configuration, runner: runner,
+                                    provisioning: .init(destination: store.weightsPath, makeRunner: runner(loading:)),
+                                    context: try ZMQContext(), logger: logger)
         if signals.received { return }   // stopped while loading its weights: nothing to hand back
         try runServices([ThreadService(name: "stylefarm-worker", body: { try service.run() }, stop: { service.stop() })],
                         signals: signals, logger: logger)

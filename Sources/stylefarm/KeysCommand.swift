@@ -6,7 +6,7 @@ struct KeysCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "CURVE key pairs for the coordinator, workers and clients.",
-        subcommands: [Generate.self, Authorize.self])
+        subcommands: [Generate.self, Authorize.self, Revoke.self])
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -64,6 +64,39 @@ struct KeysCommand: ParsableCommand {
                                                                 .appendingPathComponent(source.lastPathComponent))
             }
             print("authorised \(source.lastPathComponent) as a \(role.rawValue); a running coordinator picks it up within 2 seconds")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a worker's or client's key (NAME, as authorised): a running coordinator refuses its messages and ends its session within 2 seconds.")
+
+        @Argument(help: "The key's name (its file name without .key), e.g. node1.")
+        var name: String
+
+        @Option(help: "The coordinator's data directory.")
+        var data: String
+
+        func validate() throws {
+            guard !name.isEmpty, !name.hasPrefix("."), name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+                throw ValidationError("key names use letters, digits, '-', '_' and '.' (got '\(name)')")
+            }
+        }
+
+        func run() throws {
+            let root = URL(fileURLWithPath: data).appendingPathComponent("authorized_keys")
+            // Keys authorised before roles existed sit in the folder itself.
+            let candidates = [root] + CurveKeyRole.allCases.map { root.appendingPathComponent($0.folder) }
+            var removed: [String] = []
+            for folder in candidates {
+                let file = folder.appendingPathComponent(name + "." + CurveKeyFile.publicExtension)
+                guard FileManager.default.fileExists(atPath: file.path) else { continue }
+                try FileManager.default.removeItem(at: file)
+                removed.append(file.path)
+            }
+            // Revoking twice is not an error: `add-node.sh --remove` may run again after a failure.
+            print(removed.isEmpty ? "\(name) was not authorised; nothing to revoke"
+                                  : "revoked \(name) (\(removed.joined(separator: ", "))); a running coordinator drops it within 2 seconds")
         }
     }
 }

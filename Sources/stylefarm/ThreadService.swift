@@ -34,12 +34,16 @@ struct ThreadService: Service {
 }
 
 /// SIGTERM and SIGINT, caught from the moment a command starts (a worker still loading its
-/// weights is stopped cleanly too): the first asks for a graceful shutdown, a second one forces
-/// the process out at once.
+/// weights is stopped cleanly too): the first asks for a graceful shutdown, a later one forces
+/// the process out at once. A repeat within `repeatWindow` of the first is not a second request:
+/// Slurm at a job's time limit signals every process of a step twice, milliseconds apart, and a
+/// worker must still hand its task back (scripts/test-slurm.sh).
 final class ShutdownSignals: @unchecked Sendable {
     // @unchecked Sendable: `sources` is set in init and never changed (dispatch sources are
     // thread-safe); the rest is an Atomic and a Mutex.
     private let count = Atomic<Int>(0)
+    private let first = Mutex<ContinuousClock.Instant?>(nil)
+    static let repeatWindow: Duration = .seconds(2)
     private let onFirst = Mutex<(@Sendable () -> Void)?>(nil)
     /// Kept for the life of the process.
     private let sources: [any DispatchSourceSignal]
@@ -53,7 +57,13 @@ final class ShutdownSignals: @unchecked Sendable {
         self.sources = sources
         for source in sources {
             source.setEventHandler { [self] in
+                let now = ContinuousClock.now
+                let firstAt = first.withLock { at -> ContinuousClock.Instant in
+                    if at == nil { at = now }
+                    return at ?? now
+                }
                 if count.add(1, ordering: .relaxed).newValue >= 2 {
+                    guard now - firstAt >= Self.repeatWindow else { return }
                     FileHandle.standardError.write(Data("second signal: stopping now\n".utf8))
                     _exit(130)
                 }

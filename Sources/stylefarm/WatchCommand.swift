@@ -87,7 +87,15 @@ struct WorkersCommand: ParsableCommand {
         let status = try farm.client().status(limit: 1)
         if status.workers.isEmpty { print("no workers connected") }
         for worker in status.workers {
-            print("\(worker.id)\t\(worker.threads) threads")
+            var fields = [worker.id, worker.host ?? "?", "\(worker.threads) threads"]
+            if let memory = worker.memoryBytes { fields.append(String(format: "%.1f GiB", Double(memory) / Double(1 << 30))) }
+            if let task = worker.task {
+                fields.append(task)
+                if let speed = worker.iterationsPerSecond { fields.append(String(format: "%.2f it/s", speed)) }
+            } else {
+                fields.append("idle")
+            }
+            print(fields.joined(separator: "\t"))
         }
         if let more = status.workersOmitted { print("… and \(more) more") }
     }

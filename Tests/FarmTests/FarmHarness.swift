@@ -34,10 +34,11 @@ final class FarmHarness {
     var data: String { dir.path("data") }
 
     /// Runs the stylefarm binary (or `executable`, e.g. `ip netns exec …`) with its output in `log`.
-    func launch(_ arguments: [String], log: String, executable: String? = nil) throws -> Process {
+    func launch(_ arguments: [String], log: String, executable: String? = nil, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         FileManager.default.createFile(atPath: dir.path(log), contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dir.path(log)))
         process.standardOutput = handle
@@ -47,9 +48,9 @@ final class FarmHarness {
     }
 
     /// Starts the coordinator (on `port`, or an ephemeral one) and waits for its listening line.
-    func startCoordinator(port: Int? = nil, host: String = "127.0.0.1", extra: [String] = []) throws {
+    func startCoordinator(port: Int? = nil, host: String = "127.0.0.1", heartbeatMilliseconds: Int = 200, extra: [String] = []) throws {
         let bind = "tcp://\(host):\(port.map(String.init) ?? "*")"
-        let process = try launch(["coordinator", "--bind", bind, "--data", data, "--heartbeat-ms", "200"] + extra,
+        let process = try launch(["coordinator", "--bind", bind, "--data", data, "--heartbeat-ms", String(heartbeatMilliseconds)] + extra,
                                  log: "coordinator-\(Date().timeIntervalSince1970).log")
         coordinator = process
         let deadline = Date().addingTimeInterval(30)
@@ -66,11 +67,11 @@ final class FarmHarness {
         throw TestFixtureMissing(message: "the coordinator did not start; see \(dir.url.path)")
     }
 
-    func startWorkers(_ count: Int, extra: [String] = [], name: String? = nil) throws {
+    func startWorkers(_ count: Int, extra: [String] = [], name: String? = nil, environment: [String: String] = [:]) throws {
         for _ in 0..<count {
             let index = workers.count
             workers.append(try launch(["worker", "--join", endpoint, "--threads", "1", "--name", name ?? "w\(index)"] + extra,
-                                      log: "worker-\(index).log"))
+                                      log: "worker-\(index).log", environment: environment))
         }
     }
 

@@ -1,4 +1,6 @@
 import Foundation
+import Engine
+import Farm
 import Protocol
 import Testing
 
@@ -34,10 +36,17 @@ final class RawPeer {
         return nil
     }
 
-    static func hello(_ name: String) -> Message {
-        .hello(Hello(workerName: name, threads: 1, capabilities: [], weightsSHA256: SHA256Digest(hex: String(repeating: "0", count: 64))!,
-                     engineVersion: "test"))
+    /// A hello a coordinator accepts: this build's engine, and the weights it serves (the
+    /// ones in STYLEFARM_HOME, which the tests' coordinators find).
+    static func hello(_ name: String, memoryBytes: Int64? = nil, capabilities: [String] = WorkerCapability.allCases.map(\.rawValue)) -> Message {
+        .hello(Hello(workerName: name, threads: 1, capabilities: capabilities, weightsSHA256: localWeights,
+                     engineVersion: StyleFarmBuild.engineVersion, memoryBytes: memoryBytes))
     }
+
+    static let localWeights: SHA256Digest? = {
+        let path = WeightsStore.fromEnvironment().weightsPath
+        return (try? StreamingSHA256.hex(ofFileAt: path)).flatMap(SHA256Digest.init(hex:))
+    }()
 
     /// Says hello and waits for the welcome.
     func join(as name: String) throws -> Welcome {
