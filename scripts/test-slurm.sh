@@ -13,10 +13,12 @@
 # worker's attempt ended 'lost' with reason 'handed back…' (the worker gave its task back before
 # it exited, rather than being found gone), the worker exited by itself with status 0 (slurmd's
 # log), and, once an ordinary local worker has joined, the job finishes (`stylefarm wait`) with
-# the handed-back task rendered by that worker.
+# the handed-back task rendered by that worker. Then, on a task that never ends, a SIGTERM for
+# the batch shell alone (`scancel --batch --signal=TERM`, as --signal=B:TERM@N sends): the
+# script must pass it on (hand-back again) and wait for its worker, so the job ends COMPLETED.
 #
 #   --keep          keep the temporary directory (logs, slurm.conf, the farm's records)
-#   --time-limit    then also the time limit (about 90 s more): a second allocation of 2 minutes
+#   --time-limit    then also the time limit (about 40 s more): an allocation of 2 minutes
 #                   rendering a task that would outlast it must hand the task back on the
 #                   script's early --signal and end COMPLETED, not TIMEOUT
 #   --iterations K  iterations of each render (default 80: about 8 s a task for a debug build on
@@ -120,7 +122,7 @@ node="" munged_pid="" slurmctld_pid="" slurmd_pid="" coordinator_pid="" local_pi
 alive() {
   [[ -n "$1" ]] && kill -0 "$1" 2>/dev/null || return 1
   local stat
-  read -r stat < "/proc/$1/stat" 2>/dev/null || return 1
+  { read -r stat < "/proc/$1/stat"; } 2>/dev/null || return 1
   stat=${stat##*) }
   [[ "${stat%% *}" != Z ]]
 }
@@ -345,14 +347,32 @@ done_by=$(python3 "$records" done-by "$data" "$task" 2>/dev/null)
 check "$([[ "$done_by" == local-1 ]] && echo 1 || echo 0)" \
   "the handed-back task $task was rendered by local-1 (by: ${done_by:-nobody})"
 
+# ---------------------------------------------------------------- SIGTERM for the batch shell alone
+
+# What `scancel --batch --signal=TERM` and --signal=B:TERM@N send: the script must pass it on to
+# its workers and wait for them, not die (a dead batch shell ends the job FAILED).
+stop "$local_pid" "local worker"; local_pid=""
+# One task far longer than any allocation here (it stays unfinished; the farm stops at the end).
+long_job=$("$bin" submit sweep --coordinator "$endpoint" --insecure --content "$images/c.png" \
+  --style "$images/a.png" --style "$images/b.png" --gamma 0.5 --size 64 --iterations 100000 2>"$logs/submit.err") \
+  || fail_setup "the submit failed" "$logs/submit.err"
+start_slurm_worker
+read -r attempt task worker_id <<< "$running"
+say "Slurm worker $worker_id is rendering task $task of job $long_job (attempt $attempt)"
+sleep 1
+scancel --batch --signal=TERM "$slurm_job"
+mark "scancel --batch"
+wait_attempt_end "$attempt" 45
+say "attempt $attempt: ${outcome:-unknown} (${reason:-})"
+check "$([[ "$outcome" == lost && "$reason" == "handed back"* ]] && echo 1 || echo 0)" \
+  "on 'scancel --batch --signal=TERM' the Slurm worker handed its task back: attempt $attempt ended '$outcome' with reason '$reason'"
+slurm_state=$(scontrol show job "$slurm_job" 2>/dev/null | grep -o 'JobState=[A-Z_]*')
+check "$([[ "$slurm_state" == JobState=COMPLETED ]] && echo 1 || echo 0)" \
+  "the batch shell passed the SIGTERM on and waited for its worker (${slurm_state:-no record}; FAILED if it died of it)"
+
 # ---------------------------------------------------------------- the time limit (--time-limit)
 
 if (( time_limit )); then
-  stop "$local_pid" "local worker"; local_pid=""
-  # A task far longer than the allocation (cancelled with the farm at the end).
-  long_job=$("$bin" submit sweep --coordinator "$endpoint" --insecure --content "$images/c.png" \
-    --style "$images/a.png" --style "$images/b.png" --gamma 0.5 --size 64 --iterations 100000 2>"$logs/submit.err") \
-    || fail_setup "the submit failed" "$logs/submit.err"
   start_slurm_worker --time=2
   read -r attempt task worker_id <<< "$running"
   mark "time-limit worker rendering"
