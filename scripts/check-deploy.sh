@@ -11,13 +11,16 @@
 #      non-root USER, exec-form ENTRYPOINT /usr/bin/stylefarm);
 #   4. the .deb in dist/, when scripts/package.sh has made one: /usr/bin/stylefarm inside, amd64,
 #      no Python, and its Depends resolve on this Debian 12 host (apt-get --simulate);
+#   4b. with --image (root, debootstrap, Debian's mirror): the image built without an engine, by
+#      replaying the Dockerfile in a Debian 12 chroot with that .deb, then running stylefarm in it
+#      as the image's user (scripts/deploy-check/image_chroot.py);
 #   5. shellcheck over deploy/*.sh, deploy/slurm/*.sbatch, scripts/*.sh and the manifests' sh -c
 #      scripts. Findings fail in deploy/, in the manifests and in this checker; in the rest of
 #      scripts/ they are listed as notes (--strict makes them fail too);
 #   6. that the checkers can fail: broken copies (a misspelt field, a wrong type, a key read
 #      straight from a Secret, a short grace period, a root USER…) must each be rejected.
 #
-# Usage: scripts/check-deploy.sh [--strict] [--binary PATH]
+# Usage: scripts/check-deploy.sh [--strict] [--image] [--binary PATH]
 #   The binary for the command-line check: --binary, else $STYLEFARM_BIN, else the one inside
 #   dist/stylefarm_*_amd64.deb, else .build/release/stylefarm, else stylefarm on PATH; with none,
 #   that check is skipped and the output says so.
@@ -31,10 +34,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 started=$SECONDS
 strict=0
+image=0
 binary=${STYLEFARM_BIN:-}
 while (($#)); do
   case "$1" in
     --strict) strict=1 ;;
+    --image) image=1 ;;
     --binary) binary=${2:?--binary needs a path}; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "check-deploy: unknown argument $1 (see --help)" >&2; exit 64 ;;
@@ -231,6 +236,30 @@ if "$py" "$here/deploy_rules.py" dockerfile --dockerignore "$dockerignore" "$doc
 else
   fail "Dockerfile rules:"
   detail <"$work/dockerrules.out"
+fi
+
+if ((image)); then
+  if ((${#debs[@]} != 1)); then
+    fail "image build: --image needs exactly one dist/stylefarm_*_amd64.deb (scripts/package.sh)"
+  elif [[ $EUID -ne 0 ]]; then
+    fail "image build: --image needs root (chroot, unshare)"
+  elif ! command -v debootstrap >/dev/null && ! { apt-get install -y -qq debootstrap >/dev/null 2>&1 \
+         || { apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }; }; then
+    fail "image build: cannot install debootstrap"
+  else
+    base=$tools/bookworm-minbase.tar
+    find "$tools" -maxdepth 1 -name bookworm-minbase.tar -mtime +30 -delete   # a fresh base monthly
+    if "$py" "$here/image_chroot.py" --dockerfile "$dockerfile" --context . --base "$base" --work "$work/image" \
+         >"$work/image.out" 2>&1; then
+      ok "image build replayed without an engine (Debian 12 chroot, ${debs[0]}):"
+      detail <"$work/image.out"
+    else
+      fail "image build replayed in a Debian 12 chroot:"
+      detail <"$work/image.out"
+    fi
+  fi
+else
+  skip "image build: not replayed (--image does, as root, in a Debian 12 chroot, with Debian's mirror)"
 fi
 
 # ---------------------------------------------------------------- 5: shellcheck
