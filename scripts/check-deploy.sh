@@ -11,13 +11,13 @@
 #      non-root USER, exec-form ENTRYPOINT /usr/bin/stylefarm);
 #   4. the .deb in dist/, when scripts/package.sh has made one: /usr/bin/stylefarm inside, amd64,
 #      no Python, and its Depends resolve on this Debian 12 host (apt-get --simulate);
-#   4b. with --image (root, debootstrap, Debian's mirror): the image built without an engine, by
+#   5. with --image (root, debootstrap, Debian's mirror): the image built without an engine, by
 #      replaying the Dockerfile in a Debian 12 chroot with that .deb, then running stylefarm in it
 #      as the image's user (scripts/deploy-check/image_chroot.py);
-#   5. shellcheck over deploy/*.sh, deploy/slurm/*.sbatch, scripts/*.sh and the manifests' sh -c
+#   6. shellcheck over deploy/*.sh, deploy/slurm/*.sbatch, scripts/*.sh and the manifests' sh -c
 #      scripts. Findings fail in deploy/, in the manifests and in this checker; in the rest of
 #      scripts/ they are listed as notes (--strict makes them fail too);
-#   6. that the checkers can fail: broken copies (a misspelt field, a wrong type, a key read
+#   7. that the checkers can fail: broken copies (a misspelt field, a wrong type, a key read
 #      straight from a Secret, a short grace period, a root USER…) must each be rejected.
 #
 # Usage: scripts/check-deploy.sh [--strict] [--image] [--binary PATH]
@@ -68,7 +68,9 @@ detail() { sed 's/^ *\(.*\)$/               \1/'; }
 tools=${STYLEFARM_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/stylefarm-tools}/deploy-check
 venv=$tools/venv
 py=$venv/bin/python
-if ! cmp -s "$here/requirements.txt" "$venv/.installed-requirements" 2>/dev/null; then
+# (Re)installed when the pins change, or when the venv broke (its python3 upgraded or removed).
+if ! cmp -s "$here/requirements.txt" "$venv/.installed-requirements" 2>/dev/null \
+   || ! "$py" -c 'import kubernetes_validate, dockerfile_parse' 2>/dev/null || [[ ! -x $venv/bin/hadolint ]]; then
   echo "check-deploy: installing kubernetes-validate, hadolint and dockerfile-parse into $venv (PyPI, once)"
   if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
     if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
@@ -150,7 +152,7 @@ expect_failure() {
   fi
 }
 
-# ---------------------------------------------------------------- the binary, the .deb
+# ---------------------------------------------------------------- 4: the .deb, and the binary
 
 debs=(dist/stylefarm_*_amd64.deb)
 [[ -e ${debs[0]} ]] || debs=()
@@ -262,7 +264,7 @@ else
   skip "image build: not replayed (--image does, as root, in a Debian 12 chroot, with Debian's mirror)"
 fi
 
-# ---------------------------------------------------------------- 5: shellcheck
+# ---------------------------------------------------------------- 6: shellcheck
 
 shellcheck_version=$(shellcheck --version | sed -n 's/^version: //p')
 own=(scripts/check-deploy.sh deploy/*.sh deploy/slurm/*.sbatch)
@@ -287,7 +289,7 @@ if ((${#others[@]})); then
   fi
 fi
 
-# ---------------------------------------------------------------- 6: the checkers can fail
+# ---------------------------------------------------------------- 7: the checkers can fail
 
 negatives=0 negatives_tried=0
 neg=$work/negative
