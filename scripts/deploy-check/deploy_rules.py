@@ -210,7 +210,7 @@ def shell_invocations(script):
         except ValueError:
             continue   # shellcheck reports broken quoting
         for index, token in enumerate(tokens):
-            if token in (BINARY, "stylefarm") and (index == 0 or tokens[index - 1] in (";", "&&", "||", "|", "!", "then", "do", "else", "if", "until", "while", "exec")):
+            if token in (BINARY, "stylefarm") and (index == 0 or tokens[index - 1] in (";", "&&", "||", "|", "!", "--", "then", "do", "else", "if", "until", "while", "exec")):
                 rest = []
                 for word in tokens[index + 1:]:
                     if re.fullmatch(r"[;&|<>()]+", word) or re.fullmatch(r"\d*[<>].*", word):
@@ -440,6 +440,17 @@ def check_manifests(paths, dockerfile, drain_source, help_json, scripts_to, repo
             if matching and not found:
                 report.error(f"Service {name}: targetPort {target} is no container port of the pods it selects")
 
+    # The command examples in the manifests' comments (lines indented under the '#') too.
+    examples = 0
+    if root is not None:
+        for path in paths:
+            with open(path, encoding="utf-8") as handle:
+                for number, line in enumerate(handle, start=1):
+                    if re.match(r"\s*#\s{2,}\S", line):
+                        for _, tokens in shell_invocations(line.split("#", 1)[1]):
+                            examples += 1
+                            check_invocation(root, tokens, f"{path}:{number}: comment", report)
+
     if len(images) > 1:
         report.error(f"the stylefarm containers use different images: {', '.join(sorted(images))}")
     report.done(f"{len(pods)} pod templates: selectors, volumes and claims, $(VAR) references, Services and their ports, --join endpoints")
@@ -448,7 +459,8 @@ def check_manifests(paths, dockerfile, drain_source, help_json, scripts_to, repo
     if drain is not None:
         report.done(f"grace periods outlast the binary's {drain} s drain ({os.path.relpath(drain_source)})")
     if root is not None:
-        report.done(f"{calls} stylefarm command lines (args and sh -c scripts) parse against the binary's own options")
+        report.done(f"{calls} stylefarm command lines (args and sh -c scripts) and {examples} in comments "
+                    "parse against the binary's own options")
     if scripts_to:
         report.done(f"{scripts} embedded sh -c scripts written out for shellcheck")
 
