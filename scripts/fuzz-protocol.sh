@@ -18,4 +18,7 @@ if [ -z "${STYLEFARM_BIN:-}" ]; then
   [ -x "$STYLEFARM_BIN" ] || swift build --product stylefarm
 fi
 
+# Well-behaved fuzz workers announce this binary's engine (the coordinator refuses any other).
+STYLEFARM_ENGINE_VERSION="$("$STYLEFARM_BIN" --version | awk '{print $2}')"
+export STYLEFARM_ENGINE_VERSION
 exec python3 scripts/fuzz/protocol_fuzz.py --bin "$STYLEFARM_BIN" "$@"

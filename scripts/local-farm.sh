@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts that run a farm on this machine (demo.sh, gamma-study.sh):
 #   start_local_farm BIN DATA LOGS WORKERS NAME
 # starts a coordinator on a random loopback port with its records in DATA and WORKERS

