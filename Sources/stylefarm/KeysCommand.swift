@@ -8,6 +8,13 @@ struct KeysCommand: ParsableCommand {
         abstract: "CURVE key pairs for the coordinator, workers and clients.",
         subcommands: [Generate.self, Authorize.self, Revoke.self])
 
+    /// Key names become file names: letters, digits, '-', '_' and '.', not starting with '.'.
+    static func validate(name: String) throws {
+        guard !name.isEmpty, !name.hasPrefix("."), name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw ValidationError("key names use letters, digits, '-', '_' and '.', not starting with '.' (got '\(name)')")
+        }
+    }
+
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write NAME.key (public) and NAME.key_secret (mode 0600). Name the coordinator's pair 'coordinator'.")
@@ -18,11 +25,7 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "Directory to write into.")
         var dir = "."
 
-        func validate() throws {
-            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw ValidationError("key names use letters, digits, '-', '_' and '.' (got '\(name)')")
-            }
-        }
+        func validate() throws { try KeysCommand.validate(name: name) }
 
         func run() throws {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -77,11 +80,7 @@ struct KeysCommand: ParsableCommand {
         @Option(help: "The coordinator's data directory.")
         var data: String
 
-        func validate() throws {
-            guard !name.isEmpty, !name.hasPrefix("."), name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-                throw ValidationError("key names use letters, digits, '-', '_' and '.' (got '\(name)')")
-            }
-        }
+        func validate() throws { try KeysCommand.validate(name: name) }
 
         func run() throws {
             let root = URL(fileURLWithPath: data).appendingPathComponent("authorized_keys")

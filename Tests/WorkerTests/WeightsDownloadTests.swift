@@ -10,8 +10,8 @@ import Protocol
 struct WeightsDownloadTests {
     /// 10 MB that are not all zeros, with their real digest.
     static func blob() -> (bytes: Data, offer: WeightsOffer) {
-        var generator = SplitMix(seed: 7)
-        let words = (0..<1_250_000).map { _ in generator.next() }   // 10 MB: more than two chunks
+        // 10 MB (more than two chunks) of a multiplicative-hash sequence: no two chunks alike.
+        let words = (0..<2_500_000).map { UInt32(truncatingIfNeeded: $0 &* 2_654_435_761) }
         let bytes = words.withUnsafeBytes { Data($0) }
         let digest = SHA256Digest(hex: Checksum.sha256Hex([UInt8](bytes)))!
         return (bytes, WeightsOffer(sha256: digest, bytes: Int64(bytes.count)))
@@ -62,18 +62,5 @@ struct WeightsDownloadTests {
         try FileManager.default.createDirectory(atPath: dir.path("weights"), withIntermediateDirectories: true)
         try (bytes + Data([1, 2, 3])).write(to: URL(fileURLWithPath: WeightsDownload.partialPath(destination: destination, offer: offer)))
         #expect(try WeightsDownload(offer: offer, destination: destination).received == 0)
-    }
-}
-
-/// Deterministic bytes without Foundation's random source.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
