@@ -136,6 +136,8 @@ add_args=(--join "$endpoint" --keys "$keys" --data "$data" --threads 1 --deb "$d
 # This machine's processors need these OpenBLAS settings (see the environment notes of this
 # workplace); the test hosts share its processor but not its environment, so pass them on.
 for var in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do [ -z "${!var:-}" ] || add_args+=(--env "$var=${!var}"); done
+# node2 is added as a user with sudo, the others as root.
+login() { if [ "$1" = node2 ]; then echo "admin@$1"; else echo "root@$1"; fi; }
 declare -A add_seconds=()
 for node in "${nodes[@]}"; do
   if ((preplace)); then
@@ -143,15 +145,15 @@ for node in "${nodes[@]}"; do
       scp -q -F "$TH_SSH_CONFIG" "$weights" "$node:/var/lib/stylefarm-worker/weights/"
   fi
   started=$SECONDS
-  if deploy/add-node.sh "root@$node" "${add_args[@]}" >"$work/add-$node.log" 2>&1; then
+  if deploy/add-node.sh "$(login "$node")" "${add_args[@]}" >"$work/add-$node.log" 2>&1; then
     add_seconds[$node]=$((SECONDS - started))
-    pass "add-node.sh root@$node (${add_seconds[$node]} s)"
+    pass "add-node.sh $(login "$node") (${add_seconds[$node]} s)"
   else
     sed 's/^/    /' "$work/add-$node.log"
     if testhosts_ssh "$node" 'grep -qi weights /var/log/stylefarm-worker.log' 2>/dev/null; then
-      fail "add-node.sh root@$node: the worker stops for want of weights (workers fetching weights from the coordinator is not in this stylefarm)"
+      fail "add-node.sh $(login "$node"): the worker stops for want of weights (workers fetching weights from the coordinator is not in this stylefarm)"
     else
-      fail "add-node.sh root@$node"
+      fail "add-node.sh $(login "$node")"
     fi
   fi
 done
@@ -195,11 +197,11 @@ snapshot() {
   sha256sum "$data/authorized_keys/workers/$again.key" | cut -c1-16
 }
 before="$(snapshot)"
-deploy/add-node.sh "root@$again" "${add_args[@]}" >"$work/add-$again-again.log" 2>&1
+deploy/add-node.sh "$(login "$again")" "${add_args[@]}" >"$work/add-$again-again.log" 2>&1
 rc=$?
 after="$(snapshot)"
 sed 's/^/    /' "$work/add-$again-again.log"
-check "add-node.sh a second time on $again: succeeds and says nothing changed" \
+check "add-node.sh a second time on $(login "$again"): succeeds and says nothing changed" \
   bash -c "[ $rc = 0 ] && grep -q 'nothing changed' '$work/add-$again-again.log'"
 check "... same package (not reinstalled), same key pair, same authorised key, same settings, worker not restarted" \
   test "$before" = "$after"

@@ -5,7 +5,7 @@
 #
 #   scripts/testhosts.sh root              build (or find) the cached Debian root
 #   scripts/testhosts.sh up N              start N hosts: node1 (10.77.0.11) … nodeN; the head is 10.77.0.1
-#   scripts/testhosts.sh ssh HOST CMD…     run a command on a host as root
+#   scripts/testhosts.sh ssh HOST CMD…     run a command on a host as root (admin@HOST: as admin, who has sudo)
 #   scripts/testhosts.sh cut HOST          pull its network cable (its veth goes down)
 #   scripts/testhosts.sh restore HOST      plug it back in
 #   scripts/testhosts.sh list              the hosts that are up
@@ -15,7 +15,8 @@
 # `testhosts_ssh node1 …`; the ssh settings are in "$TH_SSH_CONFIG" (ssh -F / scp -F).
 #
 # What a host is. The root is `debootstrap --variant=minbase bookworm` from the Debian mirror
-# this machine's apt uses, plus openssh-server; nothing else is installed: no Swift toolchain,
+# this machine's apt uses, plus openssh-server and sudo (a user "admin" may sudo without a
+# password, as on a machine set up for remote administration); nothing else is installed: no Swift toolchain,
 # no -dev packages, no Python, no weights, no systemd as PID 1. The hosts have no internet, so
 # when the root is cached we also run `apt-get update` in it and `apt-get install
 # --download-only` the runtime libraries stylefarm's .deb depends on
@@ -39,7 +40,7 @@
 
 TH_VERSION=1                       # bump to rebuild every cached root
 TH_SUITE=bookworm
-TH_INCLUDE=openssh-server
+TH_INCLUDE=openssh-server,sudo
 TH_REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TH_DIR="${TESTHOSTS_DIR:-$TH_REPO/.build/testhosts}"
 TH_RUN="$TH_DIR/run"
@@ -197,6 +198,11 @@ th_host_up() {
   ssh-keygen -q -t ed25519 -N '' -C "root@$name" -f "$r/etc/ssh/ssh_host_ed25519_key"
   install -d -m 0700 "$r/root/.ssh"
   install -m 0600 "$TH_RUN/id_ed25519.pub" "$r/root/.ssh/authorized_keys"
+  # admin: a user with sudo, for tests that must not log in as root.
+  chroot "$r" useradd --create-home --shell /bin/bash admin
+  echo 'admin ALL=(ALL) NOPASSWD: ALL' >"$r/etc/sudoers.d/admin"; chmod 0440 "$r/etc/sudoers.d/admin"
+  install -d -m 0700 -o "$(stat -c %u "$r/home/admin")" -g "$(stat -c %g "$r/home/admin")" "$r/home/admin/.ssh"
+  install -m 0600 -o "$(stat -c %u "$r/home/admin")" -g "$(stat -c %g "$r/home/admin")" "$TH_RUN/id_ed25519.pub" "$r/home/admin/.ssh/authorized_keys"
   echo "$name $(cut -d' ' -f1,2 "$r/etc/ssh/ssh_host_ed25519_key.pub")" >>"$TH_RUN/known_hosts"
   cat >>"$TH_SSH_CONFIG" <<EOF
 Host $name
