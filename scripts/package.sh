@@ -190,6 +190,23 @@ else
 fi
 [ -s "$root/usr/share/man/man1/stylefarm.1.gz" ] || rmdir --ignore-fail-on-non-empty -p "$root/usr/share/man/man1" 2>/dev/null || true
 
+# The units, as systemd reads them (systemd is not PID 1 here, so verify against a copy of this
+# machine's unit folder with the package's files in it).
+if command -v systemd-analyze >/dev/null && [ -d /usr/lib/systemd/system ]; then
+  check_root="$(mktemp -d)"
+  mkdir -p "$check_root/usr/lib/systemd" "$check_root/usr/bin"
+  cp -a /usr/lib/systemd/system "$check_root/usr/lib/systemd/"
+  cp "$root"/lib/systemd/system/*.service "$check_root/usr/lib/systemd/system/"
+  cp "$root/usr/bin/stylefarm" "$check_root/usr/bin/"
+  if systemd-analyze verify --root="$check_root" /usr/lib/systemd/system/stylefarm-worker.service \
+       /usr/lib/systemd/system/stylefarm-coordinator.service >"$check_root/verify.log" 2>&1; then
+    say "systemd-analyze verify passed for both units"
+  else
+    cat "$check_root/verify.log" >&2; rm -rf "$check_root"; die "systemd-analyze verify found problems in deploy/systemd (above)"
+  fi
+  rm -rf "$check_root"
+fi
+
 installed_kb="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
 cat >"$root/DEBIAN/control" <<EOF
 Package: stylefarm
