@@ -117,14 +117,10 @@ REMOTE
   if ((insecure == 0)); then
     bin="$(head_bin)"
     if "$bin" keys --help 2>&1 | grep -qE "^ +revoke "; then
-      if [ -e "$data/authorized_keys/workers/$name.key" ]; then
-        "$bin" keys revoke "$name" --data "$data" >&2
-        say "revoked its key on this head (stylefarm keys revoke)"
-      else
-        say "its key is not authorised in $data: nothing to revoke"
-      fi
+      # Revoking is idempotent; a coordinator that still has a session for the key ends it.
+      say "$("$bin" keys revoke "$name" --data "$data")"
     else
-      # Before `stylefarm keys revoke` existed: the allow-list is the files in this folder.
+      # A stylefarm from before `keys revoke`: the allow-list is the files in this folder.
       if rm "$data/authorized_keys/workers/$name.key" 2>/dev/null; then
         say "revoked its key: removed $data/authorized_keys/workers/$name.key (this stylefarm has no 'keys revoke')"
       else

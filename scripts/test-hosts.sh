@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The multi-host test (issue 11): bare Debian 12 machines join the farm from a shell.
 #
-#   scripts/test-hosts.sh [--deb FILE] [--hosts N] [--preplace-weights]
+#   scripts/test-hosts.sh [--deb FILE] [--hosts N]
 #
 # As root (skipped otherwise, and where network namespaces or debootstrap are missing):
 #  1. builds the .deb (scripts/package.sh) or takes --deb FILE;
@@ -21,10 +21,6 @@
 # Prints PASS/FAIL lines, the package size, install-to-first-task times and the whole run's
 # time, and exits non-zero if anything failed.
 #
-# --preplace-weights copies this machine's weights onto each node before adding it: for
-# developing against a stylefarm whose workers cannot yet fetch weights from the coordinator.
-# The real test does not use it.
-#
 # The head's stylefarm (coordinator and client) is the packaged binary itself unless
 # STYLEFARM_BIN names another.
 set -uo pipefail
@@ -32,12 +28,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo="$PWD"
 test_started=$SECONDS
 
-deb="" hosts=3 preplace=0
+deb="" hosts=3
 while (($#)); do
   case "$1" in
     --deb) deb="$(realpath "$2")"; shift 2 ;;
     --hosts) hosts="$2"; shift 2 ;;
-    --preplace-weights) preplace=1; shift ;;
     *) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
   esac
 done
@@ -106,9 +101,8 @@ summary() {
   echo "depends:            $(dpkg-deb -f "$deb" Depends)"
   for node in "${nodes[@]}"; do
     install_to_first_task "$node"
-    echo "$node:              add-node ${add_seconds[$node]:-?} s; apt-get install to first finished task ${to_first_task[$node]:-?} s"
+    echo "$node:              add-node ${add_seconds[$node]:-?} s; apt-get install to first finished task ${to_first_task[$node]:-?} s (weights fetched and loaded in ${weights_seconds[$node]:-?} s)"
   done
-  ((preplace)) && echo "weights:            PRE-PLACED on the nodes (--preplace-weights): the weight download was not part of these times"
   ((has_revoke)) || echo "missing on main:    stylefarm keys revoke (the key file was deleted instead)"
   echo "whole test:         $((SECONDS - test_started)) s"
   ((failed == 0)) || { echo "failed:"; printf '  %s\n' "${failures[@]}"; }
@@ -130,19 +124,25 @@ mkdir -p "$keys" "$data" "$work/out"
 "$bin" keys authorize "$keys/client.key" --data "$data" --role client >/dev/null
 port=15555; while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); done
 endpoint="tcp://$TH_HEAD_IP:$port"
-"$bin" coordinator --bind "$endpoint" --data "$data" --keys "$keys" >"$work/coordinator.log" 2>&1 &
+coordinator_args=(--bind "$endpoint" --data "$data" --keys "$keys")
+# It serves its weights to the nodes, which have none (coordinators from issue 11 on).
+if "$bin" coordinator --help 2>&1 | grep -q -- '--weights'; then coordinator_args+=(--weights "$weights"); serves_weights=1; else serves_weights=0
+  note "MISSING: the coordinator serving weights (coordinator --weights): the nodes will have none"; fi
+"$bin" coordinator "${coordinator_args[@]}" >"$work/coordinator.log" 2>&1 &
 coordinator_pid=$!
 client=(--coordinator "$endpoint" --key "$keys/client.key_secret" --server-key "$keys/coordinator.key")
 for ((i = 0; i < 50; i++)); do "$bin" workers "${client[@]}" >/dev/null 2>&1 && break; sleep 0.2; done
-check "coordinator with CURVE keys listening on $endpoint" "$bin" workers "${client[@]}"
+check "coordinator with CURVE keys listening on $endpoint" bash -c '"$@" >/dev/null' _ "$bin" workers "${client[@]}"
 
 images="$repo/../shared/images"
 [ -f "$images/tubingen.jpg" ] || images="${STYLEFARM_IMAGES:-$images}"
 sql() { sqlite3 -cmd ".timeout 5000" "file:$data/farm.sqlite?mode=ro" "$1" 2>/dev/null; }
 status_json() { "$bin" status "${client[@]}" 2>/dev/null; }
-# The worker ids (name-session) connected now, one a line.
-connected() { status_json | jq -r '.workers[]?.id' 2>/dev/null; }
-has_worker() { connected | grep -q "^$1-"; }
+# The names of the workers connected now, one a line (older coordinators: the id, name-session).
+connected() { status_json | jq -r '.workers[]? | (.name // (.id | sub("-[^-]*$"; "")))' 2>/dev/null; }
+has_worker() { connected | grep -qx "$1"; }
+# The host name a connected worker announced (coordinators from issue 11 on).
+announced_host() { status_json | jq -r --arg n "$1" '[.workers[]? | select(.name == $n) | .host // empty][0] // empty' 2>/dev/null; }
 # Install-to-first-task: apt's Start-Date on the node to the node's first finished attempt.
 first_task() {   # first succeeded attempt's end (epoch s) for a worker name
   sql "SELECT MIN(a.finished_at) FROM attempt a JOIN worker w ON w.id = a.worker_id WHERE w.name = '$1' AND a.outcome = 'succeeded'"
@@ -150,7 +150,7 @@ first_task() {   # first succeeded attempt's end (epoch s) for a worker name
 install_start() {
   testhosts_ssh "$1" 'date -d "$(awk "/^Start-Date:/ {d=\$2\" \"\$3} /^Commandline:.*stylefarm_/ {print d}" /var/log/apt/history.log | tail -1)" +%s'
 }
-declare -A to_first_task=()
+declare -A to_first_task=() weights_seconds=()
 install_to_first_task() {
   local t0 t1
   t0="$(install_start "$1" 2>/dev/null)"; t1="$(first_task "$1")"
@@ -170,10 +170,6 @@ for var in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do [ -z "${!var:-}" ] || add_args
 login() { if [ "$1" = node2 ]; then echo "admin@$1"; else echo "root@$1"; fi; }
 declare -A add_seconds=()
 for node in "${nodes[@]}"; do
-  if ((preplace)); then
-    testhosts_ssh "$node" 'mkdir -p /var/lib/stylefarm-worker/weights' &&
-      scp -q -F "$TH_SSH_CONFIG" "$weights" "$node:/var/lib/stylefarm-worker/weights/"
-  fi
   started=$SECONDS
   if deploy/add-node.sh "$(login "$node")" "${add_args[@]}" >"$work/add-$node.log" 2>&1; then
     add_seconds[$node]=$((SECONDS - started))
@@ -191,7 +187,6 @@ if ((${#add_seconds[@]} < hosts)); then
   note "not every node could be added: the rest of the test needs them, stopping here"
   summary; exit
 fi
-((preplace)) && note "NOTE: weights were pre-placed on the nodes (--preplace-weights): fetching them from the coordinator was NOT tested"
 first_log="$work/add-${nodes[0]}.log"
 check "add-node found no systemd and said so, and started the supervised worker" \
   grep -q "systemd is not PID 1 here" "$first_log"
@@ -201,6 +196,12 @@ for node in "${nodes[@]}"; do
   for ((i = 0; i < 100; i++)); do has_worker "$node" && break; sleep 0.3; done
   check "$node's worker joined the coordinator" has_worker "$node"
 done
+if status_json | jq -e '.workers[0] | has("host")' >/dev/null 2>&1; then
+  check "each node announced its own host name (status: ${nodes[0]} on '$(announced_host "${nodes[0]}")')" \
+    bash -c "[ '$(announced_host "${nodes[0]}")' = '${nodes[0]}' ] && [ '$(announced_host "${nodes[1]}")' = '${nodes[1]}' ]"
+else
+  note "MISSING: workers announcing their host (status has no 'host')"
+fi
 check "the node's secret key never left it (the head has only public keys)" \
   bash -c "! ls '$data/authorized_keys/workers/' | grep -q secret && ls '$data/authorized_keys/workers/' | grep -q '^node1.key$'"
 
@@ -209,6 +210,18 @@ for ((i = 0; i < 300; i++)); do
 done
 install_to_first_task "${nodes[0]}"
 check "${nodes[0]} finished a task (${to_first_task[${nodes[0]}]:-?} s after its apt-get install began)" test -n "${to_first_task[${nodes[0]}]:-}"
+
+# The weights: fetched from the coordinator (none were on the nodes), identical to the head's.
+head_sha="$(sha256sum "$weights" | cut -d' ' -f1)"
+for node in "${nodes[@]}"; do
+  node_sha="$(testhosts_ssh "$node" "sha256sum /var/lib/stylefarm-worker/weights/$(basename "$weights") 2>/dev/null" | cut -d' ' -f1)"
+  # From the worker's first "fetching the weights from the coordinator" to "weights loaded".
+  weights_seconds[$node]="$(testhosts_ssh "$node" 'log=/var/log/stylefarm-worker.log
+    a="$(grep -m1 "fetching the weights from the coordinator" $log | cut -d" " -f1)"; b="$(grep -m1 "weights loaded" $log | cut -d" " -f1)"
+    [ -n "$a" ] && [ -n "$b" ] && echo $(( $(date -d "$b" +%s) - $(date -d "$a" +%s) ))' 2>/dev/null)"
+  check "$node fetched the weights from the coordinator (sha256 as the head's; fetch and load took ${weights_seconds[$node]:-?} s)" \
+    test -n "${weights_seconds[$node]}" -a "$node_sha" = "$head_sha"
+done
 
 # --- 5. add-node.sh again: nothing changes -------------------------------------------------------
 again="${nodes[1]}"
