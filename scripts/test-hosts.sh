@@ -24,7 +24,7 @@
 # The head's stylefarm (coordinator and client) is the packaged binary itself unless
 # STYLEFARM_BIN names another.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
 repo="$PWD"
 test_started=$SECONDS
 
@@ -76,7 +76,6 @@ if [ -z "$deb" ]; then
 fi
 [ -f "$deb" ] || { fail "no package at $deb"; exit 1; }
 package_kib="$(du -k "$deb" | cut -f1)"
-version="$(dpkg-deb -f "$deb" Version)"
 note "package $(basename "$deb"): $package_kib KiB; Depends: $(dpkg-deb -f "$deb" Depends)"
 
 # The head's stylefarm: the packaged binary (same build as the nodes) unless STYLEFARM_BIN.
@@ -126,7 +125,7 @@ port=15555; while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); 
 endpoint="tcp://$TH_HEAD_IP:$port"
 coordinator_args=(--bind "$endpoint" --data "$data" --keys "$keys")
 # It serves its weights to the nodes, which have none (coordinators from issue 11 on).
-if "$bin" coordinator --help 2>&1 | grep -q -- '--weights'; then coordinator_args+=(--weights "$weights"); serves_weights=1; else serves_weights=0
+if "$bin" coordinator --help 2>&1 | grep -q -- '--weights'; then coordinator_args+=(--weights "$weights"); else
   note "MISSING: the coordinator serving weights (coordinator --weights): the nodes will have none"; fi
 "$bin" coordinator "${coordinator_args[@]}" >"$work/coordinator.log" 2>&1 &
 coordinator_pid=$!
