@@ -60,7 +60,9 @@ user="${target%@*}"; [ "$user" != "$target" ] || user="$(id -un)"
 name="${name:-$host}"
 say() { echo "add-node: $name: $*" >&2; }
 die() { echo "add-node: $name: $*" >&2; exit 1; }
-[[ "$name" =~ ^[A-Za-z0-9._-]+$ ]] || die "node names use letters, digits, '.', '_' and '-' (give --name)"
+[[ "$name" =~ ^[A-Za-z0-9_-][A-Za-z0-9._-]*$ ]] || die "node names use letters, digits, '.', '_' and '-', not starting with '.' (give --name)"
+# The node keeps its key pair beside the coordinator's public key, so that name is taken.
+[ "$name" != coordinator ] || die "a node cannot be called 'coordinator' (give --name)"
 [ -z "$threads" ] || [[ "$threads" =~ ^[1-9][0-9]*$ ]] || die "--threads takes a positive number"
 for kv in "${extra_env[@]}"; do [[ "$kv" =~ ^[A-Za-z_][A-Za-z0-9_]*=[^\"\$\`\\\ ]*$ ]] || die "--env takes NAME=VALUE without spaces or quotes (got '$kv')"; done
 
