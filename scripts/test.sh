@@ -3,7 +3,9 @@
 # weights (tests that need them fail, never skip, without them), builds and runs every test,
 # then the farm under faults (a short soak) and a bounded run of the protocol fuzzer against a
 # real coordinator and worker; then the deployment: deploy/ checked without a cluster
-# (check-deploy.sh), and, as root, the Slurm script on a one-node Slurm cluster (test-slurm.sh).
+# (check-deploy.sh), and, as root, the Slurm script on a one-node Slurm cluster (test-slurm.sh)
+# and the package on three bare Debian 12 hosts joined over ssh (test-hosts.sh: builds the .deb,
+# a static release build of ~3 minutes; the hosts' debootstrap root is cached under .build/).
 # The golden tests read ../shared/golden (or $STYLEFARM_GOLDEN).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -17,3 +19,4 @@ STYLEFARM_BIN="$bin" scripts/fuzz-protocol.sh --messages 3000 --seed "${FUZZ_SEE
 STYLEFARM_BIN="$bin" scripts/soak.sh --schedule ci --duration 300 --seed "${SOAK_SEED:-1}"
 scripts/check-deploy.sh --binary "$bin"
 STYLEFARM_BIN="$bin" scripts/test-slurm.sh
+scripts/test-hosts.sh
