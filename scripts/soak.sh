@@ -82,18 +82,9 @@ teardown_reserve_ms=20000      # kept at the end of --duration for shutdown and 
 command -v python3 >/dev/null || die "python3 is needed"
 [[ -f "$checker" ]] || die "missing $checker"
 
-if [[ -n "${STYLEFARM_BIN:-}" ]]; then
-  bin=$STYLEFARM_BIN
-else
-  bin_dir=$(cd "$repo" && swift build --show-bin-path 2>/dev/null) || die "set STYLEFARM_BIN, or build first (swift build)"
-  bin="$bin_dir/stylefarm"
-fi
-[[ -x "$bin" ]] || die "no stylefarm binary at '$bin' (set STYLEFARM_BIN or run swift build)"
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-
-user_home=${STYLEFARM_HOME:-$HOME/.cache/stylefarm}
-[[ -d "$user_home/weights" ]] && ls "$user_home"/weights/*.sfw >/dev/null 2>&1 \
-  || die "no weights in $user_home/weights: run '$bin weights fetch' first"
+# shellcheck source=scripts/lib/stylefarm-bin.sh
+source "$repo/scripts/lib/stylefarm-bin.sh"
+resolve_stylefarm_bin "$repo"
 
 if [[ -z "$out" ]]; then out=$(mktemp -d "${TMPDIR:-/tmp}/stylefarm-soak.XXXXXX"); fi
 mkdir -p "$out" || die "cannot create $out"

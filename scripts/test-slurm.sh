@@ -93,16 +93,9 @@ fi
 command -v python3 >/dev/null || die "python3 is needed (to read the coordinator's records)"
 [[ -f "$sbatch_script" ]] || die "missing $sbatch_script"
 
-if [[ -n "${STYLEFARM_BIN:-}" ]]; then
-  bin=$STYLEFARM_BIN
-else
-  bin_dir=$(cd "$repo" && swift build --show-bin-path 2>/dev/null) || die "set STYLEFARM_BIN, or build first (swift build)"
-  bin="$bin_dir/stylefarm"
-fi
-[[ -x "$bin" ]] || die "no stylefarm binary at '$bin' (set STYLEFARM_BIN or run swift build)"
-bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin")
-user_home=${STYLEFARM_HOME:-$HOME/.cache/stylefarm}
-ls "$user_home"/weights/*.sfw >/dev/null 2>&1 || die "no weights in $user_home/weights: run '$bin weights fetch' first"
+# shellcheck source=scripts/lib/stylefarm-bin.sh
+source "$repo/scripts/lib/stylefarm-bin.sh"
+resolve_stylefarm_bin "$repo"
 
 # ---------------------------------------------------------------- processes and clean-up
 
@@ -322,16 +315,23 @@ else
   say "attempt $attempt: ${outcome:-unknown}, not finished"
 fi
 
+# The attempt in $attempt ($outcome, $reason) was handed back, slurmd saw the worker exit 0 by
+# itself (not killed), and the Slurm job ended in state $1; $2 says when.
+check_handed_back_and_left() {
+  local expected="$1" when="$2" exit_line slurm_state
+  check "$([[ "$outcome" == lost && "$reason" == "handed back"* ]] && echo 1 || echo 0)" \
+    "$when the Slurm worker handed its task back: attempt $attempt ended '$outcome' with reason '$reason'"
+  exit_line=$(grep -E "\[$slurm_job\.0\] task 0 \([0-9]+\) exited" "$logs/slurmd.log" | tail -n 1)
+  check "$([[ "$exit_line" == *"exited with exit code 0."* ]] && echo 1 || echo 0)" \
+    "the worker exited by itself with status 0, not killed (slurmd: ${exit_line#*"[$slurm_job.0] "})"
+  slurm_state=$(scontrol show job "$slurm_job" 2>/dev/null | grep -o 'JobState=[A-Z_]*')
+  check "$([[ "$slurm_state" == "JobState=$expected" ]] && echo 1 || echo 0)" \
+    "the Slurm job ended $expected (${slurm_state:-no record})"
+}
+
 check "$([[ "$before" == running ]] && echo 1 || echo 0)" \
   "the scancel landed while the Slurm worker was rendering (attempt $attempt was $before)"
-check "$([[ "$outcome" == lost && "$reason" == "handed back"* ]] && echo 1 || echo 0)" \
-  "the Slurm worker handed its task back: attempt $attempt ended '$outcome' with reason '$reason'"
-exit_line=$(grep -E "\[$slurm_job\.0\] task 0 \([0-9]+\) exited" "$logs/slurmd.log" | tail -n 1)
-check "$([[ "$exit_line" == *"exited with exit code 0."* ]] && echo 1 || echo 0)" \
-  "the worker exited by itself with status 0, not killed (slurmd: ${exit_line#*"[$slurm_job.0] "})"
-slurm_state=$(scontrol show job "$slurm_job" 2>/dev/null | grep -o 'JobState=[A-Z_]*')
-check "$([[ "$slurm_state" == JobState=CANCELLED ]] && echo 1 || echo 0)" \
-  "the Slurm job ended cancelled (${slurm_state:-no record})"
+check_handed_back_and_left CANCELLED "on scancel"
 
 # ---------------------------------------------------------------- another worker finishes
 
@@ -380,14 +380,7 @@ if (( time_limit )); then
   wait_attempt_end "$attempt" 200
   mark "time-limit allocation gone"
   say "attempt $attempt: ${outcome:-unknown} (${reason:-}); Slurm job $slurm_job: $(scontrol show job "$slurm_job" 2>/dev/null | grep -o 'RunTime=[0-9:]*')"
-  check "$([[ "$outcome" == lost && "$reason" == "handed back"* ]] && echo 1 || echo 0)" \
-    "before the time limit the Slurm worker handed its task back: attempt $attempt ended '$outcome' with reason '$reason'"
-  exit_line=$(grep -E "\[$slurm_job\.0\] task 0 \([0-9]+\) exited" "$logs/slurmd.log" | tail -n 1)
-  check "$([[ "$exit_line" == *"exited with exit code 0."* ]] && echo 1 || echo 0)" \
-    "the worker exited by itself with status 0 (slurmd: ${exit_line#*"[$slurm_job.0] "})"
-  slurm_state=$(scontrol show job "$slurm_job" 2>/dev/null | grep -o 'JobState=[A-Z_]*')
-  check "$([[ "$slurm_state" == JobState=COMPLETED ]] && echo 1 || echo 0)" \
-    "the Slurm job ended before its limit (${slurm_state:-no record}; TIMEOUT would mean the limit's kill)"
+  check_handed_back_and_left COMPLETED "before the time limit (TIMEOUT would mean the limit's kill)"
 fi
 
 printf -v joined '%s, ' "${timings[@]}"
