@@ -1,4 +1,4 @@
-public import Engine
+import Engine
 
 /// The memory a task needs at its peak, estimated from what it renders at once, so that the
 /// coordinator sends a task only to a worker that can hold it and a worker refuses one that

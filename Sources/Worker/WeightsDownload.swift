@@ -1,5 +1,5 @@
-public import Engine
-public import Foundation
+import Engine
+import Foundation
 public import Protocol
 
 /// The coordinator's weights, fetched chunk by chunk into `destination` by a worker that has
