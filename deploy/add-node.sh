@@ -68,7 +68,9 @@ for kv in "${extra_env[@]}"; do [[ "$kv" =~ ^[A-Za-z_][A-Za-z0-9_]*=[^\"\$\`\\\ 
 
 ssh_opts=(); [ -z "$ssh_config" ] || ssh_opts=(-F "$ssh_config")
 sudo=""; [ "$user" = root ] || sudo="sudo -n"
-# Runs a script (stdin) on the node as root, with VAR=value settings before it.
+# Runs a script (stdin) on the node as root, with VAR=value settings before it (expanded here on
+# purpose: the values are quoted with q before they are passed).
+# shellcheck disable=SC2029
 remote_root() { ssh "${ssh_opts[@]}" "$target" "$sudo env $* bash -s"; }
 q() { printf '%q' "$1"; }
 
@@ -145,6 +147,8 @@ else
   [ -d "$data" ] || die "no coordinator data folder $data"
 fi
 if [ -z "$deb" ]; then
+  # The newest package in dist/ (package.sh names them stylefarm_<version>_amd64.deb: no spaces).
+  # shellcheck disable=SC2012
   deb="$(ls -t "$here"/../dist/stylefarm_*_amd64.deb 2>/dev/null | head -1 || true)"
   [ -n "$deb" ] || die "no package in dist/ (scripts/package.sh builds it) and no --deb"
 fi
@@ -170,6 +174,7 @@ threads="${threads:-$(get nproc)}"
 
 # 2. The files it needs from here: the package only if it lacks this version.
 staging="$(ssh "${ssh_opts[@]}" "$target" 'd="$(mktemp -d /tmp/stylefarm-add-node.XXXXXX)" && chmod 0755 "$d" && echo "$d"')"
+# shellcheck disable=SC2029  # the staging folder's name is known here, quoted with q
 cleanup_remote() { ssh "${ssh_opts[@]}" "$target" "rm -rf $(q "$staging")" 2>/dev/null || true; }
 trap cleanup_remote EXIT
 if [ "$installed" = "$version" ]; then
