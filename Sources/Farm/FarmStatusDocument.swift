@@ -35,6 +35,9 @@ public struct JobStatus: Sendable, Codable, Equatable {
     public var directory: String
     /// A tiled job's grid.
     public var tiles: TileGridStatus?
+    /// Why its ready tasks wait, when the coordinator can tell (no connected worker has the
+    /// memory for the largest of them).
+    public var waiting: String?
 
     public init(id: String, kind: String, state: JobState, priority: Int, reason: String?, tasks: [String: Int],
                 running: [RunningTaskStatus], directory: String, tiles: TileGridStatus? = nil) {

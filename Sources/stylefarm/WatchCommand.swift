@@ -25,6 +25,7 @@ struct WatchCommand: ParsableCommand {
             let total = found.taskTotal
             var lines = ["job \(job) \(found.state.rawValue): \(found.count(.done))/\(total) tasks done"
                          + (found.count(.failed) > 0 ? ", \(found.count(.failed)) failed" : "")]
+            if let waiting = found.waiting { lines.append("  waiting: \(waiting)") }
             if let tiles = found.tiles { lines += Self.tileLines(tiles) }
             for task in found.running {
                 let iteration = max(0, task.iteration), iterations = max(1, task.iterations)

@@ -110,13 +110,16 @@ struct FarmNodeTests {
         // 48² pixels need ~7 MB by the footprint model: 1 MB is too little.
         let small = try RawPeer(farm.endpoint)
         try small.send(RawPeer.hello("small", memoryBytes: 1 << 20))
+        _ = try small.receive(until: { if case .welcome = $0 { true } else { false } })
+        try small.send(.ready(Ready(credit: 1, holding: [], lastAssignment: 0)))
+        let job = try farm.submitSweep(gamma: "0.5", iterations: 2)
+        // The status says why the job waits while no connected worker can hold its tasks.
+        let waiting = try Self.status(farm).jobs.first { $0.id == job }?.waiting
+        #expect(waiting?.contains("needs about") == true && waiting?.contains("has 1 MB") == true, "\(waiting ?? "nil")")
         let tilesOnly = try RawPeer(farm.endpoint)
         try tilesOnly.send(RawPeer.hello("tiles-only", memoryBytes: 8 << 30, capabilities: [WorkerCapability.tile.rawValue]))
-        for peer in [small, tilesOnly] {
-            _ = try peer.receive(until: { if case .welcome = $0 { true } else { false } })
-            try peer.send(.ready(Ready(credit: 1, holding: [], lastAssignment: 0)))
-        }
-        let job = try farm.submitSweep(gamma: "0.5", iterations: 2)
+        _ = try tilesOnly.receive(until: { if case .welcome = $0 { true } else { false } })
+        try tilesOnly.send(.ready(Ready(credit: 1, holding: [], lastAssignment: 0)))
         for peer in [small, tilesOnly] {
             let assigned = try peer.receive(timeout: .seconds(2), until: { if case .assign = $0 { true } else { false } })
             #expect(assigned == nil, "a task went to a worker that cannot run it")

@@ -123,4 +123,11 @@ extension FarmRecords {
             return byWorker
         }
     }
+
+    /// The most pixels a ready task of `job` renders at once (nil when none is ready).
+    public func largestReadyTask(ofJob job: String) throws -> Int? {
+        try database.read { db in
+            try Int.fetchOne(db, sql: "SELECT MAX(pixels) FROM task WHERE job_id = ? AND state = 'ready'", arguments: [job])
+        }
+    }
 }

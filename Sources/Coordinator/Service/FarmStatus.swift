@@ -23,13 +23,15 @@ public enum FarmStatus {
             omitted = max(0, all.values.reduce(0, +) - listed.count)
         }
         let jobs = try listed.map { job in
-            JobStatus(id: job.id, kind: job.kind, state: job.state, priority: job.priority, reason: job.reason,
+            var status = JobStatus(id: job.id, kind: job.kind, state: job.state, priority: job.priority, reason: job.reason,
                       tasks: try records.taskCounts(ofJob: job.id),
                       running: try records.runningTasks(ofJob: job.id).map {
                           RunningTaskStatus(key: $0.key, worker: $0.worker, iteration: $0.iteration, iterations: $0.iterations, elapsed: $0.elapsed)
                       },
                       directory: dataDirectory + "/jobs/" + job.id,
                       tiles: job.kind == "tiled" ? tileGrid(try records.tasks(ofJob: job.id)) : nil)
+            if status.state.isActive { status.waiting = try waiting(job: job.id, records: records, workers: workers) }
+            return status
         }
         let sortedWorkers = workers.sorted { $0.id < $1.id }
         let running = try records.runningAttemptsByWorker()
@@ -45,6 +47,19 @@ public enum FarmStatus {
         return FarmStatusDocument(jobs: jobs, jobCounts: counts, jobsOmitted: omitted,
                                   workers: listedWorkers,
                                   workersOmitted: sortedWorkers.count > maximumWorkers ? sortedWorkers.count - maximumWorkers : nil)
+    }
+
+    /// Says why a job's ready tasks wait when the largest of them fits no connected worker's
+    /// announced memory (a task is only sent to a worker that can hold it); nil otherwise.
+    static func waiting(job: String, records: FarmRecords, workers: [WorkerStatus]) throws -> String? {
+        let memories = workers.map(\.memoryBytes)
+        guard !memories.isEmpty, !memories.contains(nil), let largest = memories.compactMap({ $0 }).max(),
+              let pixels = try records.largestReadyTask(ofJob: job), pixels > 0 else { return nil }
+        guard let needed = TaskFootprint.bytes(forPixels: pixels), Int64(needed) <= largest else {
+            let amount = TaskFootprint.bytes(forPixels: pixels).map { "about \($0 >> 20) MB" } ?? "more memory than any machine has"
+            return "its largest ready task needs \(amount); the largest connected worker has \(largest >> 20) MB"
+        }
+        return nil
     }
 
     /// The grid of a tiled job's tiles by state, from their `tile-rN-cM` keys.
