@@ -296,10 +296,10 @@ fi
 check "$leaving's key is revoked on the head" test ! -e "$data/authorized_keys/workers/$leaving.key"
 for ((i = 0; i < 30; i++)); do has_worker "$leaving" || break; sleep 0.2; done
 still=0; has_worker "$leaving" && still=1
-# The worker table marks every ended session 'lost'; the coordinator's log tells a goodbye apart.
-goodbye="$(grep "worker session ended" "$work/coordinator.log" | grep "worker.id=$leaving-" | grep -c "cause=worker left")"
-check "$leaving's worker is gone from the coordinator, after saying goodbye (log: 'worker left')" \
-  test "$still" = 0 -a "$goodbye" -ge 1
+# A session that said goodbye is recorded 'gone' (one that fell silent, 'lost').
+goodbye="$(sql "SELECT COUNT(*) FROM worker WHERE name = '$leaving' AND state = 'gone'")"
+check "$leaving's worker is gone from the coordinator, after saying goodbye (its session recorded 'gone')" \
+  test "$still" = 0 -a "${goodbye:-0}" -ge 1
 check "$leaving runs no stylefarm and has no package, keys or settings left" \
   testhosts_ssh "$leaving" '! pgrep -x stylefarm >/dev/null && ! dpkg-query -W stylefarm >/dev/null 2>&1 && [ ! -e /etc/stylefarm ] && [ ! -e /var/lib/stylefarm-worker ]'
 "$bin" wait "$last" "${client[@]}" --timeout 600 >"$work/wait-$last.log" 2>&1

@@ -5,6 +5,7 @@ import TestSupport
 @testable import Coordinator
 import Engine
 import Farm
+import GRDB
 
 /// The records on a real SQLite file (WAL), reopened where a restart matters.
 struct FarmRecordsTests {
@@ -70,6 +71,16 @@ struct FarmRecordsTests {
         #expect(try records.recordProgress(attempt: first.attemptID, lines: []) == .stale)
         #expect(try records.completeAttempt(second.attemptID, result: Data(), outputPath: "x") == .accepted)
         #expect(try records.completeAttempt(second.attemptID, result: Data(), outputPath: "x") == .stale, "a duplicate")
+    }
+
+    @Test func aWorkerThatLeftIsGoneAndOneThatFellSilentIsLost() throws {
+        let dir = try TemporaryDirectory()
+        let records = try open(dir)
+        for id in ["left", "silent"] { try records.workerSeen(id: id, name: id, threads: 1, publicKey: nil) }
+        _ = try records.workerLost("left", cause: .workerLeft)
+        _ = try records.workerLost("silent", cause: .workerLost)
+        let states = try records.database.read { try [String: String](uniqueKeysWithValues: Row.fetchAll($0, sql: "SELECT id, state FROM worker").map { ($0["id"], $0["state"]) }) }
+        #expect(states == ["left": "gone", "silent": "lost"])
     }
 
     @Test func aTaskFailsItsJobAfterTheMaximumFailures() throws {

@@ -335,7 +335,8 @@ public final class FarmRecords: Sendable {
             let running = try Int64.fetchAll(tx.db, sql: "SELECT id FROM attempt WHERE worker_id = ? AND outcome = 'running'",
                                              arguments: [worker])
             let outcomes = try running.map { try tx.endAttempt($0, .lost(cause), reason: reason) }
-            try tx.db.execute(sql: "UPDATE worker SET state = 'lost' WHERE id = ?", arguments: [worker])
+            // A goodbye (or a revoked key) is a worker gone on purpose; anything else lost it.
+            try tx.db.execute(sql: "UPDATE worker SET state = ? WHERE id = ?", arguments: [cause == .workerLeft ? "gone" : "lost", worker])
             return outcomes
         }
     }
