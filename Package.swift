@@ -26,6 +26,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Thin system-library targets over the C libraries (see STYLE.md, "Wrapping C libraries").
@@ -62,6 +64,16 @@ let package = Package(
             dependencies: ["Farm", "Engine", "Protocol", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // The coordinator's HTTP side: the JSON API and Prometheus metrics, beside the ZeroMQ loop.
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Coordinator", "Farm", "Protocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Worker",
             dependencies: ["Farm", "Engine", "Protocol", .product(name: "Logging", package: "swift-log")],
@@ -70,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "stylefarm",
             dependencies: [
-                "Farm", "Engine", "Protocol", "Coordinator", "Worker",
+                "Farm", "Engine", "Protocol", "Coordinator", "Worker", "Dashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

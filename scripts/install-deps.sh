@@ -30,3 +30,9 @@ if ! command -v swift >/dev/null; then
   echo "install-deps: no Swift toolchain on PATH; install Swift 6.x from swift.org (Debian does not package it)" >&2
   exit 1
 fi
+
+# The farm tests parse /metrics with Prometheus's own Python parser.
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "install-deps: installing prometheus_client (PyPI) for the metrics test" >&2
+  python3 -m pip install --quiet --disable-pip-version-check prometheus_client==0.21.1
+fi

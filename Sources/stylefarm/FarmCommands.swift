@@ -1,5 +1,7 @@
 import ArgumentParser
 import Coordinator
+import Dashboard
+import ServiceLifecycle
 import Farm
 import Dispatch
 import Engine
@@ -64,6 +66,15 @@ struct CoordinatorCommand: ParsableCommand {
     @Flag(help: "Allow binding a non-loopback address without CURVE keys (traffic unencrypted, any worker accepted).")
     var insecure = false
 
+    @Option(help: "Serve the JSON API and Prometheus metrics over HTTP on HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free one).")
+    var http: String?
+
+    @Option(help: "A file whose first line is the HTTP token (16+ characters): needed for actions, and off loopback for reading too.")
+    var httpToken: String?
+
+    @Flag(help: "Allow --http on a non-loopback address without --http-token (anyone who can reach it may read the farm's status).")
+    var httpInsecure = false
+
     @Option(help: "The VGG19 weights file workers must render with; nodes without weights fetch it from here (default: $STYLEFARM_HOME/weights/, if present).")
     var weights: String?
 
@@ -92,6 +103,12 @@ struct CoordinatorCommand: ParsableCommand {
             throw ValidationError("refusing to bind \(bind) without keys: give --keys DIR (see `stylefarm keys generate`), bind a loopback address, or pass --insecure")
         }
         if keys != nil && insecure { throw ValidationError("--keys and --insecure contradict each other") }
+        if let http {
+            guard let (host, port) = Self.hostAndPort(http) else { throw ValidationError("--http takes HOST:PORT, e.g. 127.0.0.1:8080") }
+            if !HTTPAccess.isLoopback(host) && httpToken == nil && !httpInsecure {
+                throw ValidationError("refusing to serve HTTP on \(host):\(port) without --http-token FILE (or --http-insecure)")
+            }
+        }
         if heartbeatMs < 10 || heartbeatMs > 3_600_000 { throw ValidationError("--heartbeat-ms must be 10…3600000") }
         if !(1...10_000_000).contains(maxIterations) { throw ValidationError("--max-iterations must be 1…10000000") }
         if !(256...(1 << 40)).contains(maxPixels) { throw ValidationError("--max-pixels must be 256…2^40") }
@@ -130,8 +147,15 @@ struct CoordinatorCommand: ParsableCommand {
                                              logger: logger)
         // Unbuffered: scripts and tests read the bound endpoint from this line.
         FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
-        try runServices([ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })],
-                        signals: signals, logger: Logger(label: "stylefarm.services"))
+        var services: [any Service] = [ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })]
+        if let http, let (host, port) = Self.hostAndPort(http) {
+            let access = HTTPAccess(token: try httpToken.map(HTTPAccess.readToken(file:)), tokenNeededToRead: !HTTPAccess.isLoopback(host) && !httpInsecure)
+            services.append(DashboardServer.application(service: service, host: host, port: port, access: access,
+                                                        logger: Logger(label: "stylefarm.http")) { bound in
+                FileHandle.standardOutput.write(Data("HTTP on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
+            })
+        }
+        try runServices(services, signals: signals, logger: Logger(label: "stylefarm.services"))
     }
 }
 
@@ -280,5 +304,15 @@ struct CancelCommand: ParsableCommand {
     func run() throws {
         try farm.client().cancel(jobID: job)
         print("job \(job) cancelled")
+    }
+}
+
+extension CoordinatorCommand {
+    /// `HOST:PORT` (or `[IPv6]:PORT`) split, the port 0…65535; nil if malformed.
+    static func hostAndPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
     }
 }

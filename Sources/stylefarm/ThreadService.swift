@@ -84,7 +84,7 @@ final class ShutdownSignals: @unchecked Sendable {
 
 /// Runs services in one `ServiceGroup` until they end; the first signal drains them (a
 /// coordinator records what it has, a worker hands its task back and says goodbye).
-func runServices(_ services: [ThreadService], signals: ShutdownSignals, logger: Logger) throws {
+func runServices(_ services: [any Service], signals: ShutdownSignals, logger: Logger) throws {
     var configuration = ServiceGroupConfiguration(services: services.map { .init(service: $0) }, logger: logger)
     configuration.maximumGracefulShutdownDuration = .seconds(60)
     let group = ServiceGroup(configuration: configuration)

@@ -130,4 +130,14 @@ extension FarmRecords {
             try Int.fetchOne(db, sql: "SELECT MAX(pixels) FROM task WHERE job_id = ? AND state = 'ready'", arguments: [job])
         }
     }
+
+    /// Every task by state and every attempt by outcome (for `/metrics`).
+    public func farmCounts() throws -> (tasks: [String: Int], attempts: [String: Int]) {
+        try database.read { db in
+            var tasks: [String: Int] = [:], attempts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM task GROUP BY state") { tasks[row["state"]] = row["n"] }
+            for row in try Row.fetchAll(db, sql: "SELECT outcome, COUNT(*) AS n FROM attempt GROUP BY outcome") { attempts[row["outcome"]] = row["n"] }
+            return (tasks, attempts)
+        }
+    }
 }

@@ -93,6 +93,31 @@ public final class CoordinatorService: @unchecked Sendable {
 
     public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
 
+    /// The connected workers as the loop last saw them (every heartbeat interval), for readers
+    /// on other threads (the HTTP API): the sessions themselves belong to the loop.
+    private let workerSnapshot = Mutex<[WorkerStatus]>([])
+    /// Messages received by kind since start (for `/metrics`), added once per batch.
+    private let messagesReceived = Mutex<[String: Int]>([:])
+
+    /// Messages received by kind since start, from any thread.
+    public func messageCounts() -> [String: Int] { messagesReceived.withLock { $0 } }
+
+    /// The status document, from any thread: the records are read directly (WAL), the workers
+    /// from the loop's last snapshot.
+    public func statusDocument(_ query: StatusQuery) throws -> FarmStatusDocument {
+        try FarmStatus.document(records: records, query: query, workers: workerSnapshot.withLock { $0 },
+                                dataDirectory: configuration.dataDirectory)
+    }
+
+    /// The sessions as status entries.
+    func workerStatuses() -> [WorkerStatus] {
+        let now = clock.now
+        return workers.values.map {
+            WorkerStatus(id: $0.id, threads: $0.threads, name: $0.name, host: $0.host, memoryBytes: $0.memoryBytes,
+                         capabilities: $0.capabilities.sorted(), lastSeenSeconds: (now - $0.lastSeen).seconds)
+        }
+    }
+
     public init(configuration: Configuration, context: ZMQContext, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
@@ -194,6 +219,8 @@ public final class CoordinatorService: @unchecked Sendable {
     /// on its own, so its reply sees every earlier message's effect.
     func process(_ inbox: [RoutedMessage]) throws {
         var pending: [(peer: Data, message: Message)] = []
+        var received: [String: Int] = [:]
+        defer { if !received.isEmpty { messagesReceived.withLock { counts in counts.merge(received, uniquingKeysWith: +) } } }
         for routed in inbox {
             let message: Message
             do {
@@ -211,6 +238,7 @@ public final class CoordinatorService: @unchecked Sendable {
                       to: routed.identity)
                 continue
             }
+            received[message.kind.rawValue, default: 0] += 1
             if let userID = routed.multipart.userID, let authorised = authorisedUserIDs, !authorised.contains(userID) {
                 try refuseRevoked(routed.identity, userID: userID, kind: message.kind)
                 continue
@@ -303,13 +331,7 @@ public final class CoordinatorService: @unchecked Sendable {
                 wakeup.signal()
             }
         case .status(let query):
-            let now = clock.now
-            let document = try FarmStatus.document(records: records, query: query,
-                                                   workers: workers.values.map {
-                                                       WorkerStatus(id: $0.id, threads: $0.threads, name: $0.name, host: $0.host,
-                                                                    memoryBytes: $0.memoryBytes, capabilities: $0.capabilities.sorted(),
-                                                                    lastSeenSeconds: (now - $0.lastSeen).seconds)
-                                                   },
+            let document = try FarmStatus.document(records: records, query: query, workers: workerStatuses(),
                                                    dataDirectory: configuration.dataDirectory)
             reply(.statusReply(StatusReply(status: try JSONValue(encoding: document))), to: peer)
         case .cancelJob(let cancel):
@@ -429,6 +451,7 @@ public final class CoordinatorService: @unchecked Sendable {
         }
         if now - lastHeartbeat >= configuration.heartbeat {
             lastHeartbeat = now
+            workerSnapshot.withLock { $0 = workerStatuses() }
             try checkGangs()
             // A heartbeat that cannot be routed means the peer's connection is gone (a killed
             // worker): its session ends now, not a liveness period later.
