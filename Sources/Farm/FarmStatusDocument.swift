@@ -11,6 +11,8 @@ public struct FarmStatusDocument: Sendable, Codable, Equatable {
     public var workers: [WorkerStatus]
     /// Connected workers not listed in `workers`.
     public var workersOmitted: Int?
+    /// The coordinator's HTTP address (`--http`), for `watch` to show; nil without one.
+    public var http: String?
 
     public init(jobs: [JobStatus], jobCounts: [String: Int]? = nil, jobsOmitted: Int? = nil, workers: [WorkerStatus],
                 workersOmitted: Int? = nil) {

@@ -152,7 +152,9 @@ struct CoordinatorCommand: ParsableCommand {
             let access = HTTPAccess(token: try httpToken.map(HTTPAccess.readToken(file:)), tokenNeededToRead: !HTTPAccess.isLoopback(host) && !httpInsecure)
             services.append(DashboardServer.application(service: service, host: host, port: port, access: access,
                                                         logger: Logger(label: "stylefarm.http")) { bound in
-                FileHandle.standardOutput.write(Data("HTTP on http://\(host.contains(":") ? "[\(host)]" : host):\(bound)\n".utf8))
+                let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
+                service.setHTTPAddress(address)
+                FileHandle.standardOutput.write(Data("HTTP on \(address)\n".utf8))
             })
         }
         try runServices(services, signals: signals, logger: Logger(label: "stylefarm.services"))
@@ -287,7 +289,7 @@ struct WaitCommand: ParsableCommand {
     }
 
     func run() throws {
-        let found = try JobPoller(farm: farm, job: job, timeout: timeout).follow { _ in }
+        let found = try JobPoller(farm: farm, job: job, timeout: timeout).follow { _, _ in }
         print("job \(job) \(found.state.rawValue); results in \(found.directory)" + (found.reason.map { " (\($0))" } ?? ""))
         if found.state != .succeeded { throw ExitCode(1) }
     }

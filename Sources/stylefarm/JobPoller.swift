@@ -19,7 +19,8 @@ struct JobPoller {
     var interval = 0.25
 
     /// Calls `update` with each status of the job until it is final; returns the final one.
-    func follow(_ update: (JobStatus) -> Void) throws -> JobStatus {
+    /// `update` gets the job's status and the coordinator's HTTP address, if it serves one.
+    func follow(_ update: (JobStatus, _ http: String?) -> Void) throws -> JobStatus {
         let start = ContinuousClock.now
         var client: FarmClient?
         var unreachableSince: ContinuousClock.Instant?
@@ -33,7 +34,7 @@ struct JobPoller {
                 guard let found = document.jobs.first else {
                     throw ValidationError("job \(job) is unknown to the coordinator at \(farm.coordinator)")
                 }
-                update(found)
+                update(found, document.http)
                 if found.state.isFinal { return found }
             } catch let error as FarmClient.Unreachable {
                 client = nil   // a new connection: the old one still queues the unanswered request

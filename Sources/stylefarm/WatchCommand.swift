@@ -21,10 +21,11 @@ struct WatchCommand: ParsableCommand {
         let terminal = isatty(STDOUT_FILENO) == 1
         var lastText = ""
         var drawnLines = 0
-        let found = try JobPoller(farm: farm, job: job, timeout: timeout, interval: 0.5).follow { found in
+        let found = try JobPoller(farm: farm, job: job, timeout: timeout, interval: 0.5).follow { found, http in
             let total = found.taskTotal
             var lines = ["job \(job) \(found.state.rawValue): \(found.count(.done))/\(total) tasks done"
-                         + (found.count(.failed) > 0 ? ", \(found.count(.failed)) failed" : "")]
+                         + (found.count(.failed) > 0 ? ", \(found.count(.failed)) failed" : "")
+                         + (http.map { " · \($0)/api/v1/jobs/\(job)" } ?? "")]
             if let waiting = found.waiting { lines.append("  waiting: \(waiting)") }
             if let tiles = found.tiles { lines += Self.tileLines(tiles) }
             for task in found.running {

@@ -102,11 +102,17 @@ public final class CoordinatorService: @unchecked Sendable {
     /// Messages received by kind since start, from any thread.
     public func messageCounts() -> [String: Int] { messagesReceived.withLock { $0 } }
 
+    /// The HTTP address once its server listens (`--http`), for clients to show.
+    private let httpAddress = Mutex<String?>(nil)
+    public func setHTTPAddress(_ address: String) { httpAddress.withLock { $0 = address } }
+
     /// The status document, from any thread: the records are read directly (WAL), the workers
     /// from the loop's last snapshot.
     public func statusDocument(_ query: StatusQuery) throws -> FarmStatusDocument {
-        try FarmStatus.document(records: records, query: query, workers: workerSnapshot.withLock { $0 },
-                                dataDirectory: configuration.dataDirectory)
+        var document = try FarmStatus.document(records: records, query: query, workers: workerSnapshot.withLock { $0 },
+                                               dataDirectory: configuration.dataDirectory)
+        document.http = httpAddress.withLock { $0 }
+        return document
     }
 
     /// The sessions as status entries.
@@ -331,8 +337,9 @@ public final class CoordinatorService: @unchecked Sendable {
                 wakeup.signal()
             }
         case .status(let query):
-            let document = try FarmStatus.document(records: records, query: query, workers: workerStatuses(),
+            var document = try FarmStatus.document(records: records, query: query, workers: workerStatuses(),
                                                    dataDirectory: configuration.dataDirectory)
+            document.http = httpAddress.withLock { $0 }
             reply(.statusReply(StatusReply(status: try JSONValue(encoding: document))), to: peer)
         case .cancelJob(let cancel):
             guard let running = try records.cancelJob(cancel.jobID) else {
