@@ -1,7 +1,6 @@
 public import Coordinator
 import Farm
 import Prometheus
-import Protocol
 import Synchronization
 
 /// `/metrics` in Prometheus's text format. The farm's state (jobs and tasks by state, attempts
@@ -33,9 +32,8 @@ public final class FarmMetrics: Sendable {
             registry.makeGauge(name: "stylefarm_attempts", labels: [("outcome", outcome.rawValue)], help: "Attempts by outcome.")
                 .set(Double(attempts[outcome.rawValue] ?? 0))
         }
-        let workers = try service.statusDocument(StatusQuery(limit: 1))
         registry.makeGauge(name: "stylefarm_workers_connected", help: "Workers with a session.")
-            .set(Double(workers.workers.count + (workers.workersOmitted ?? 0)))
+            .set(Double(service.connectedWorkers().count))
         let now = service.messageCounts()
         counted.withLock { last in
             for (kind, count) in now where count > (last[kind] ?? 0) {

@@ -34,11 +34,6 @@ public struct HTTPAccess: Sendable {
     }
 
     public func mayRead(_ header: String?) -> Bool { !tokenNeededToRead || authorizes(header) }
-
-    /// Whether `host` (of `--http HOST:PORT`) is a loopback address.
-    public static func isLoopback(_ host: String) -> Bool {
-        host == "127.0.0.1" || host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
-    }
 }
 
 public struct HTTPAccessError: Error, CustomStringConvertible {

@@ -98,14 +98,14 @@ struct CoordinatorCommand: ParsableCommand {
 
     func validate() throws {
         let host = bind.split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
-        let loopback = host == "127.0.0.1" || host == "localhost" || host == "[::1]" || bind.hasPrefix("ipc://") || bind.hasPrefix("inproc://")
+        let loopback = Self.isLoopback(host) || bind.hasPrefix("ipc://") || bind.hasPrefix("inproc://")
         if !loopback && !insecure && keys == nil {
             throw ValidationError("refusing to bind \(bind) without keys: give --keys DIR (see `stylefarm keys generate`), bind a loopback address, or pass --insecure")
         }
         if keys != nil && insecure { throw ValidationError("--keys and --insecure contradict each other") }
         if let http {
             guard let (host, port) = Self.hostAndPort(http) else { throw ValidationError("--http takes HOST:PORT, e.g. 127.0.0.1:8080") }
-            if !HTTPAccess.isLoopback(host) && httpToken == nil && !httpInsecure {
+            if !Self.isLoopback(host) && httpToken == nil && !httpInsecure {
                 throw ValidationError("refusing to serve HTTP on \(host):\(port) without --http-token FILE (or --http-insecure)")
             }
         }
@@ -149,7 +149,7 @@ struct CoordinatorCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
         var services: [any Service] = [ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })]
         if let http, let (host, port) = Self.hostAndPort(http) {
-            let access = HTTPAccess(token: try httpToken.map(HTTPAccess.readToken(file:)), tokenNeededToRead: !HTTPAccess.isLoopback(host) && !httpInsecure)
+            let access = HTTPAccess(token: try httpToken.map(HTTPAccess.readToken(file:)), tokenNeededToRead: !Self.isLoopback(host) && !httpInsecure)
             services.append(DashboardServer.application(service: service, host: host, port: port, access: access,
                                                         logger: Logger(label: "stylefarm.http")) { bound in
                 let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
@@ -310,6 +310,12 @@ struct CancelCommand: ParsableCommand {
 }
 
 extension CoordinatorCommand {
+    /// Whether `host` (of `--bind` or `--http`) is a loopback address, where keys and tokens
+    /// are not required.
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
     /// `HOST:PORT` (or `[IPv6]:PORT`) split, the port 0…65535; nil if malformed.
     static func hostAndPort(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else { return nil }

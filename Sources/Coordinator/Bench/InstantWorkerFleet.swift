@@ -36,7 +36,7 @@ public final class InstantWorkerFleet: @unchecked Sendable {
     /// The simulated workers load no weights; an all-zero weights digest says so.
     private static let hello = Message.hello(Hello(
         workerName: "bench", threads: 1, capabilities: WorkerCapability.allCases.map(\.rawValue) + ["bench-instant"],
-        weightsSHA256: SHA256Digest(hex: String(repeating: "0", count: 64))!, engineVersion: StyleFarmBuild.engineVersion))
+        weightsSHA256: SHA256Digest(hex: String(repeating: "0", count: 64)), engineVersion: StyleFarmBuild.engineVersion))
     private let decoder = JSONDecoder()
     private var figures = Figures(dispatchLatencies: [], firstReady: nil, lastResult: nil)
 

@@ -52,13 +52,16 @@ public struct PlannedTask: Sendable, Codable, Equatable {
     /// What is stored and sent as the task's request when it is not `request` itself: a tiled
     /// job's work orders and its stitch plan.
     public var storedRequest: Data? = nil
+    /// `TaskFootprint.pixels` of the work order `storedRequest` encodes, taken from the order
+    /// itself when it is planned (never decoded again to find it).
+    public var orderPixels: Int? = nil
 }
 
 extension PlannedTask {
     init(key: String, kind: Kind, parameters: [Parameter], request: RenderRequest, dependsOn: [String], outputName: String,
          order: WorkOrder) throws {
         self.init(key: key, kind: kind, parameters: parameters, request: request, dependsOn: dependsOn, outputName: outputName,
-                  storedRequest: try order.encoded())
+                  storedRequest: try order.encoded(), orderPixels: TaskFootprint.pixels(of: order))
     }
 }
 
@@ -156,7 +159,6 @@ extension PlannedTask {
     /// coordinator runs itself.
     public var peakPixels: Int {
         if kind == .stitch { return 0 }
-        if let storedRequest, let order = try? WorkOrder.decode(storedRequest) { return TaskFootprint.pixels(of: order) }
-        return TaskFootprint.pixels(of: .render(request))
+        return orderPixels ?? TaskFootprint.pixels(of: .render(request))
     }
 }

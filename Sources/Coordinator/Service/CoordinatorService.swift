@@ -109,8 +109,14 @@ public final class CoordinatorService: @unchecked Sendable {
     /// The status document, from any thread: the records are read directly (WAL), the workers
     /// from the loop's last snapshot.
     public func statusDocument(_ query: StatusQuery) throws -> FarmStatusDocument {
-        var document = try FarmStatus.document(records: records, query: query, workers: workerSnapshot.withLock { $0 },
-                                               dataDirectory: configuration.dataDirectory)
+        try statusDocument(query, workers: connectedWorkers())
+    }
+
+    /// The connected workers as of the loop's last snapshot, from any thread.
+    public func connectedWorkers() -> [WorkerStatus] { workerSnapshot.withLock { $0 } }
+
+    func statusDocument(_ query: StatusQuery, workers: [WorkerStatus]) throws -> FarmStatusDocument {
+        var document = try FarmStatus.document(records: records, query: query, workers: workers, dataDirectory: configuration.dataDirectory)
         document.http = httpAddress.withLock { $0 }
         return document
     }
@@ -337,9 +343,7 @@ public final class CoordinatorService: @unchecked Sendable {
                 wakeup.signal()
             }
         case .status(let query):
-            var document = try FarmStatus.document(records: records, query: query, workers: workerStatuses(),
-                                                   dataDirectory: configuration.dataDirectory)
-            document.http = httpAddress.withLock { $0 }
+            let document = try statusDocument(query, workers: workerStatuses())
             reply(.statusReply(StatusReply(status: try JSONValue(encoding: document))), to: peer)
         case .cancelJob(let cancel):
             guard let running = try records.cancelJob(cancel.jobID) else {
