@@ -36,6 +36,7 @@ public enum DashboardServer {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
         }
+        DashboardPages(service: service, access: access).register(on: router)
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylefarm"),
                            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }
