@@ -62,13 +62,13 @@ struct FarmPreviewTests {
 
         let (submitted, tiledOutput) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--content", farm.samples.content,
                                                      "--style", farm.samples.style1, "--size", "128", "--tile", "64", "--halo", "16",
-                                                     "--coarse-size", "64", "--iterations", "400"])
+                                                     "--coarse-size", "64", "--coarse-iterations", "40", "--iterations", "400"])
         #expect(submitted == 0, "\(tiledOutput)")
         let tiled = tiledOutput.trimmingCharacters(in: .whitespacesAndNewlines)
         let coarse = try Self.waitForPreview(base, job: tiled) { $0 == "coarse" }
         try Self.checkImage(base, coarse)
         let tile = try Self.waitForPreview(base, job: tiled, timeout: 300) { $0.hasPrefix("tile-") }
-        #expect(tile.width == 96 && tile.height == 96, "a 64-pixel tile with 16 pixels of halo each side")
+        #expect(tile.width == 80 && tile.height == 80, "a corner tile of a 2×2 grid: 64 pixels and 16 of halo inside the image")
         try Self.checkImage(base, tile)
 
         // Cancelled, the sweep's previews are gone (memory holds only running attempts).
@@ -76,6 +76,24 @@ struct FarmPreviewTests {
         while Date() < deadline, try !Self.previews(base, job: sweep).isEmpty { Thread.sleep(forTimeInterval: 0.05) }
         #expect(try Self.previews(base, job: sweep).isEmpty)
         #expect(try farm.run(["cancel", tiled, "--coordinator", farm.endpoint]).status == 0)
+    }
+
+    @Test func theShardsOfAnExactJobShowTheirOwnRows() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator(extra: ["--http", "127.0.0.1:0"])
+        let base = try FarmHTTPTests.httpBase(farm)
+        try farm.startWorkers(2)
+        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
+                                                "--shards", "2", "--content", farm.samples.content, "--style", farm.samples.style1,
+                                                "--init", "content", "--optimizer", "adam", "--lr", "1", "--iterations", "400",
+                                                "--style-layers", "block1_relu1,block2_relu1", "--size", "128"])
+        #expect(submitted == 0, "\(output)")
+        let job = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let shard = try Self.waitForPreview(base, job: job, timeout: 300) { $0.hasPrefix("shard-") }
+        #expect(shard.width == 128 && shard.height < 96, "a band of whole rows of the 128×96 output")
+        #expect(shard.iterations == 400)
+        try Self.checkImage(base, shard)
+        #expect(try farm.run(["cancel", job, "--coordinator", farm.endpoint]).status == 0)
     }
 
     @Test func aFinishedPointsImageIsServedDownscaled() throws {
