@@ -31,6 +31,7 @@ public enum DashboardServer {
             guard !document.jobs.isEmpty else { return problem(.notFound, "no job \(id.prefix(64))") }
             return try json(document)
         }
+        addPreviewRoutes(to: router, service: service, access: access)
         router.get("metrics") { request, _ -> Response in
             guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

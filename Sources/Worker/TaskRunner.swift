@@ -90,20 +90,21 @@ public struct TaskRunner: Sendable {
         public var final: RenderProgress
     }
 
-    /// Runs any work order; progress is batched as in `run(_:)`.
+    /// Runs any work order; progress is batched as in `run(_:)`, and with `previews` a batch
+    /// now and then carries a small JPEG of the image being optimised (never of style targets).
     /// `exchange` carries an exact shard's rounds to the coordinator and back.
-    public func perform(_ order: WorkOrder, batchSeconds: Double = 0.5,
+    public func perform(_ order: WorkOrder, batchSeconds: Double = 0.5, previews: PreviewSettings? = nil,
                         isCancelled: @escaping @Sendable () -> Bool = { false },
                         exchange: (TileTaskRenderer.ExchangeRound, [UInt8]) throws -> [UInt8] = { _, _ in
                             throw EngineError(.failed, "this runner cannot exchange with other shards")
                         },
-                        onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Delivery {
+                        onProgress: (ProgressBatch) throws -> Void = { _ in }) throws -> Delivery {
         switch try localOrder(order) {
         case .render(var request):
             request.threads = threads
             let settings = try request.resolve()
             try checkMemory(renderingSide: settings.stageSizes.max() ?? 0)
-            let output = try render(settings, batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
+            let output = try render(settings, batchSeconds: batchSeconds, previews: previews, isCancelled: isCancelled, onProgress: onProgress)
             let s = output.summary
             return Delivery(payload: output.png, summary: try JSONValue(encoding: s),
                             final: RenderProgress(iteration: s.iterationsRun, iterations: s.iterationsRun, losses: s.finalLosses,
@@ -115,18 +116,18 @@ public struct TaskRunner: Sendable {
                             final: RenderProgress(iteration: 0, iterations: 0, losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0),
                                                   elapsed: summary.seconds, evaluations: 0))
         case .shard(let shard):
-            var batcher = ProgressBatcher(seconds: batchSeconds)
+            var batcher = ProgressBatcher(seconds: batchSeconds, previews: previews)
             let (band, summary) = try TileTaskRenderer(network: network, logger: logger)
-                .shard(shard, threads: threads, isCancelled: isCancelled, exchange: exchange) { try batcher.add($0, to: onProgress) }
+                .shard(shard, threads: threads, isCancelled: isCancelled, exchange: exchange) { try batcher.add($0, preview: $1, to: onProgress) }
             try batcher.flush(to: onProgress)
             return Delivery(payload: try ImageFile.encodePNG(band, bitDepth: 16), summary: try JSONValue(encoding: summary),
                             final: RenderProgress(iteration: summary.iterationsRun, iterations: summary.iterationsRun,
                                                   losses: summary.finalLosses, elapsed: summary.seconds, evaluations: summary.evaluations))
         case .tile(let tile):
             try checkMemory(renderingSide: max(tile.window.width, tile.window.height))
-            var batcher = ProgressBatcher(seconds: batchSeconds)
+            var batcher = ProgressBatcher(seconds: batchSeconds, previews: previews)
             let (window, summary) = try TileTaskRenderer(network: network, logger: logger)
-                .tile(tile, threads: threads, isCancelled: isCancelled) { try batcher.add($0, to: onProgress) }
+                .tile(tile, threads: threads, isCancelled: isCancelled) { try batcher.add($0, preview: $1, to: onProgress) }
             try batcher.flush(to: onProgress)
             // 16 bits: the stitched output may be 16-bit, and blending needs more than 8.
             return Delivery(payload: try ImageFile.encodePNG(window, bitDepth: 16), summary: try JSONValue(encoding: summary),
@@ -141,39 +142,18 @@ public struct TaskRunner: Sendable {
     public func run(_ request: RenderRequest, batchSeconds: Double = 0.5,
                     isCancelled: @escaping @Sendable () -> Bool = { false },
                     onProgress: ([RenderProgress]) throws -> Void = { _ in }) throws -> Output {
-        try render(try localRequest(request).resolve(), batchSeconds: batchSeconds, isCancelled: isCancelled, onProgress: onProgress)
+        try render(try localRequest(request).resolve(), batchSeconds: batchSeconds, previews: nil, isCancelled: isCancelled,
+                   onProgress: { try onProgress($0.records) })
     }
 
     /// Renders settings whose inputs are already local files.
-    private func render(_ settings: RenderSettings, batchSeconds: Double, isCancelled: @escaping @Sendable () -> Bool,
-                        onProgress: ([RenderProgress]) throws -> Void) throws -> Output {
-        var batcher = ProgressBatcher(seconds: batchSeconds)
-        let result = try Renderer(settings: settings, network: network, logger: logger).run(isCancelled: isCancelled) {
-            try batcher.add($0, to: onProgress)
-        }
+    private func render(_ settings: RenderSettings, batchSeconds: Double, previews: PreviewSettings?,
+                        isCancelled: @escaping @Sendable () -> Bool, onProgress: (ProgressBatch) throws -> Void) throws -> Output {
+        var batcher = ProgressBatcher(seconds: batchSeconds, previews: previews)
+        let result = try Renderer(settings: settings, network: network, logger: logger).run(isCancelled: isCancelled, previewingProgress: { record, preview in
+            try batcher.add(record, preview: preview, to: onProgress)
+        })
         try batcher.flush(to: onProgress)
         return Output(png: try ImageFile.encodePNG(result.image), summary: result.summary)
-    }
-}
-
-/// Collects progress records into batches: every iteration while iterations are slow, at most
-/// one batch per `seconds` otherwise, and always the last iteration.
-struct ProgressBatcher {
-    let seconds: Double
-    var pending: [RenderProgress] = []
-    var lastFlush = 0.0
-
-    mutating func add(_ record: RenderProgress, to deliver: ([RenderProgress]) throws -> Void) throws {
-        pending.append(record)
-        if record.elapsed - lastFlush >= seconds || record.iteration == record.iterations {
-            try flush(to: deliver)
-            lastFlush = record.elapsed
-        }
-    }
-
-    mutating func flush(to deliver: ([RenderProgress]) throws -> Void) throws {
-        guard !pending.isEmpty else { return }
-        try deliver(pending)
-        pending.removeAll(keepingCapacity: true)
     }
 }

@@ -81,9 +81,10 @@ public struct TileTaskRenderer: Sendable {
     }
 
     /// Renders one tile's window from the starting image resized to the output, with the
-    /// content at the output's size and the job's style targets.
+    /// content at the output's size and the job's style targets. `progress` may ask for a
+    /// preview of the window as it is optimised.
     public func tile(_ order: TileOrder, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false },
-                     progress: (RenderProgress) throws -> Void = { _ in }) throws -> (window: RGBImage, summary: TileSummary) {
+                     progress: PreviewingProgress = { _, _ in }) throws -> (window: RGBImage, summary: TileSummary) {
         let started = ContinuousClock.now
         var request = order.render
         request.threads = threads
@@ -96,7 +97,7 @@ public struct TileTaskRenderer: Sendable {
         let (contentWindow, initial) = try windowInputs(settings, width: width, height: height, rect: window, what: "a tile")
         let terms = try styleTerms(settings, targetsPath: order.styleTargetsPath)
         let result = try WindowRender(settings: .init(settings), network: network)
-            .run(content: contentWindow, initial: initial, styles: terms, isCancelled: isCancelled, progress: progress)
+            .run(content: contentWindow, initial: initial, styles: terms, isCancelled: isCancelled, previewingProgress: progress)
         let summary = TileSummary(interior: order.interior, window: window, initialLosses: result.initialLosses,
                                   finalLosses: result.finalLosses, iterationsRun: result.iterationsRun,
                                   evaluations: result.evaluations, stoppedEarly: result.stoppedEarly,
@@ -148,10 +149,11 @@ public struct TileTaskRenderer: Sendable {
 
     /// Runs one shard of an exact tiled job: `iterations` Adam steps, each synchronised with
     /// the other shards through `exchange` (which sends this shard's bytes for the round and
-    /// returns the coordinator's answer). Returns the shard's own rows.
+    /// returns the coordinator's answer). Returns the shard's own rows. `progress` may ask for
+    /// a preview of those rows at the step it reports.
     public func shard(_ order: ShardOrder, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false },
                       exchange: (ExchangeRound, [UInt8]) throws -> [UInt8],
-                      progress: (RenderProgress) throws -> Void = { _ in }) throws -> (band: RGBImage, summary: TileSummary) {
+                      progress: PreviewingProgress = { _, _ in }) throws -> (band: RGBImage, summary: TileSummary) {
         let started = ContinuousClock.now
         var request = order.render
         request.threads = threads
@@ -188,7 +190,10 @@ public struct TileTaskRenderer: Sendable {
             }
             if first == nil { first = losses }
             try progress(RenderProgress(iteration: step, iterations: steps, losses: losses,
-                                        elapsed: (ContinuousClock.now - started).seconds, evaluations: step + 1))
+                                        elapsed: (ContinuousClock.now - started).seconds, evaluations: step + 1)) { maxSide in
+                // The shard's own rows (its halo belongs to its neighbours' previews).
+                RenderPreview.make(vgg: shard.interiorPixels, maxSide: maxSide)
+            }
             guard step < steps else { break }
             try shard.update()
             let strips = try exchange(ExchangeRound(step: step, phase: .pixels), ExactExchangeCodec.encode(shard.outgoingStrips()))

@@ -97,6 +97,8 @@ public final class WorkerService: @unchecked Sendable {
     /// Attempts assigned in this session (what this session may report on), and the highest.
     private var sessionAttempts: Set<Int64> = []
     private var lastAssignment: Int64?
+    /// What this session's coordinator asked of previews in its welcome; nil: it takes none.
+    private var previewOffer: PreviewOffer?
 
     /// `runner` nil: the worker fetches the coordinator's weights first, as `provisioning` says.
     public init(configuration: Configuration, runner: TaskRunner?, provisioning: WeightsProvisioning? = nil,
@@ -140,6 +142,7 @@ public final class WorkerService: @unchecked Sendable {
         _ = outbox.withLock { $0.removeAll() }
         sessionAttempts = []
         lastAssignment = nil
+        previewOffer = nil
         let socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: configuration.limits) {
             $0.security = configuration.security
         })
@@ -159,7 +162,7 @@ public final class WorkerService: @unchecked Sendable {
             digest = parsed
         }
         send(.hello(Hello(workerName: configuration.name, threads: configuration.threads,
-                          capabilities: WorkerCapability.allCases.map(\.rawValue), weightsSHA256: digest,
+                          capabilities: WorkerCapability.allCases.map(\.rawValue) + [PreviewOffer.capability], weightsSHA256: digest,
                           engineVersion: StyleFarmBuild.engineVersion, zmqVersion: ZeroMQVersion.runtime,
                           memoryBytes: configuration.memoryBytes, host: configuration.host)), on: socket)
 
@@ -184,6 +187,7 @@ public final class WorkerService: @unchecked Sendable {
                             welcomed = true
                             heartbeat = .milliseconds(max(50, welcome.heartbeatIntervalMilliseconds))
                             liveness = max(2, welcome.liveness)
+                            previewOffer = welcome.previews
                             logger.info("joined the farm", metadata: ["worker.id": "\(welcome.workerID)"])
                             if runner == nil, !loading { try fetchWeights(welcome.weights, on: socket) }
                             sendReady(on: socket)
@@ -312,17 +316,20 @@ public final class WorkerService: @unchecked Sendable {
         let assignment = task.assignment
         let order = task.order
         let cancel = task.cancel
+        let previews = previewOffer.map(PreviewSettings.init)
         logger.info("task started", metadata: ["task.id": "\(assignment.taskID)", "attempt.id": "\(assignment.attemptID)"])
         renderThreads.enter()
         let thread = Thread { [self] in
             defer { renderThreads.leave() }
             let message: Message
             do {
-                let output = try runner.perform(order, isCancelled: { cancel.isSet },
+                let output = try runner.perform(order, previews: previews, isCancelled: { cancel.isSet },
                                                 exchange: { [self] round, bytes in try exchange(round, bytes, for: assignment, cancel: cancel) },
                                                 onProgress: { batch in
-                    let lines = batch.map(Self.lossLine)
-                    let progress = Message.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines))
+                    let lines = batch.records.map(Self.lossLine)
+                    let progress = Message.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines,
+                                                                 preview: batch.preview,
+                                                                 iterations: batch.preview == nil ? nil : batch.records.last?.iterations))
                     enqueue(Outgoing(attemptID: assignment.attemptID, message: progress, finished: false))
                 })
                 message = .result(TaskResult(taskID: assignment.taskID, attemptID: assignment.attemptID,

@@ -15,7 +15,7 @@ struct RenderStagesEndToEndTests {
 
     func startLosses(_ renderer: Renderer, from start: RGBImage? = nil) throws -> (LossBreakdown?, RGBImage) {
         var losses: LossBreakdown?
-        let result = try renderer.runStage(startingFrom: start, isCancelled: { false }) { if $0.iteration == 0 { losses = $0.losses } }
+        let result = try renderer.runStage(startingFrom: start, isCancelled: { false }) { record, _ in if record.iteration == 0 { losses = record.losses } }
         return (losses, result.image)
     }
 

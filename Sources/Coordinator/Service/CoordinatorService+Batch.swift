@@ -95,17 +95,26 @@ extension CoordinatorService {
         case .ready(let ready):
             workers[peer]?.credit = try credit(from: ready, session: session, peer: peer, tx, &effects)
         case .progress(let progress):
-            guard try holds(progress.attemptID, session, message, peer: peer, tx, &effects) else { return }
+            // A preview is fenced exactly as its lines are: only the attempt's holder, only while it runs.
+            guard try holds(progress.attemptID, session, message, peer: peer, tx, &effects) else {
+                if progress.preview != nil { previewStore.noteDropped() }
+                return
+            }
             if try tx.recordProgress(attempt: progress.attemptID, lines: progress.lines) == .stale {
                 logger.info("dropped progress of a stale attempt", metadata: ["attempt.id": "\(progress.attemptID)"])
+                if progress.preview != nil { previewStore.noteDropped() }
+            } else if let preview = progress.preview, let last = progress.lines.last {
+                previewStore.update(progress.attemptID, preview: preview, iteration: last.iteration, iterations: progress.iterations)
             }
         case .result(let result):
             guard try holds(result.attemptID, session, message, peer: peer, tx, &effects) else { return }
             workers[peer]?.attempts.remove(result.attemptID)
+            previewStore.ended([result.attemptID])
             try accept(result, tx, &effects)
         case .failure(let failure):
             guard try holds(failure.attemptID, session, message, peer: peer, tx, &effects) else { return }
             workers[peer]?.attempts.remove(failure.attemptID)
+            previewStore.ended([failure.attemptID])
             let end: FarmRecords.AttemptEnd = failure.handBack == true ? .lost(.handedBack) : .failed(retryable: failure.retryable)
             let outcome = try tx.endAttempt(failure.attemptID, end, reason: String(failure.reason.prefix(2000)))
             effects.note(outcome)
@@ -297,6 +306,7 @@ extension CoordinatorService {
             if reply(.assign(assignment), to: peer) == .sent {
                 workers[peer]?.credit -= 1
                 workers[peer]?.attempts.insert(assignment.attemptID)
+                previewStore.assigned(assignment.attemptID, job: assignment.jobID, key: key)
                 logger.info("task assigned", metadata: ["task.key": "\(key)", "worker.id": "\(workers[peer]?.id ?? "?")",
                                                         "attempt.id": "\(assignment.attemptID)"])
             } else {

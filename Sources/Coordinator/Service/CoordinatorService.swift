@@ -31,6 +31,8 @@ public final class CoordinatorService: @unchecked Sendable {
         /// The weights every worker must render with, served to nodes that have none. Without
         /// them, workers bring their own and are not checked.
         public var weights: ServedWeights?
+        /// What workers that can send previews are asked for (`welcome`); nil: none are taken.
+        public var previews: PreviewOffer? = PreviewOffer()
 
         public init(endpoint: String, dataDirectory: String) {
             self.endpoint = endpoint
@@ -98,6 +100,20 @@ public final class CoordinatorService: @unchecked Sendable {
     private let workerSnapshot = Mutex<[WorkerStatus]>([])
     /// Messages received by kind since start (for `/metrics`), added once per batch.
     private let messagesReceived = Mutex<[String: Int]>([:])
+    /// The latest preview of each running attempt, for the HTTP threads (memory only).
+    let previewStore = LivePreviewStore()
+    /// Finished tasks' images made small for the dashboard, decoded one at a time.
+    let resultPreviews = ResultPreviewCache()
+
+    /// The latest preview of `job`'s running task `key`, from any thread (nil: not running, or
+    /// no preview yet, or its worker predates previews).
+    public func livePreview(job: String, key: String) -> LivePreview? { previewStore.preview(job: job, key: key) }
+
+    /// The latest preview of each of `job`'s running tasks, by key, from any thread.
+    public func livePreviews(job: String) -> [LivePreview] { previewStore.previews(job: job) }
+
+    /// Previews kept and dropped since start, and held now, from any thread (for `/metrics`).
+    public func livePreviewCounts() -> LivePreviewCounts { previewStore.counts() }
 
     /// Messages received by kind since start, from any thread.
     public func messageCounts() -> [String: Int] { messagesReceived.withLock { $0 } }
@@ -309,9 +325,11 @@ public final class CoordinatorService: @unchecked Sendable {
                                                                   capabilities: hello.capabilities, engineVersion: hello.engineVersion,
                                                                   weightsSHA256: (hello.weightsSHA256 ?? configuration.weights?.offer.sha256)?.hex))
             // A worker without weights is offered the coordinator's before its first `ready`.
+            // Previews only for a worker that said it sends them: an older one would refuse the key.
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
                                    liveness: configuration.liveness,
-                                   weights: hello.weightsSHA256 == nil ? configuration.weights?.offer : nil)), to: peer)
+                                   weights: hello.weightsSHA256 == nil ? configuration.weights?.offer : nil,
+                                   previews: hello.capabilities.contains(PreviewOffer.capability) ? configuration.previews : nil)), to: peer)
             logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)",
                                                     "worker.host": "\(hello.host ?? "?")", "worker.memory.mb": "\((hello.memoryBytes ?? 0) >> 20)",
                                                     "fetches.weights": "\(hello.weightsSHA256 == nil)"])
@@ -403,6 +421,7 @@ public final class CoordinatorService: @unchecked Sendable {
     /// A session is over (goodbye, silence, an unreachable peer, a second hello): its running
     /// attempts are lost, not failed, and go back to the queue.
     func endSession(_ session: WorkerSession, cause: LossCause, reason: String) throws {
+        previewStore.ended(session.attempts)
         let outcomes = try records.workerLost(session.id, cause: cause, reason: reason)
         for case .failedPermanently(let job, let cancelled) in outcomes { jobEnded(job, cancelled: cancelled) }
         logger.notice("worker session ended", metadata: ["worker.id": "\(session.id)", "cause": "\(cause.rawValue)",
@@ -419,6 +438,7 @@ public final class CoordinatorService: @unchecked Sendable {
     func stopAttempts(_ attempts: [Int64]) {
         let wanted = Set(attempts)
         guard !wanted.isEmpty else { return }
+        previewStore.ended(wanted)
         for (peer, session) in workers {
             for attempt in session.attempts where wanted.contains(attempt) {
                 workers[peer]?.attempts.remove(attempt)
@@ -463,6 +483,8 @@ public final class CoordinatorService: @unchecked Sendable {
         if now - lastHeartbeat >= configuration.heartbeat {
             lastHeartbeat = now
             workerSnapshot.withLock { $0 = workerStatuses() }
+            // However an attempt ended, its preview goes within a heartbeat.
+            previewStore.retain(only: Set(workers.values.flatMap(\.attempts)))
             try checkGangs()
             // A heartbeat that cannot be routed means the peer's connection is gone (a killed
             // worker): its session ends now, not a liveness period later.

@@ -1,4 +1,4 @@
-/// Reading and writing image files: PNG and JPEG in, PNG out.
+/// Reading and writing image files: PNG and JPEG in, PNG out (and JPEG for previews).
 ///
 /// Every function that reads takes `maxPixels` and checks the image's size from its header
 /// before decoding any pixels, so a small file claiming to be enormous is refused cheaply.
@@ -52,5 +52,11 @@ public enum ImageFile {
     /// (8-bit) or to 0…65535 after scaling by 257 (16-bit); NaN is written as 0.
     public static func encodePNG(_ image: RGBImage, bitDepth: Int = 8) throws(EngineError) -> [UInt8] {
         try PNGEncoder.encode(image, bitDepth: bitDepth)
+    }
+
+    /// Encodes `image` as an 8-bit baseline JPEG (4:2:0) at `quality` 1–100, samples rounded
+    /// and clamped to 0…255: for previews and thumbnails, never for results.
+    public static func encodeJPEG(_ image: RGBImage, quality: Int = 80) throws(EngineError) -> [UInt8] {
+        try JPEGEncoder.encode(image, quality: quality)
     }
 }

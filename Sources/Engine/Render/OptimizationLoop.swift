@@ -1,6 +1,7 @@
 /// The optimiser loop a whole-image render (`Renderer`) and an independent tile
 /// (`WindowRender`) share: L-BFGS or Adam from `x`, the losses at the start reported as
-/// iteration 0 and after every iteration, stopping early when the optimiser converges.
+/// iteration 0 and after every iteration, stopping early when the optimiser converges. Each
+/// record comes with a preview maker over `x` (read only, and only if the observer calls it).
 enum OptimizationLoop {
     struct Outcome {
         var initialLosses: LossBreakdown
@@ -21,10 +22,11 @@ enum OptimizationLoop {
     /// Runs `iterations` iterations on `x`; `what` names the start in errors ("image", "window").
     static func run(_ x: inout Tensor, function: ObjectiveFunction, optimizer: any IterativeOptimizer, iterations: Int,
                     what: String, since start: ContinuousClock.Instant,
-                    progress: (RenderProgress) throws -> Void) throws -> Outcome {
+                    progress: PreviewingProgress) throws -> Outcome {
         var record = RenderProgress(iteration: 0, iterations: iterations, losses: LossBreakdown(total: 0, content: 0, styles: [], tv: 0),
                                     elapsed: 0, evaluations: 0)
         var stoppedEarly: String?
+        let (width, height) = (x.width, x.height)
         let initialLosses: LossBreakdown = try x.withUnsafeMutableBufferPointer { xp in
             _ = try optimizer.start(xp.baseAddress!, function: function)
             guard let losses = function.lastLosses, losses.isFinite else {
@@ -33,7 +35,10 @@ enum OptimizationLoop {
             record.losses = losses
             record.evaluations = function.evaluations
             record.elapsed = (ContinuousClock.now - start).seconds
-            try progress(record)
+            func preview(_ maxSide: Int) -> RenderPreview {
+                RenderPreview.make(vgg: UnsafeBufferPointer(xp), width: width, height: height, maxSide: maxSide)
+            }
+            try progress(record, preview)
 
             for iteration in stride(from: 1, through: iterations, by: 1) {
                 let outcome = try optimizer.iterate(xp.baseAddress!, function: function)
@@ -46,7 +51,7 @@ enum OptimizationLoop {
                 record.iteration = iteration
                 record.evaluations = function.evaluations
                 record.elapsed = (ContinuousClock.now - start).seconds
-                try progress(record)
+                try progress(record, preview)
                 if outcome.converged {
                     stoppedEarly = "converged after \(iteration) iterations (no further decrease possible)"
                     break

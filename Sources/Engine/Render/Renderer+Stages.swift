@@ -24,6 +24,13 @@ extension Renderer {
     /// its image is carried to the next, so peak memory is that of the largest stage.
     public func run(isCancelled: @escaping @Sendable () -> Bool = { false },
                     progress: (RenderProgress) throws -> Void = { _ in }) throws -> Result {
+        try run(isCancelled: isCancelled, previewingProgress: { record, _ in try progress(record) })
+    }
+
+    /// `run(isCancelled:progress:)` whose observer may also ask for a preview of each record's
+    /// image (`RenderPreviewMaker`, valid during the call); the render is the same either way.
+    public func run(isCancelled: @escaping @Sendable () -> Bool = { false },
+                    previewingProgress progress: PreviewingProgress) throws -> Result {
         try settings.validate()
         let clock = ContinuousClock()
         let started = clock.now
@@ -40,16 +47,19 @@ extension Renderer {
             let stage = Renderer(settings: settings.stage(index), network: network, logger: logger)
             let result: Result
             do {
-                result = try stage.runStage(startingFrom: image, isCancelled: isCancelled) { record in
-                    guard sizes.count > 1, let stageSize else { return try progress(record) }
-                    var overall = record
-                    overall.stage = .init(index: index + 1, count: sizes.count, width: stageSize.width, height: stageSize.height,
-                                          iteration: record.iteration, iterations: record.iterations)
-                    overall.iteration += done.iterations
-                    overall.iterations = settings.plannedIterations
-                    overall.evaluations += done.evaluations
-                    overall.elapsed += done.seconds
-                    try progress(overall)
+                result = try stage.runStage(startingFrom: image, isCancelled: isCancelled) { record, maker in
+                    // Handed straight on within this call (the compiler cannot see that it stays put).
+                    try withoutActuallyEscaping(maker) { preview in
+                        guard sizes.count > 1, let stageSize else { return try progress(record, preview) }
+                        var overall = record
+                        overall.stage = .init(index: index + 1, count: sizes.count, width: stageSize.width, height: stageSize.height,
+                                              iteration: record.iteration, iterations: record.iterations)
+                        overall.iteration += done.iterations
+                        overall.iterations = settings.plannedIterations
+                        overall.evaluations += done.evaluations
+                        overall.elapsed += done.seconds
+                        try progress(overall, preview)
+                    }
                 }
             } catch let error as EngineError where sizes.count > 1 && error.code == .invalidArgument {
                 // Say which stage: "image 16×12 is too small for block5_relu1" alone does not.

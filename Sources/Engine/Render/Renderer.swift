@@ -32,7 +32,7 @@ public struct Renderer: Sendable {
     /// One stage at `settings.size` (`run` in Renderer+Stages.swift runs them all and finishes
     /// the image); `start`, when given, is the starting image, resized to this stage's size.
     func runStage(startingFrom start: RGBImage? = nil, isCancelled: @escaping @Sendable () -> Bool,
-                  progress: (RenderProgress) throws -> Void) throws -> Result {
+                  progress: PreviewingProgress) throws -> Result {
         try settings.validate()
         let clock = ContinuousClock()
         let started = clock.now

@@ -14,18 +14,44 @@ public struct Welcome: WireBody {
     /// The coordinator's weights, for a worker that said hello without any: it fetches them
     /// with chunked `blobRequest`s before its first `ready`.
     public var weights: WeightsOffer?
+    /// Set only for a worker whose `hello` announced ``PreviewOffer/capability``: it may then
+    /// attach previews to its progress, as this says. Absent, a worker sends none (and a worker
+    /// that predates previews never sees the key its strict decoder would refuse).
+    public var previews: PreviewOffer?
 
-    public init(workerID: String, heartbeatIntervalMilliseconds: Int, liveness: Int, weights: WeightsOffer? = nil) {
+    public init(workerID: String, heartbeatIntervalMilliseconds: Int, liveness: Int, weights: WeightsOffer? = nil,
+                previews: PreviewOffer? = nil) {
         self.workerID = workerID
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
         self.liveness = liveness
         self.weights = weights
+        self.previews = previews
     }
 
     public func validate() throws(ProtocolError) {
         try require(heartbeatIntervalMilliseconds >= 10 && heartbeatIntervalMilliseconds <= 3_600_000, "heartbeat interval must be 10 ms – 1 h; got \(heartbeatIntervalMilliseconds) ms")
         try require(liveness >= 1 && liveness <= 1000, "liveness must be 1–1000; got \(liveness)")
         if let weights { try require(weights.bytes > 0 && weights.bytes <= 1 << 34, "offered weights must be 1 byte to 16 GiB; got \(weights.bytes)") }
+        if let previews {
+            try require((16...PreviewImage.maximumSide).contains(previews.maxSide), "a preview's side must be 16–\(PreviewImage.maximumSide) pixels; got \(previews.maxSide)")
+            try require((100...3_600_000).contains(previews.intervalMilliseconds), "the preview interval must be 100 ms – 1 h; got \(previews.intervalMilliseconds) ms")
+        }
+    }
+}
+
+/// What a coordinator asks of a worker's previews: how large, and how often (at most one per
+/// interval, plus the first and last iteration of an attempt).
+public struct PreviewOffer: Sendable, Codable, Hashable {
+    /// What a worker adds to `hello`'s capabilities when it can send previews; not a kind of
+    /// work order (the coordinator's scheduler ignores it).
+    public static let capability = "progress-preview"
+
+    public var maxSide: Int
+    public var intervalMilliseconds: Int
+
+    public init(maxSide: Int = 256, intervalMilliseconds: Int = 2000) {
+        self.maxSide = maxSide
+        self.intervalMilliseconds = intervalMilliseconds
     }
 }
 

@@ -76,23 +76,45 @@ public struct Ready: WireBody {
     }
 }
 
-/// `progress`: loss-log lines of a running attempt, streamed as the render goes.
+/// `progress`: loss-log lines of a running attempt, streamed as the render goes, and now and
+/// then a small picture of its image as an optional binary frame (frame 3). A worker sends one
+/// only to a coordinator whose `welcome` offered to take them (``PreviewOffer``), so a
+/// progress to an older coordinator is exactly what it was before.
 public struct TaskProgress: WireBody {
     public static let kind = MessageKind.progress
     public var taskID: String
     public var attemptID: Int64
     /// At least one line, oldest first.
     public var lines: [LossLine]
+    /// The image as of the last line, checked from its header (frame 3, not in the JSON).
+    public var preview: PreviewImage?
+    /// The attempt's planned iterations (all stages), sent with a preview so that a viewer can
+    /// say how far along it is; absent otherwise, as from older workers.
+    public var iterations: Int?
 
-    public init(taskID: String, attemptID: Int64, lines: [LossLine]) {
+    private enum CodingKeys: String, CodingKey { case taskID, attemptID, lines, iterations }
+
+    public init(taskID: String, attemptID: Int64, lines: [LossLine], preview: PreviewImage? = nil, iterations: Int? = nil) {
         self.taskID = taskID
         self.attemptID = attemptID
         self.lines = lines
+        self.preview = preview
+        self.iterations = iterations
+    }
+
+    public var payloads: [Data] { preview.map { [$0.bytes] } ?? [] }
+
+    public mutating func attach(payloads: [Data]) throws(ProtocolError) {
+        guard payloads.count <= 1 else {
+            throw ProtocolError(.wrongPayloadCount, "'progress' carries at most one binary frame (a preview); got \(payloads.count)", kind: Self.kind.rawValue)
+        }
+        preview = try payloads.first.map { (bytes) throws(ProtocolError) in try PreviewImage(validating: bytes) }
     }
 
     public func validate() throws(ProtocolError) {
         try require(!taskID.isEmpty, "progress needs a task id")
         try require(!lines.isEmpty, "progress needs at least one loss-log line")
+        try require((0...100_000_000).contains(iterations ?? 0), "iterations must be 0–100000000; got \(iterations ?? 0)")
     }
 }
 

@@ -15,8 +15,11 @@ public struct ProtocolError: Error, Sendable, CustomStringConvertible {
         case malformedHeader
         /// The number of binary frames does not match what the kind carries.
         case wrongPayloadCount
-        /// A header, a frame or the whole message is larger than the limits allow.
+        /// A header, a frame or the whole message is larger than the limits allow (or an image
+        /// frame declares more pixels than its kind allows).
         case tooLarge
+        /// A binary frame is not what the kind carries there (a preview that is not a PNG or JPEG).
+        case invalidPayload
         /// More frames than the limits allow.
         case tooManyFrames
         /// Fewer than the three envelope frames.

@@ -74,6 +74,15 @@ public struct WindowRender {
     public func run(content: RGBImage, initial: RGBImage, styles: [StyleTerm],
                     isCancelled: @escaping @Sendable () -> Bool = { false },
                     progress: (RenderProgress) throws -> Void = { _ in }) throws -> Result {
+        try run(content: content, initial: initial, styles: styles, isCancelled: isCancelled,
+                previewingProgress: { record, _ in try progress(record) })
+    }
+
+    /// `run(content:initial:styles:isCancelled:progress:)` whose observer may also ask for a
+    /// preview of the window being optimised; the result is the same either way.
+    public func run(content: RGBImage, initial: RGBImage, styles: [StyleTerm],
+                    isCancelled: @escaping @Sendable () -> Bool = { false },
+                    previewingProgress progress: PreviewingProgress) throws -> Result {
         guard content.width == initial.width, content.height == initial.height else {
             throw EngineError(.invalidArgument, "content window is \(content.width)×\(content.height) but the initial window is \(initial.width)×\(initial.height)")
         }
