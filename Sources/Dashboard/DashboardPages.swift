@@ -5,8 +5,8 @@ import Hummingbird
 import Protocol
 
 /// The pages: `/` (the farm), `/jobs/<id>` (one job), their event streams (`/events`,
-/// `/events?job=<id>`), and a job folder's files (`/jobs/<id>/files/<path>`, `?preview=N` for a
-/// downscaled image). Reading follows `HTTPAccess`; the pages post actions to `/api/v1/…`.
+/// `/events?job=<id>`), and a job folder's files (`/jobs/<id>/files/<path>`); thumbnails come
+/// from the preview routes (`DashboardServer+Previews`). Reading follows `HTTPAccess`; the pages post actions to `/api/v1/…`.
 struct DashboardPages: Sendable {
     let service: CoordinatorService
     let access: HTTPAccess

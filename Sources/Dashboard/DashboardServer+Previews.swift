@@ -28,7 +28,7 @@ extension DashboardServer {
 
     static func addPreviewRoutes(to router: Router<BasicRequestContext>, service: CoordinatorService, access: HTTPAccess) {
         router.get("api/v1/jobs/:id/previews") { request, context -> Response in
-            guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
+            guard access.mayRead(request) else { return unauthorized() }
             let id = try context.parameters.require("id")
             let entries = service.livePreviews(job: id).map {
                 PreviewEntry(key: $0.key, attemptID: $0.attemptID, iteration: $0.iteration, iterations: $0.iterations, mimeType: $0.mimeType,
@@ -42,7 +42,7 @@ extension DashboardServer {
                             body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(entries))))
         }
         router.get("api/v1/jobs/:id/previews/:key") { request, context -> Response in
-            guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
+            guard access.mayRead(request) else { return unauthorized() }
             let (id, key) = (try context.parameters.require("id"), try context.parameters.require("key"))
             guard let preview = service.livePreview(job: id, key: key) else {
                 return problem(.notFound, "no live preview of \(key.prefix(64)) in job \(id.prefix(64)) (not running, or none sent yet)")
@@ -50,7 +50,7 @@ extension DashboardServer {
             return image(preview.bytes, mimeType: preview.mimeType, cache: "no-store")
         }
         router.get("api/v1/jobs/:id/results/:key/preview") { request, context -> Response in
-            guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
+            guard access.mayRead(request) else { return unauthorized() }
             let (id, key) = (try context.parameters.require("id"), try context.parameters.require("key"))
             let side = request.uri.queryParameters.get("size", as: Int.self) ?? 512
             guard ResultPreview.sides.contains(side) else {

@@ -83,12 +83,12 @@ enum JobPage {
 
     static func point(_ task: JobPageModel.Task, model: JobPageModel) -> PageShell.Fragment {
         let id = "pt-\(task.index)"
-        let jobURL = "/jobs/\(HTML.urlSegment(model.status.id))"
+        let jobURL = "/jobs/\(HTML.urlSegment(model.status.id))", apiURL = "/api/v1" + jobURL
         var image = "<span class=\"muted\">\(HTML.escape(task.state))</span>"
         if let output = task.output {
-            image = "<a href=\"\(jobURL)/files/\(fileURL(output))\"><img class=\"result\" alt=\"\(HTML.escape(task.key))\" src=\"\(jobURL)/files/\(fileURL(output))?preview=256\"></a>"
+            image = "<a href=\"\(jobURL)/files/\(fileURL(output))\"><img class=\"result\" alt=\"\(HTML.escape(task.key))\" src=\"\(apiURL)/results/\(HTML.urlSegment(task.key))/preview?size=256\"></a>"
         } else if let running = task.running, let preview = running.previewIteration {
-            image = "<img class=\"live\" alt=\"\(HTML.escape(task.key)) at iteration \(preview)\" src=\"\(jobURL)/live/\(HTML.urlSegment(task.key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
+            image = "<img class=\"live\" alt=\"\(HTML.escape(task.key)) at iteration \(preview)\" src=\"\(apiURL)/previews/\(HTML.urlSegment(task.key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
         }
         var rows = task.parameters.map { "<dt>\(HTML.escape($0.name))</dt><dd>\(String(format: "%g", $0.value))</dd>" }.joined()
         if let running = task.running {
@@ -125,13 +125,13 @@ enum JobPage {
     // MARK: Tiled jobs
 
     static func tiles(_ model: JobPageModel, _ picture: JobPageModel.Picture) -> Rendered {
-        let jobURL = "/jobs/\(HTML.urlSegment(model.status.id))"
+        let apiURL = "/api/v1/jobs/\(HTML.urlSegment(model.status.id))"
         let byKey = Dictionary(model.tasks.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let scale = Double(pictureWidth) / Double(max(1, picture.width))
         var fragments: [PageShell.Fragment] = []
         if picture.exact {
             for (index, placed) in picture.tiles.enumerated() {
-                fragments.append(band(index: index, task: byKey[placed.key], key: placed.key, jobURL: jobURL,
+                fragments.append(band(index: index, task: byKey[placed.key], key: placed.key, apiURL: apiURL,
                                       aspect: "\(picture.width) / \(max(1, picture.height / max(1, picture.tiles.count)))"))
             }
             return Rendered(body: "<div class=\"bands\">" + fragments.map(\.html).joined() + "</div>", fragments: fragments)
@@ -140,14 +140,14 @@ enum JobPage {
         // The coarse pass under the tiles: its result, or its live preview while it renders.
         var coarseHTML = "<span id=\"coarse\"></span>"
         if let output = coarse?.output {
-            coarseHTML = "<img id=\"coarse\" class=\"coarse\" alt=\"coarse pass\" src=\"\(jobURL)/files/\(fileURL(output))?preview=\(pictureWidth)\">"
+            coarseHTML = "<img id=\"coarse\" class=\"coarse\" alt=\"coarse pass\" src=\"\(apiURL)/results/\(TiledPlanner.coarseKey)/preview?size=\(pictureWidth)\">"
         } else if let running = coarse?.running, let preview = running.previewIteration {
-            coarseHTML = "<img id=\"coarse\" class=\"coarse live\" alt=\"coarse pass at iteration \(preview)\" src=\"\(jobURL)/live/\(TiledPlanner.coarseKey)?attempt=\(running.attemptID)&amp;i=\(preview)\">"
+            coarseHTML = "<img id=\"coarse\" class=\"coarse live\" alt=\"coarse pass at iteration \(preview)\" src=\"\(apiURL)/previews/\(TiledPlanner.coarseKey)?attempt=\(running.attemptID)&amp;i=\(preview)\">"
         }
         fragments.append(.init(id: "coarse", html: coarseHTML))
         for (index, placed) in picture.tiles.enumerated() {
             let side = Int((Double(max(placed.window.width, placed.window.height)) * scale * 2).rounded(.up))
-            fragments.append(tile(index: index, placed: placed, task: byKey[placed.key], picture: picture, jobURL: jobURL,
+            fragments.append(tile(index: index, placed: placed, task: byKey[placed.key], picture: picture, apiURL: apiURL,
                                   previewSide: min(1024, max(32, side))))
         }
         return Rendered(body: "<div class=\"picture\" style=\"aspect-ratio:\(picture.width) / \(picture.height)\">"
@@ -157,7 +157,7 @@ enum JobPage {
     /// A tile's interior, placed in percent of the picture, showing its window's image shifted
     /// so that the interior lines up (the halo is cut off by the tile's overflow).
     static func tile(index: Int, placed: JobPageModel.PlacedTile, task: JobPageModel.Task?, picture: JobPageModel.Picture,
-                     jobURL: String, previewSide: Int) -> PageShell.Fragment {
+                     apiURL: String, previewSide: Int) -> PageShell.Fragment {
         let id = "tile-\(index)"
         let w = Double(max(1, picture.width)), h = Double(max(1, picture.height))
         let i = placed.interior, win = placed.window
@@ -169,26 +169,26 @@ enum JobPage {
         let state = task?.state ?? TaskState.ready.rawValue
         var image = ""
         if let output = task?.output {
-            image = "<img class=\"result\" style=\"\(inner)\" alt=\"\" src=\"\(jobURL)/files/\(fileURL(output))?preview=\(previewSide)\">"
+            image = "<img class=\"result\" style=\"\(inner)\" alt=\"\" src=\"\(apiURL)/results/\(HTML.urlSegment(placed.key))/preview?size=\(previewSide)\">"
         } else if let running = task?.running, let preview = running.previewIteration {
-            image = "<img class=\"live\" style=\"\(inner)\" alt=\"\" src=\"\(jobURL)/live/\(HTML.urlSegment(placed.key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
+            image = "<img class=\"live\" style=\"\(inner)\" alt=\"\" src=\"\(apiURL)/previews/\(HTML.urlSegment(placed.key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
         }
         let title = task?.running.map { "\(placed.key): iteration \($0.iteration)/\($0.iterations) on \($0.worker)" } ?? "\(placed.key): \(state)"
         return .init(id: id, html: "<div id=\"\(id)\" class=\"tile \(HTML.escape(state))\" data-state=\"\(HTML.escape(state))\" title=\"\(HTML.escape(title))\" style=\"\(box)\">\(image)</div>")
     }
 
     /// An exact shard: its band once done, its live preview while it renders, with its step and loss.
-    static func band(index: Int, task: JobPageModel.Task?, key: String, jobURL: String, aspect: String) -> PageShell.Fragment {
+    static func band(index: Int, task: JobPageModel.Task?, key: String, apiURL: String, aspect: String) -> PageShell.Fragment {
         let id = "band-\(index)"
         let state = task?.state ?? TaskState.ready.rawValue
         var image = "", caption = "\(key): \(state)"
         if let output = task?.output {
-            image = "<img class=\"result\" alt=\"\(HTML.escape(key))\" src=\"\(jobURL)/files/\(fileURL(output))?preview=\(pictureWidth)\">"
+            image = "<img class=\"result\" alt=\"\(HTML.escape(key))\" src=\"\(apiURL)/results/\(HTML.urlSegment(key))/preview?size=\(pictureWidth)\">"
         } else if let running = task?.running {
             caption = "\(key): step \(running.iteration)/\(running.iterations) on \(running.worker)"
                 + (running.lines.last.map { ", loss " + Format.loss($0.total) } ?? "")
             if let preview = running.previewIteration {
-                image = "<img class=\"live\" alt=\"\(HTML.escape(key))\" src=\"\(jobURL)/live/\(HTML.urlSegment(key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
+                image = "<img class=\"live\" alt=\"\(HTML.escape(key))\" src=\"\(apiURL)/previews/\(HTML.urlSegment(key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
             }
         }
         let style = image.isEmpty ? " style=\"aspect-ratio:\(aspect)\"" : ""

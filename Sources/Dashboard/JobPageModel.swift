@@ -71,6 +71,7 @@ struct JobPageModel: Sendable {
         let running = Dictionary(try records.runningTasks(ofJob: jobID).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let plan = try plans.plan(jobID: jobID, kind: status.kind, records: records)
         let directory = status.directory
+        let previews = Dictionary(service.livePreviews(job: jobID).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var tasks: [Task] = []
         for (index, task) in stored.enumerated() {
             let summary = task.result.flatMap { try? JSONDecoder().decode(RenderSummary.self, from: $0) }
@@ -78,7 +79,7 @@ struct JobPageModel: Sendable {
             if task.state == TaskState.leased.rawValue, let attempt = task.currentAttempt, let progress = running[task.key] {
                 live = Running(attemptID: attempt, worker: progress.worker, iteration: progress.iteration, iterations: progress.iterations,
                                elapsed: progress.elapsed, lines: try records.lossLines(ofAttempt: attempt, limit: plottedLines),
-                               previewIteration: nil)
+                               previewIteration: previews[task.key].flatMap { $0.attemptID == attempt ? $0.iteration : nil })
             }
             tasks.append(Task(index: index, key: task.key, kind: task.kind, state: task.state, attempts: task.attempts,
                               parameters: plan.parameters[task.key] ?? [],
