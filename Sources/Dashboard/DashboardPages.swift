@@ -61,7 +61,7 @@ struct DashboardPages: Sendable {
         return FarmPage.Model(status: status, eta: eta)
     }
 
-    func workerNames() -> [String] { service.connectedWorkers().map(\.id).sorted() }
+    func workerNames() -> [String] { Array(Set(service.connectedWorkers().map { $0.name ?? $0.id })).sorted() }
 
     func file(_ path: String, request: Request, context: BasicRequestContext) async throws -> Response {
         var headers: HTTPFields = [.contentType: JobFiles.contentType(of: path), .cacheControl: "no-cache"]

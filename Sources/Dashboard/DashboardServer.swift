@@ -7,8 +7,9 @@ import Protocol
 
 /// The coordinator's HTTP side, run beside its ZeroMQ loop in one service group: the JSON API
 /// (`/api/v1/status`, `/api/v1/jobs/<id>`: the same `FarmStatusDocument` that `stylefarm status`
-/// and `watch` decode) and `/metrics`. It reads the records and the loop's snapshot of its
-/// workers; it never touches the loop's sockets or sessions.
+/// and `watch` decode), the operator actions (`DashboardServer+Actions.swift`) and `/metrics`.
+/// It reads the records and the loop's snapshot of its workers; it never touches the loop's
+/// sockets or sessions (actions are handed to the loop).
 public enum DashboardServer {
     /// The HTTP application for `service`, listening on `host:port` (0: any free port). Calls
     /// `onListening` with the bound port once the server runs.
@@ -37,6 +38,7 @@ public enum DashboardServer {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
         }
+        addActionRoutes(to: router, service: service, access: access)
         DashboardPages(service: service, access: access).register(on: router)
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylefarm"),
                            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: logger)

@@ -49,8 +49,8 @@ enum FarmPage {
             let seen = worker.lastSeenSeconds.map { String(format: "%.1f s ago", $0) } ?? "–"
             let memory = worker.memoryBytes.map { Format.bytes($0) } ?? "–"
             let drain = extras.draining
-                ? actionButton("/api/v1/workers/\(HTML.urlSegment(worker.id))/drain", label: "undrain", set: ["drain": "false"])
-                : actionButton("/api/v1/workers/\(HTML.urlSegment(worker.id))/drain", label: "drain", set: ["drain": "true"])
+                ? actionButton("/api/v1/workers/\(HTML.urlSegment(worker.name ?? worker.id))/drain", label: "undrain", set: ["drain": "false"])
+                : actionButton("/api/v1/workers/\(HTML.urlSegment(worker.name ?? worker.id))/drain", label: "drain", set: ["drain": "true"])
             rows += """
                 <tr data-worker="\(HTML.escape(worker.id))"><td>\(HTML.escape(worker.name ?? worker.id))\(extras.draining ? " <span class=\"s-wait\">draining</span>" : "")</td>
                 <td>\(HTML.escape(worker.host ?? "–"))</td><td class="num">\(worker.threads)</td><td class="num">\(memory)</td><td>\(task)</td>
@@ -104,9 +104,10 @@ struct WorkerExtras {
     var draining: Bool
 
     init(_ worker: WorkerStatus) {
-        failures = "–"
-        blocked = ""
-        draining = false
+        failures = worker.failures.map(String.init) ?? "–"
+        blocked = (worker.blockedJobs ?? []).prefix(20)
+            .map { "<a href=\"/jobs/\(HTML.urlSegment($0))\">\(HTML.escape($0))</a>" }.joined(separator: " ")
+        draining = worker.draining ?? false
     }
 }
 

@@ -49,7 +49,12 @@ enum JobPage {
         let total = job.taskTotal, done = job.count(.done)
         let fraction = total > 0 ? Double(done) / Double(total) : 0
         let eta = model.etaSeconds.map { " · ETA " + Format.duration($0) } ?? ""
-        let note = (job.waiting ?? job.reason).map { "<p class=\"muted\">\(HTML.escape($0.prefix(300)))</p>" } ?? ""
+        var note = (job.waiting ?? job.reason).map { "<p class=\"muted\">\(HTML.escape($0.prefix(300)))</p>" } ?? ""
+        if let blocked = job.blockedWorkers, !blocked.isEmpty {
+            note += "<p>blocked workers: " + blocked.prefix(50).map { worker in
+                HTML.escape(worker) + (job.blockReasons?[worker].map { " <span class=\"muted\">(\(HTML.escape($0.prefix(120))))</span>" } ?? "")
+            }.joined(separator: ", ") + "</p>"
+        }
         let byState = TaskState.allCases.compactMap { state in
             job.count(state) > 0 ? "<span class=\"s-\(state.rawValue)\">\(state.rawValue) <b>\(job.count(state))</b></span>" : nil
         }.joined()

@@ -9,6 +9,13 @@ public enum FarmErrorCode: String, Sendable, Codable, CaseIterable {
     /// A submission that breaks a rule; the message says which and what to do.
     case invalidJob = "invalid-job"
     case unknownJob = "unknown-job"
+    /// An operator action named a worker the coordinator has never known (not `unknownWorker`,
+    /// which tells a worker to say hello again).
+    case unknownWorkerName = "unknown-worker-name"
+    /// An action that does not fit the job's state (cancelling a finished job).
+    case conflict
+    /// A client request whose fields are out of range.
+    case invalidRequest = "invalid-request"
     /// A message kind the coordinator never accepts (it only sends it).
     case unexpected
     /// The request was valid but could not be served (the message says why).

@@ -38,8 +38,12 @@ public struct JobStatus: Sendable, Codable, Equatable {
     /// A tiled job's grid.
     public var tiles: TileGridStatus?
     /// Why its ready tasks wait, when the coordinator can tell (no connected worker has the
-    /// memory for the largest of them).
+    /// memory for the largest of them, or every connected worker is blocked for it or drained).
     public var waiting: String?
+    /// The workers (by name) blocked for this job: they get none of its tasks.
+    public var blockedWorkers: [String]?
+    /// Why each of `blockedWorkers` is blocked ("blocked by http", "failed 2 of the job's tasks…").
+    public var blockReasons: [String: String]?
 
     public init(id: String, kind: String, state: JobState, priority: Int, reason: String?, tasks: [String: Int],
                 running: [RunningTaskStatus], directory: String, tiles: TileGridStatus? = nil) {
@@ -116,6 +120,12 @@ public struct WorkerStatus: Sendable, Codable, Equatable {
     public var task: String?
     public var iteration: Int?
     public var iterationsPerSecond: Double?
+    /// Drained: it finishes what it runs and gets no new tasks (nil from older coordinators).
+    public var draining: Bool?
+    /// Attempts that failed on it through the task (not lost), over the records it keeps.
+    public var failures: Int?
+    /// The queued or running jobs it is blocked for.
+    public var blockedJobs: [String]?
 
     public init(id: String, threads: Int, name: String? = nil, host: String? = nil, memoryBytes: Int64? = nil,
                 capabilities: [String]? = nil, lastSeenSeconds: Double? = nil, task: String? = nil, iteration: Int? = nil,

@@ -96,6 +96,9 @@ struct CoordinatorCommand: ParsableCommand {
     @Option(help: "Losses a task may suffer (killed or silent workers, hand-backs, restarts) before its job fails; retried with back-off.")
     var maxLosses = FarmRecords.AttemptBudget().losses
 
+    @Option(help: "Failed tasks of one job after which a worker is blocked for that job (recorded; `stylefarm block JOB WORKER --undo` lifts it). Keep it below --max-failures so that one broken worker cannot fail a job alone.")
+    var blockAfterFailures = CoordinatorService.Configuration(endpoint: "", dataDirectory: "").failuresBeforeBlocking
+
     func validate() throws {
         let host = bind.split(separator: "/").last?.split(separator: ":").first.map(String.init) ?? ""
         let loopback = Self.isLoopback(host) || bind.hasPrefix("ipc://") || bind.hasPrefix("inproc://")
@@ -116,6 +119,7 @@ struct CoordinatorCommand: ParsableCommand {
         if !(1...1000).contains(maxFailures) || !(1...100_000).contains(maxLosses) {
             throw ValidationError("--max-failures must be 1…1000 and --max-losses 1…100000")
         }
+        if !(1...1000).contains(blockAfterFailures) { throw ValidationError("--block-after-failures must be 1…1000") }
     }
 
     func run() throws {
@@ -128,6 +132,7 @@ struct CoordinatorCommand: ParsableCommand {
         configuration.jobLimits.maxTasks = maxTasks
         configuration.budget.failures = maxFailures
         configuration.budget.losses = maxLosses
+        configuration.failuresBeforeBlocking = blockAfterFailures
         if let keys {
             configuration.keyPair = try CurveKeyFile.readKeyPair(secretFile: URL(fileURLWithPath: keys + "/coordinator.key_secret"))
         }

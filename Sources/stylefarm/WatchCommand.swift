@@ -97,6 +97,9 @@ struct WorkersCommand: ParsableCommand {
             } else {
                 fields.append("idle")
             }
+            if worker.draining == true { fields.append("draining") }
+            if let failures = worker.failures, failures > 0 { fields.append("\(failures) failed") }
+            if let blocked = worker.blockedJobs, !blocked.isEmpty { fields.append("blocked for " + blocked.joined(separator: ",")) }
             print(fields.joined(separator: "\t"))
         }
         if let more = status.workersOmitted { print("… and \(more) more") }

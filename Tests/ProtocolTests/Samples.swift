@@ -37,6 +37,10 @@ enum Samples {
         .watchUpdate(WatchUpdate(jobID: "j1", update: settings, finished: true)),
         .cancelJob(CancelJob(jobID: "j1")),
         .cancelled(JobCancelled(jobID: "j1")),
+        .setPriority(SetJobPriority(jobID: "j1", priority: -3)),
+        .blockWorker(BlockWorker(jobID: "j1", worker: "node-1", blocked: true)),
+        .drainWorker(DrainWorker(worker: "node-1-0a1b2c3d", drain: false)),
+        .actionDone(ActionDone(action: "block", jobID: "j1", worker: "node-1", changed: true, message: "node-1 blocked for job j1")),
         .heartbeat(Heartbeat()),
         .error(ErrorReply(code: "unknownKind", message: "unknown message kind 'x'", inReplyTo: nil)),
         // Issue 11: a worker without weights, and the chunks it fetches them in.

@@ -125,6 +125,6 @@ public final class FarmClient {
     }
 
     public func cancel(jobID: String) throws {
-        _ = try request(.cancelJob(CancelJob(jobID: jobID)))
+        _ = try perform(.cancel(job: jobID))
     }
 }

@@ -101,6 +101,29 @@ extension FarmRecords {
                 ALTER TABLE task ADD COLUMN pixels INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        migrator.registerMigration("v5-operator-actions") { db in
+            // Operators block workers for jobs (and the coordinator does, after repeated
+            // failures) and drain workers. Both are keyed by the worker's name, not a session
+            // id: a session id changes every time a worker joins, and a block or a drain must
+            // outlast reconnections and coordinator restarts.
+            try db.execute(sql: """
+                CREATE TABLE worker_block (
+                    job_id TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                    worker_name TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    blocked_by TEXT NOT NULL,         -- who asked ('client:alice', 'http'), or 'automatic'
+                    automatic INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    PRIMARY KEY (job_id, worker_name)
+                );
+                CREATE TABLE worker_drain (
+                    worker_name TEXT PRIMARY KEY,
+                    drained_by TEXT NOT NULL,
+                    created_at REAL NOT NULL
+                );
+                CREATE INDEX worker_by_name ON worker(name);
+                """)
+        }
         return migrator
     }
 }

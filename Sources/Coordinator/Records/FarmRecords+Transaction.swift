@@ -77,19 +77,6 @@ extension FarmRecords {
                          outputName: candidate.outputName)
         }
 
-        /// Per worker, the jobs in which it has failed at least `threshold` times: it gets no
-        /// more of their tasks. One query for every worker, once per batch.
-        func blockedJobs(threshold: Int) throws -> [String: Set<String>] {
-            var blocked: [String: Set<String>] = [:]
-            for row in try Row.fetchAll(try db.cachedStatement(sql: """
-                SELECT a.worker_id, t.job_id FROM attempt a JOIN task t ON t.id = a.task_id
-                WHERE a.outcome = 'failed' GROUP BY a.worker_id, t.job_id HAVING COUNT(*) >= ?
-                """), arguments: [threshold]) {
-                blocked[row["worker_id"], default: []].insert(row["job_id"])
-            }
-            return blocked
-        }
-
         /// The stored result (summary JSON) of a finished task, by key.
         func result(ofTask key: String, inJob job: String) throws -> Data? {
             try Data.fetchOne(try db.cachedStatement(sql: "SELECT result FROM task WHERE job_id = ? AND key = ? AND state = 'done'"), arguments: [job, key])

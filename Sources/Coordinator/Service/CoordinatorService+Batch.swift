@@ -32,7 +32,7 @@ extension CoordinatorService {
         let written = outputs.takeFinished()
         // A tile just recorded may complete a job's tiles; after a restart, stitches may wait.
         let checkStitches = !written.isEmpty || stitchesMayWait
-        guard !messages.isEmpty || checkStitches || workers.values.contains(where: { $0.credit > 0 }) else { return }
+        guard !messages.isEmpty || checkStitches || hasWorkerWanting else { return }
 
         var effects = BatchEffects()
         do {
@@ -59,7 +59,7 @@ extension CoordinatorService {
                                                                         inReplyTo: "\(message.kind)"))))
                     }
                 }
-                if workers.values.contains(where: { $0.credit > 0 }) { try leaseTasks(tx, &effects) }
+                if hasWorkerWanting { try leaseTasks(tx, &effects) }
                 if checkStitches { try startStitches(tx, &effects) }
             }
         } catch {
@@ -118,6 +118,7 @@ extension CoordinatorService {
             let end: FarmRecords.AttemptEnd = failure.handBack == true ? .lost(.handedBack) : .failed(retryable: failure.retryable)
             let outcome = try tx.endAttempt(failure.attemptID, end, reason: String(failure.reason.prefix(2000)))
             effects.note(outcome)
+            if case .failed = end, outcome != .stale { try blockIfFailingTooOften(failure.attemptID, tx) }
             logger.notice("task failed", metadata: ["attempt.id": "\(failure.attemptID)", "reason": "\(failure.reason.prefix(200))",
                                                     "outcome": "\(outcome)"])
         default:
@@ -156,6 +157,7 @@ extension CoordinatorService {
         if let problem = Self.problem(with: result, kind: output.kind) {
             let outcome = try tx.endAttempt(result.attemptID, .failed(retryable: true), reason: "unusable result: \(problem)")
             effects.note(outcome)
+            if outcome != .stale { try blockIfFailingTooOften(result.attemptID, tx) }
             logger.notice("refused an unusable result", metadata: ["attempt.id": "\(result.attemptID)", "problem": "\(problem)",
                                                                    "outcome": "\(outcome)"])
             return
@@ -219,12 +221,25 @@ extension CoordinatorService {
         }
     }
 
-    /// Leases runnable tasks to the workers with credit, in scheduling order, skipping jobs in
-    /// which a worker has failed too often. A task that cannot be prepared (its job's
+    /// Whether a worker has free slots and is not drained: only then is there leasing to do.
+    private var hasWorkerWanting: Bool { workers.values.contains { $0.credit > 0 && !drained.contains($0.name) } }
+
+    /// A worker whose failed attempts in a job reach `failuresBeforeBlocking` is blocked for
+    /// the job (in this transaction, so the same batch's leases already skip it).
+    private func blockIfFailingTooOften(_ attempt: Int64, _ tx: FarmRecords.Transaction) throws {
+        guard let block = try tx.blockAfterFailure(of: attempt, threshold: configuration.failuresBeforeBlocking) else { return }
+        logger.notice("worker blocked for a job", metadata: ["job.id": "\(block.jobID)", "worker.name": "\(block.worker)",
+                                                            "reason": "\(block.reason)"])
+    }
+
+    /// Leases runnable tasks to the workers with credit, in scheduling order, skipping drained
+    /// workers and the jobs a worker is blocked for. A task that cannot be prepared (its job's
     /// calibration result is unusable, say) fails its job; the batch goes on.
     private func leaseTasks(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
-        var wanting = workers.filter { $0.value.credit > 0 }
-        let blockedJobs = try tx.blockedJobs(threshold: configuration.failuresBeforeBlocking)
+        // A drained worker keeps its credit (it is still connected and finishing its work); it
+        // is simply never offered anything.
+        var wanting = workers.filter { $0.value.credit > 0 && !drained.contains($0.value.name) }
+        let blockedJobs = try tx.blockedJobsByWorkerName()
         try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
         // More candidates than slots: a task that fits no idle worker (too large, a kind it does
         // not run) must not hide the ones that do.
@@ -238,7 +253,7 @@ extension CoordinatorService {
             return found
         }
         for (peer, session) in wanting where !candidates.isEmpty {
-            let blocked = blockedJobs[session.id] ?? []
+            let blocked = blockedJobs[session.name] ?? []
             var leased = 0
             while leased < session.credit {
                 guard let index = candidates.firstIndex(where: { !blocked.contains($0.jobID) && session.canRun(kind: $0.kind, pixels: $0.pixels) })

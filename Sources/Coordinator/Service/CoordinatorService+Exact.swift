@@ -41,7 +41,8 @@ extension CoordinatorService {
                 continue
             }
             let largest = shards.map(\.pixels).max() ?? 0
-            let free = wanting.filter { !(blocked[$0.value.id] ?? []).contains(job) && $0.value.canRun(kind: "shard", pixels: largest) }
+            // `wanting` holds no drained worker; a worker blocked for the job is no member.
+            let free = wanting.filter { !(blocked[$0.value.name] ?? []).contains(job) && $0.value.canRun(kind: "shard", pixels: largest) }
                 .keys.sorted { $0.lexicographicallyPrecedes($1) }
             guard free.count >= count else { continue }
             var gang = ExactGang(jobID: job, shardCount: count)

@@ -22,8 +22,14 @@ public final class CoordinatorService: @unchecked Sendable {
         public var budget = FarmRecords.AttemptBudget()
         /// What a submission may ask for (iterations, pixels, points…).
         public var jobLimits = JobLimits()
-        /// Failed attempts of one worker within a job before it gets no more of that job's tasks.
+        /// Failed attempts (task-caused) of one worker, by name, within a job before it is
+        /// blocked for that job (recorded, with the reason; an operator may lift it). Below the
+        /// task's failure budget (3), so that one broken worker cannot use a task's whole
+        /// budget and fail the job alone: its second failure blocks it and another worker
+        /// takes the task.
         public var failuresBeforeBlocking = 2
+        /// Operator actions from other threads (HTTP) waiting for the loop, at most.
+        public var actionQueueLimit = 64
         public var limits = WireLimits.default
         /// With CURVE keys: the coordinator's own key pair. Workers and clients must then hold a
         /// key whose public half is in `<data>/authorized_keys/` (re-read while serving).
@@ -77,7 +83,7 @@ public final class CoordinatorService: @unchecked Sendable {
     let clock = ContinuousClock()
     private let zap: ZAPHandler?
     let outputs: OutputWriter
-    private let outputWakeup: ZMQWakeup
+    let outputWakeup: ZMQWakeup
     private var lastAllowListLoad = ContinuousClock.now
     /// The `User-Id`s of the keys authorised now: a key revoked while its connection is open
     /// is refused from the next reload on (the ZAP handler checks only new connections).
@@ -92,6 +98,10 @@ public final class CoordinatorService: @unchecked Sendable {
     private let submissions = DispatchQueue(label: "stylefarm.coordinator.submissions")
     /// Replies produced off the loop (submissions), sent by the loop.
     private let deferredReplies = DeferredReplies()
+    /// Operator actions posted from other threads (`perform`), run by the loop.
+    let mailbox: ActionMailbox
+    /// The names of drained workers (kept in the records too): they get no new tasks.
+    var drained: Set<String> = []
 
     public var authorizedKeysDirectory: String { configuration.dataDirectory + "/authorized_keys" }
 
@@ -149,6 +159,7 @@ public final class CoordinatorService: @unchecked Sendable {
     public init(configuration: Configuration, context: ZMQContext, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        mailbox = ActionMailbox(capacity: max(1, configuration.actionQueueLimit))
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory + "/jobs", withIntermediateDirectories: true)
         records = try FarmRecords(path: configuration.dataDirectory + "/farm.sqlite", budget: configuration.budget)
         blobs = try BlobStore(root: configuration.dataDirectory + "/blobs")
@@ -186,6 +197,7 @@ public final class CoordinatorService: @unchecked Sendable {
         outputs = OutputWriter(wakeup: outputWakeup)
         boundEndpoint = try socket.bind(configuration.endpoint)
         let requeued = try records.recoverAfterRestart()
+        drained = try records.drainedWorkers()
         logger.info("coordinator listening", metadata: ["endpoint": "\(boundEndpoint)", "requeued.tasks": "\(requeued)"])
         // Jobs whose tasks were all done when the last coordinator stopped, but whose outputs
         // were not yet on disk.
@@ -198,7 +210,7 @@ public final class CoordinatorService: @unchecked Sendable {
     public func run() throws {
         // Close the CURVE server socket before the ZAP handler stops: libzmq admits any client
         // of a CURVE socket that has no handler.
-        defer { socket.close(); zap?.stop(); outputWakeup.close() }
+        defer { socket.close(); zap?.stop(); outputWakeup.close(); mailbox.close() }
         let outputsWritten = try outputWakeup.makeReceiver()
         defer { outputsWritten.close() }
         while !stopRequested.load(ordering: .relaxed) {
@@ -217,6 +229,7 @@ public final class CoordinatorService: @unchecked Sendable {
                 for (peer, message) in deferredReplies.take() {
                     reply(message, to: peer)
                 }
+                performPostedActions()
                 // Messages before liveness: a result that has arrived is recorded before a
                 // silence check could make its attempt stale.
                 try process(inbox)
@@ -293,7 +306,7 @@ public final class CoordinatorService: @unchecked Sendable {
     static func allows(_ role: CurveKeyRole, _ kind: MessageKind) -> Bool {
         switch kind {
         case .hello, .ready, .progress, .result, .failure, .blobRequest, .goodbye, .exchange: role == .worker
-        case .submit, .cancelJob, .watch: role == .client
+        case .submit, .cancelJob, .watch, .setPriority, .blockWorker, .drainWorker: role == .client
         default: true
         }
     }
@@ -364,20 +377,21 @@ public final class CoordinatorService: @unchecked Sendable {
             let document = try statusDocument(query, workers: workerStatuses())
             reply(.statusReply(StatusReply(status: try JSONValue(encoding: document))), to: peer)
         case .cancelJob(let cancel):
-            guard let running = try records.cancelJob(cancel.jobID) else {
-                reply(.error(ErrorReply(code: FarmErrorCode.unknownJob.rawValue,
-                                        message: "job \(cancel.jobID.prefix(64)) is unknown or already finished", inReplyTo: "cancelJob")), to: peer)
-                return
-            }
-            gangs.removeValue(forKey: cancel.jobID)
-            stopAttempts(running)
-            reply(.cancelled(JobCancelled(jobID: cancel.jobID)), to: peer)
+            dispatchAction(.cancel(job: cancel.jobID), from: peer, key: key, kind: message.kind)
+        case .setPriority(let change):
+            dispatchAction(.setPriority(job: change.jobID, priority: change.priority), from: peer, key: key, kind: message.kind)
+        case .blockWorker(let block):
+            dispatchAction(block.blocked ? .block(job: block.jobID, worker: block.worker) : .unblock(job: block.jobID, worker: block.worker),
+                           from: peer, key: key, kind: message.kind)
+        case .drainWorker(let drain):
+            dispatchAction(drain.drain ? .drain(worker: drain.worker) : .undrain(worker: drain.worker), from: peer, key: key, kind: message.kind)
         case .ready, .heartbeat, .progress, .result, .failure:
             try commit([(peer, message)])
         case .exchange(let exchange):
             guard workers[peer] != nil else { return refuseUnknown(peer, kind: message.kind) }
             relay(exchange, from: peer)
-        case .welcome, .refused, .assign, .blob, .cancel, .exchanged, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .error:
+        case .welcome, .refused, .assign, .blob, .cancel, .exchanged, .submitted, .statusReply, .watch, .watchUpdate, .cancelled, .actionDone,
+             .error:
             reply(.error(ErrorReply(code: FarmErrorCode.unexpected.rawValue, message: "a coordinator does not accept '\(message.kind)' messages",
                                     inReplyTo: "\(message.kind)")), to: peer)
         }

@@ -22,6 +22,8 @@ public enum FarmStatus {
             counts = all
             omitted = max(0, all.values.reduce(0, +) - listed.count)
         }
+        let drained = try records.drainedWorkers()
+        let failures = try records.failuresByWorkerName()
         let jobs = try listed.map { job in
             var status = JobStatus(id: job.id, kind: job.kind, state: job.state, priority: job.priority, reason: job.reason,
                       tasks: try records.taskCounts(ofJob: job.id),
@@ -30,13 +32,27 @@ public enum FarmStatus {
                       },
                       directory: dataDirectory + "/jobs/" + job.id,
                       tiles: job.kind == "tiled" ? tileGrid(try records.tasks(ofJob: job.id)) : nil)
-            if status.state.isActive { status.waiting = try waiting(job: job.id, records: records, workers: workers) }
+            let blocks = try records.blocks(ofJob: job.id)
+            if !blocks.isEmpty {
+                status.blockedWorkers = blocks.map(\.worker)
+                status.blockReasons = Dictionary(blocks.map { ($0.worker, $0.reason) }, uniquingKeysWith: { first, _ in first })
+            }
+            if status.state.isActive {
+                status.waiting = try waiting(job: job.id, records: records, workers: workers)
+                    ?? unservable(status, blocked: Set(blocks.map(\.worker)), drained: drained, workers: workers)
+            }
             return status
         }
         let sortedWorkers = workers.sorted { $0.id < $1.id }
         let running = try records.runningAttemptsByWorker()
+        var blockedJobs: [String: [String]] = [:]
+        for block in try records.activeBlocks() { blockedJobs[block.worker, default: []].append(block.jobID) }
         let listedWorkers = sortedWorkers.prefix(maximumWorkers).map { worker -> WorkerStatus in
             var worker = worker
+            let name = worker.name ?? worker.id
+            worker.draining = drained.contains(name)
+            worker.failures = failures[name] ?? 0
+            worker.blockedJobs = blockedJobs[name] ?? []
             if let attempt = running[worker.id] {
                 worker.task = attempt.jobID + "/" + attempt.key
                 worker.iteration = attempt.iteration
@@ -60,6 +76,23 @@ public enum FarmStatus {
             return "its largest ready task needs \(amount); the largest connected worker has \(largest >> 20) MB"
         }
         return nil
+    }
+
+    /// Says why a job's ready tasks wait when every connected worker is blocked for the job or
+    /// drained (blocking never fails a job: it waits, and the status says so); nil otherwise.
+    static func unservable(_ job: JobStatus, blocked: Set<String>, drained: Set<String>, workers: [WorkerStatus]) -> String? {
+        guard job.count(.ready) > 0, !workers.isEmpty else { return nil }
+        let names = Set(workers.map { $0.name ?? $0.id })
+        guard names.isSubset(of: blocked.union(drained)) else { return nil }
+        let blockedHere = names.intersection(blocked).sorted(), drainedHere = names.subtracting(blocked).sorted()
+        var parts: [String] = []
+        if !blockedHere.isEmpty {
+            parts.append("blocked for it: \(blockedHere.prefix(10).joined(separator: ", ")) (`stylefarm block \(job.id) WORKER --undo` lifts a block)")
+        }
+        if !drainedHere.isEmpty {
+            parts.append("draining: \(drainedHere.prefix(10).joined(separator: ", ")) (`stylefarm drain WORKER --undo`)")
+        }
+        return "every connected worker is " + parts.joined(separator: "; or ")
     }
 
     /// The grid of a tiled job's tiles by state, from their `tile-rN-cM` keys.

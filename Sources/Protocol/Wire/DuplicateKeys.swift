@@ -1,10 +1,10 @@
-internal import Foundation
+public import Foundation
 
 /// Finds a key given twice in one JSON object. JSON readers disagree about duplicates
 /// (`JSONDecoder` keeps the first value, `JSONSerialization` the last), so a header that
 /// repeats a key could mean one thing to the coordinator and another to any other reader:
 /// such headers are refused. Runs on text that has already parsed as JSON.
-enum DuplicateKeys {
+public enum DuplicateKeys {
     /// Whether objects and arrays nest deeper than `limit` (strings skipped). Checked before
     /// decoding: no message of the protocol nests beyond a handful of levels, and Foundation's
     /// decoders take seconds on a header nested hundreds deep.
@@ -30,7 +30,7 @@ enum DuplicateKeys {
     }
 
     /// The first repeated key, with its path ("credit", "spec.base.size"), or nil.
-    static func first(in json: Data) -> String? {
+    public static func first(in json: Data) -> String? {
         enum Frame {
             case object(keys: Set<String>, expectingKey: Bool, path: String, lastKey: String)
             case array(path: String)

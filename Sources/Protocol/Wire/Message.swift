@@ -32,6 +32,10 @@ public enum Message: Sendable, Equatable {
     case watchUpdate(WatchUpdate)
     case cancelJob(CancelJob)
     case cancelled(JobCancelled)
+    case setPriority(SetJobPriority)
+    case blockWorker(BlockWorker)
+    case drainWorker(DrainWorker)
+    case actionDone(ActionDone)
     // either way
     case heartbeat(Heartbeat)
     case error(ErrorReply)
@@ -63,6 +67,10 @@ public enum Message: Sendable, Equatable {
         case .watchUpdate(let body): body
         case .cancelJob(let body): body
         case .cancelled(let body): body
+        case .setPriority(let body): body
+        case .blockWorker(let body): body
+        case .drainWorker(let body): body
+        case .actionDone(let body): body
         case .heartbeat(let body): body
         case .error(let body): body
         }
@@ -98,6 +106,10 @@ public enum Message: Sendable, Equatable {
         case .watchUpdate: self = .watchUpdate(try Self.body(wire))
         case .cancelJob: self = .cancelJob(try Self.body(wire))
         case .cancelled: self = .cancelled(try Self.body(wire))
+        case .setPriority: self = .setPriority(try Self.body(wire))
+        case .blockWorker: self = .blockWorker(try Self.body(wire))
+        case .drainWorker: self = .drainWorker(try Self.body(wire))
+        case .actionDone: self = .actionDone(try Self.body(wire))
         case .heartbeat: self = .heartbeat(try Self.body(wire))
         case .error: self = .error(try Self.body(wire))
         }

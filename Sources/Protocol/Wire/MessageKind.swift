@@ -35,11 +35,15 @@ public enum MessageKind: String, Sendable, Hashable, Codable, CaseIterable {
     case status
     case watch
     case cancelJob
+    case setPriority
+    case blockWorker
+    case drainWorker
     // coordinator → client
     case submitted
     case statusReply
     case watchUpdate
     case cancelled
+    case actionDone
     // either way
     case heartbeat
     case error
@@ -50,8 +54,8 @@ public enum MessageKind: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .hello, .ready, .progress, .result, .failure, .blobRequest, .goodbye, .exchange: [.worker]
         case .welcome, .refused, .assign, .blob, .cancel, .exchanged: [.coordinator]
-        case .submit, .status, .watch, .cancelJob: [.client]
-        case .submitted, .statusReply, .watchUpdate, .cancelled: [.coordinator]
+        case .submit, .status, .watch, .cancelJob, .setPriority, .blockWorker, .drainWorker: [.client]
+        case .submitted, .statusReply, .watchUpdate, .cancelled, .actionDone: [.coordinator]
         case .heartbeat: [.worker, .coordinator]
         case .error: [.worker, .coordinator, .client]
         }
