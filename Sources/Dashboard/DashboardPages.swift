@@ -3,6 +3,7 @@ import Farm
 import Foundation
 import Hummingbird
 import Protocol
+import Synchronization
 
 /// The pages: `/` (the farm), `/jobs/<id>` (one job), their event streams (`/events`,
 /// `/events?job=<id>`), and a job folder's files (`/jobs/<id>/files/<path>`); thumbnails come
@@ -11,7 +12,7 @@ struct DashboardPages: Sendable {
     let service: CoordinatorService
     let access: HTTPAccess
     let plans = PlanCache()
-    let events = LiveEvents()
+    let events: LiveEvents
     var files: JobFiles { JobFiles(jobsDirectory: service.configuration.dataDirectory + "/jobs") }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -32,8 +33,14 @@ struct DashboardPages: Sendable {
             let stream: Response?
             if let id = request.uri.queryParameters.get("job") {
                 let id = String(id.prefix(128))
+                let seen = Mutex<String?>(nil)
                 stream = events.stream { [self] in
-                    guard let model = try JobPageModel.load(jobID: id, service: service, plans: plans) else { return [] }
+                    // The job's status and its previews' iterations say whether anything on the
+                    // page can have changed: only then is the whole page read and rendered.
+                    guard let status = try service.statusDocument(StatusQuery(jobID: id)).jobs.first else { return [] }
+                    let fingerprint = "\(status)|\(service.livePreviews(job: id).map { "\($0.key)@\($0.iteration)" })|\(workerNames())"
+                    guard seen.withLock({ last in defer { last = fingerprint }; return last != fingerprint }) else { return nil }
+                    guard let model = try JobPageModel.load(jobID: id, status: status, service: service, plans: plans) else { return [] }
                     return JobPage.render(model, files: files.list(jobID: id), workers: workerNames()).fragments
                 }
             } else {
@@ -55,8 +62,7 @@ struct DashboardPages: Sendable {
         let status = try service.statusDocument(StatusQuery(limit: 100))
         var eta: [String: Double] = [:]
         for job in status.jobs where job.state.isActive {
-            guard let model = try JobPageModel.load(jobID: job.id, service: service, plans: plans), let seconds = model.etaSeconds else { continue }
-            eta[job.id] = seconds
+            eta[job.id] = try JobPageModel.eta(jobID: job.id, status: job, records: service.records)
         }
         return FarmPage.Model(status: status, eta: eta)
     }

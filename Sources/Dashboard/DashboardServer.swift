@@ -14,6 +14,7 @@ public enum DashboardServer {
     /// The HTTP application for `service`, listening on `host:port` (0: any free port). Calls
     /// `onListening` with the bound port once the server runs.
     public static func application(service: CoordinatorService, host: String, port: Int, access: HTTPAccess, logger: Logger,
+                                   events: LiveEvents = LiveEvents(),
                                    onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
         let metrics = FarmMetrics(service: service)
         let router = Router()
@@ -39,7 +40,7 @@ public enum DashboardServer {
                             body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
         }
         addActionRoutes(to: router, service: service, access: access)
-        DashboardPages(service: service, access: access).register(on: router)
+        DashboardPages(service: service, access: access, events: events).register(on: router)
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylefarm"),
                            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: logger)
     }

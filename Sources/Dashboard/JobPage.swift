@@ -36,7 +36,9 @@ enum JobPage {
             let plot = improvementPlot(model)
             let points = model.tasks.filter { $0.kind == PlannedTask.Kind.render.rawValue || $0.kind == PlannedTask.Kind.calibrate.rawValue }
                 .map { point($0, model: model) }
-            body += plot.html + "<h2>Points</h2><div class=\"grid\">" + points.map(\.html).joined() + "</div>"
+            let more = model.status.taskTotal > model.tasks.count
+                ? "<p class=\"muted\">the first \(model.tasks.count) of \(model.status.taskTotal) tasks</p>" : ""
+            body += plot.html + "<h2>Points</h2>" + more + "<div class=\"grid\">" + points.map(\.html).joined() + "</div>"
             fragments += [plot] + points
         }
         let tail = [curves(model), fileList(model, files)]

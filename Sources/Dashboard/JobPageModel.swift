@@ -63,11 +63,19 @@ struct JobPageModel: Sendable {
 
     /// Loss lines kept per running attempt for its plot.
     static let plottedLines = 400
+    /// Tasks a page shows at most (the first ones; the counts cover them all), so that a
+    /// 20 000-point sweep costs a page what a 1 000-point one does.
+    static let shownTasks = 1000
 
     static func load(jobID: String, service: CoordinatorService, plans: PlanCache) throws -> JobPageModel? {
         guard let status = try service.statusDocument(StatusQuery(jobID: jobID)).jobs.first else { return nil }
+        return try load(jobID: jobID, status: status, service: service, plans: plans)
+    }
+
+    /// The page for a status already read.
+    static func load(jobID: String, status: JobStatus, service: CoordinatorService, plans: PlanCache) throws -> JobPageModel? {
         let records = service.records
-        let stored = try records.dashboardTasks(ofJob: jobID)
+        let stored = try records.dashboardTasks(ofJob: jobID, limit: shownTasks)
         let running = Dictionary(try records.runningTasks(ofJob: jobID).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let plan = try plans.plan(jobID: jobID, kind: status.kind, records: records)
         let directory = status.directory
@@ -91,10 +99,8 @@ struct JobPageModel: Sendable {
            let stitch = try? JSONDecoder().decode(StitchPlan.self, from: data) {
             picture = Self.picture(stitch)
         }
-        let durations = try records.succeededAttemptDurations(ofJob: jobID)
         return JobPageModel(status: status, tasks: tasks, styleNames: plan.styleNames, sweepsGamma: plan.sweepsGamma, picture: picture,
-                            etaSeconds: eta(status: status, tasks: tasks, meanSeconds: durations.count > 0 ? durations.meanSeconds : nil),
-                            directory: directory)
+                            etaSeconds: try eta(jobID: jobID, status: status, records: records), directory: directory)
     }
 
     static func picture(_ stitch: StitchPlan) -> Picture? {
@@ -110,16 +116,21 @@ struct JobPageModel: Sendable {
 
     /// Remaining work over the job's recent pace: the tasks not started take the mean attempt
     /// time each, running ones what is left of it, and they share the workers now rendering.
-    static func eta(status: JobStatus, tasks: [Task], meanSeconds: Double?) -> Double? {
+    /// From the status alone, so that the farm page can afford it for every job.
+    static func eta(status: JobStatus, meanSeconds: Double?) -> Double? {
         guard status.state.isActive, let mean = meanSeconds, mean > 0 else { return nil }
-        let countable = tasks.filter { $0.kind != PlannedTask.Kind.stitch.rawValue && $0.kind != PlannedTask.Kind.styleTargets.rawValue }
-        let waiting = countable.filter { $0.state == TaskState.ready.rawValue }.count
-        let runningLeft = countable.compactMap(\.running).reduce(0.0) { sum, running in
+        let runningLeft = status.running.reduce(0.0) { sum, running in
             let fraction = running.iterations > 0 ? min(1, Double(running.iteration) / Double(running.iterations)) : 0
             return sum + (1 - fraction) * mean
         }
-        let lanes = max(1, countable.filter { $0.running != nil }.count)
-        return (Double(waiting) * mean + runningLeft) / Double(lanes)
+        let lanes = max(1, status.running.count)
+        return (Double(status.count(.ready)) * mean + runningLeft) / Double(lanes)
+    }
+
+    static func eta(jobID: String, status: JobStatus, records: FarmRecords) throws -> Double? {
+        guard status.state.isActive else { return nil }
+        let durations = try records.succeededAttemptDurations(ofJob: jobID)
+        return eta(status: status, meanSeconds: durations.count > 0 ? durations.meanSeconds : nil)
     }
 
     /// `path` relative to `directory`, or nil when it lies elsewhere.
@@ -154,7 +165,7 @@ final class PlanCache: Sendable {
     }
 
     static func make(kind: String, spec data: Data?) throws -> Plan {
-        guard let data else { return Plan(parameters: [:], styleNames: [], sweepsGamma: false) }
+        guard let data, kind == "tiled" || kind == "sweep" else { return Plan(parameters: [:], styleNames: [], sweepsGamma: false) }
         if kind == "tiled" {
             let spec = try JSONDecoder().decode(TiledSpec.self, from: data)
             return Plan(parameters: [:], styleNames: names(spec.styleNames, count: spec.base.stylePaths.count), sweepsGamma: false)

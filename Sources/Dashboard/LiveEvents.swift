@@ -10,22 +10,24 @@ import Synchronization
 /// Streams are bounded (`maximumStreams`; more are refused with 503), each ends after
 /// `lifetime` (the browser's EventSource reconnects by itself), and every stream ends at the
 /// coordinator's graceful shutdown, so that an open page never holds up a SIGTERM.
-final class LiveEvents: Sendable {
+public final class LiveEvents: Sendable {
     let interval: Duration
     let lifetime: Duration
     let maximumStreams: Int
     private let open = Atomic<Int>(0)
 
-    init(interval: Duration = .seconds(1), lifetime: Duration = .seconds(300), maximumStreams: Int = 32) {
+    public init(interval: Duration = .seconds(1), lifetime: Duration = .seconds(300), maximumStreams: Int = 32) {
         self.interval = interval
         self.lifetime = lifetime
         self.maximumStreams = maximumStreams
     }
 
-    var openStreams: Int { open.load(ordering: .relaxed) }
+    /// Pages (event streams) open now.
+    public var openStreams: Int { open.load(ordering: .relaxed) }
 
-    /// A stream of `render()`'s changes; nil when too many streams are open already.
-    func stream(render: @escaping @Sendable () throws -> [PageShell.Fragment]) -> Response? {
+    /// A stream of `render()`'s changes; nil when too many streams are open already. `render`
+    /// returns nil when it can tell cheaply that nothing changed since its last call.
+    func stream(render: @escaping @Sendable () throws -> [PageShell.Fragment]?) -> Response? {
         guard open.add(1, ordering: .relaxed).newValue <= maximumStreams else {
             open.subtract(1, ordering: .relaxed)
             return nil
@@ -39,7 +41,7 @@ final class LiveEvents: Sendable {
             try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
             while !Task.isCancelled, !Task.isShuttingDownGracefully, ContinuousClock.now < ends {
                 var changed: [String: String] = [:]
-                for fragment in (try? render()) ?? [] where sent[fragment.id] != fragment.html {
+                for fragment in ((try? render()) ?? nil) ?? [] where sent[fragment.id] != fragment.html {
                     changed[fragment.id] = fragment.html
                     sent[fragment.id] = fragment.html
                 }

@@ -49,11 +49,29 @@ struct BenchFarmCommand: ParsableCommand {
     @Option(help: "Data directory for the coordinator (default: a fresh directory under $STYLEFARM_HOME, removed afterwards).")
     var data: String?
 
+    @Option(help: "Also serve the dashboard on HOST:PORT (port 0: any) during the run, as `coordinator --http` does.")
+    var http: String?
+
+    @Option(help: "With --http: keep this headless browser (e.g. /usr/bin/chromium) on / and on the benchmark job's page for the whole run.")
+    var browser: String?
+
+    func validate() throws {
+        if let http, CoordinatorCommand.hostAndPort(http) == nil { throw ValidationError("--http takes HOST:PORT, e.g. 127.0.0.1:0") }
+        if browser != nil, http == nil { throw ValidationError("--browser needs --http") }
+        if let browser, !FileManager.default.isExecutableFile(atPath: browser) { throw ValidationError("--browser \(browser): not an executable") }
+    }
+
     func run() throws {
         CLILogging.bootstrap()
         let directory = data ?? WeightsStore.fromEnvironment().home + "/bench-farm-\(UInt64.random(in: 0...UInt64.max))"
         defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
-        let bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
-        print(try JSONOutput.line(try bench.run(logger: Logger(label: "stylefarm.bench"))))
+        var bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
+        if let http, let (host, port) = CoordinatorCommand.hostAndPort(http) {
+            let watcher = BenchDashboardWatcher(host: host, port: port, browser: browser)
+            bench.whileServing = { service, job in try watcher.start(service: service, jobID: job) }
+        }
+        var figures = try bench.run(logger: Logger(label: "stylefarm.bench"))
+        if http != nil { figures.watchedBy = browser == nil ? "dashboard served, no page open" : "dashboard with / and the job's page open in \(browser ?? "")" }
+        print(try JSONOutput.line(figures))
     }
 }

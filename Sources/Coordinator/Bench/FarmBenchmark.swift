@@ -15,6 +15,11 @@ public struct FarmBenchmark: Sendable {
     /// Where the coordinator keeps its database and outputs; a fresh directory is best.
     public var dataDirectory: String
 
+    /// Called once the coordinator serves and its job exists, before the workers start; what it
+    /// returns is called when the job has finished (`stylefarm bench farm --http --browser`
+    /// opens the dashboard there, to measure what watching costs the loop).
+    public var whileServing: (@Sendable (CoordinatorService, _ jobID: String) throws -> @Sendable () -> Void)?
+
     public init(workers: Int, tasks: Int, dataDirectory: String) {
         self.workers = workers
         self.tasks = tasks
@@ -34,6 +39,8 @@ public struct FarmBenchmark: Sendable {
         public var coordinatorCpuMicrosecondsPerTask: Double
         public var attemptsRecorded: Int
         public var peakRssMb: Double
+        /// What watched the run (`--http`, `--browser`); nil when nothing did.
+        public var watchedBy: String?
     }
 
     public func run(logger: Logger) throws -> Figures {
@@ -55,6 +62,9 @@ public struct FarmBenchmark: Sendable {
         }
         serviceThread.stackSize = 8 << 20
         serviceThread.start()
+
+        let stopWatching = try whileServing?(service, jobID)
+        defer { stopWatching?() }
 
         // The simulated workers get their own context (and so their own I/O thread), as
         // separate processes would.

@@ -18,11 +18,12 @@ extension FarmRecords {
         public var currentAttempt: Int64?
     }
 
-    public func dashboardTasks(ofJob job: String) throws -> [DashboardTask] {
+    /// The job's first `limit` tasks, in planned order.
+    public func dashboardTasks(ofJob job: String, limit: Int) throws -> [DashboardTask] {
         try database.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT key, kind, state, attempts, output_path, result, current_attempt FROM task WHERE job_id = ? ORDER BY id
-                """, arguments: [job]).map {
+                SELECT key, kind, state, attempts, output_path, result, current_attempt FROM task WHERE job_id = ? ORDER BY id LIMIT ?
+                """, arguments: [job, max(0, limit)]).map {
                 DashboardTask(key: $0["key"], kind: $0["kind"], state: $0["state"], attempts: $0["attempts"],
                               outputPath: $0["output_path"], result: $0["result"], currentAttempt: $0["current_attempt"])
             }
