@@ -25,7 +25,7 @@ struct WatchCommand: ParsableCommand {
             let total = found.taskTotal
             var lines = ["job \(job) \(found.state.rawValue): \(found.count(.done))/\(total) tasks done"
                          + (found.count(.failed) > 0 ? ", \(found.count(.failed)) failed" : "")
-                         + (http.map { " · \($0)/api/v1/jobs/\(job)" } ?? "")]
+                         + (http.map { " · \($0)/jobs/\(job)" } ?? "")]
             if let waiting = found.waiting { lines.append("  waiting: \(waiting)") }
             if let tiles = found.tiles { lines += Self.tileLines(tiles) }
             for task in found.running {
