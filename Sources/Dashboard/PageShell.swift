@@ -47,7 +47,7 @@ enum PageShell {
         .point{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.5em}
         .point.leased{border-color:var(--run)}.point.failed{border-color:var(--bad)}
         .thumb{width:100%;aspect-ratio:1;background:#eef0f4;display:flex;align-items:center;justify-content:center;overflow:hidden}
-        .thumb img{width:100%;height:100%;object-fit:contain}.point dl{display:grid;grid-template-columns:auto 1fr;gap:0 .6em;margin:.4em 0 0}
+        .thumb a{display:block;width:100%;height:100%}.thumb img{width:100%;height:100%;object-fit:contain}.point dl{display:grid;grid-template-columns:auto 1fr;gap:0 .6em;margin:.4em 0 0}
         .point dt{color:var(--muted)}.point dd{margin:0;font-variant-numeric:tabular-nums}
         .picture{position:relative;max-width:900px;background:#eef0f4}.picture>img.coarse{position:absolute;inset:0;width:100%;height:100%;opacity:.55}
         .tile{position:absolute;overflow:hidden;outline:1px solid rgba(255,255,255,.35)}.tile img{position:absolute}

@@ -202,6 +202,7 @@ def main():
                 low, high, drawn = growth.get(key, (iteration, iteration, 0))
                 growth[key] = (min(low, iteration), max(high, iteration), max(drawn, paths))
             if args.screenshots and not shot and state["pointsDone"] >= 1 and state["liveLoaded"] > 0:
+                time.sleep(1.2)  # one more event: the page as the next update left it
                 driver.screenshot(os.path.join(args.screenshots, "dashboard-sweep.png"))
                 shot = True
             if state["state"] in ("succeeded", "failed", "cancelled"):
@@ -228,6 +229,7 @@ def main():
             state = driver.js(PAGE_STATE)
             most_live = max(most_live, state["tilesLive"])
             if args.screenshots and not shot and state["tilesDone"] >= 3 and state["coarse"]:
+                time.sleep(1.2)
                 driver.screenshot(os.path.join(args.screenshots, "dashboard-tiled.png"))
                 shot = True
             if state["state"] in ("succeeded", "failed", "cancelled"):
