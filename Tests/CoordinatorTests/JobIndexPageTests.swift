@@ -102,9 +102,13 @@ struct JobIndexPageTests {
 
     @Test func theFileListGroupsSubfoldersAndSaysSizes() throws {
         let files = JobFolderFiles(files: [.init(path: "tiles/b.png", bytes: 2_500_000), .init(path: "job.json", bytes: 12),
-                                           .init(path: "tiles/a.png", bytes: 1500)])
+                                           .init(path: "tiles/a.png", bytes: 1500), .init(path: "tiles.txt", bytes: 1),
+                                           .init(path: "zeta.svg", bytes: 1)])
         let html = JobIndexPage.fileList(files)
         #expect(html.contains("tiles/ (2 files)"))
+        #expect(html.components(separatedBy: "<ul").count - 1 == 2, "one list of top-level files, one per subfolder: \(html)")
+        let zeta = try #require(html.range(of: "zeta.svg")), folder = try #require(html.range(of: "tiles/ (2 files)"))
+        #expect(zeta.lowerBound < folder.lowerBound, "every top-level file before the subfolders")
         #expect(html.contains("2.5 MB") && html.contains("1.5 KB") && html.contains("12 bytes"))
         let job = try #require(html.range(of: "job.json")), tilesA = try #require(html.range(of: "tiles/a.png"))
         #expect(job.lowerBound < tilesA.lowerBound, "top-level files first")

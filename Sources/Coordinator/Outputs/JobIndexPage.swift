@@ -24,7 +24,7 @@ public enum JobIndexPage {
         h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.2rem; margin: 2rem 0 .6rem; border-bottom: 1px solid #ddd; }
         a { color: #0b57a4; } code { font-size: .9em; }
         .meta { color: #444; margin: .2rem 0; }
-        .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(280px, 1fr)); gap: 1rem; }
+        .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1rem; }
         .card { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .6rem; }
         .card h3 { font-size: 1rem; margin: 0 0 .4rem; word-break: break-all; }
         img, svg { max-width: 100%; height: auto; display: block; }
@@ -77,16 +77,11 @@ public enum JobIndexPage {
 
     /// Every file in the folder, top-level first, each subfolder under its own heading.
     static func fileList(_ files: JobFolderFiles) -> String {
-        var groups: [(folder: String, files: [JobFolderFiles.File])] = []
-        for file in files.files {
-            let folder = file.path.contains("/") ? String(file.path.prefix { $0 != "/" }) : ""
-            if let last = groups.indices.last, groups[last].folder == folder {
-                groups[last].files.append(file)
-            } else {
-                groups.append((folder, [file]))
-            }
+        let byFolder = Dictionary(grouping: files.files) { file in
+            file.path.contains("/") ? String(file.path.prefix { $0 != "/" }) : ""
         }
-        groups.sort { ($0.folder.isEmpty ? 0 : 1, $0.folder) < ($1.folder.isEmpty ? 0 : 1, $1.folder) }
+        let groups = byFolder.sorted { ($0.key.isEmpty ? 0 : 1, $0.key) < ($1.key.isEmpty ? 0 : 1, $1.key) }
+            .map { (folder: $0.key, files: $0.value) }
         var html = "<h2>Files</h2>\n"
         for group in groups {
             let items = group.files.map {
