@@ -54,8 +54,8 @@ extension JobIndexPage {
 
         let tiles = parts.compactMap { part in part.tilePosition.map { (part, $0) } }
         if let columns = tiles.map({ $0.1.column }).max().map({ $0 + 1 }) {
-            body += "<h2>Tiles</h2>\n<p class=\"meta\">Each tile's window (interior and halo) as its worker rendered it, in place; "
-                + "click one for the file. Their loss curves follow.</p>\n"
+            body += "<h2>Tiles</h2>\n<p class=\"meta\">Each tile's window (its interior and halo) as its worker rendered it, "
+                + "in grid order; click one for the file. Their loss curves follow.</p>\n"
             body += "<div class=\"tiles\" style=\"grid-template-columns: repeat(\(columns), minmax(0, 1fr));\">\n"
             for (part, position) in tiles.sorted(by: { ($0.1.row, $0.1.column) < ($1.1.row, $1.1.column) }) {
                 let placement = "grid-row: \(position.row + 1); grid-column: \(position.column + 1);"

@@ -36,6 +36,7 @@ public enum JobIndexPage {
         .figure { background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: .6rem; margin: .6rem 0; display: inline-block; max-width: 100%; box-sizing: border-box; }
         .tiles { display: grid; gap: 2px; background: #ccc; padding: 2px; max-width: 100%; }
         .tiles a { display: block; background: #fff; font-size: .7rem; text-align: center; text-decoration: none; }
+        .tiles img { width: 100%; }
         .files li { font-family: ui-monospace, monospace; font-size: .85rem; }
         .missing { color: #8a1c1c; }
         </style>
