@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Summarises a γ sweep's job.json: RI₁ and RI₂ per γ, the crossover γ* where RI₁ = RI₂
 (linear interpolation of RI₁ − RI₂ between the two γ values around its sign change, exactly as
-the farm's relative_improvement.png marks it), and RI₁/RI₂ at γ = 0.5.
+the farm's relative_improvement.svg marks it), and RI₁/RI₂ at γ = 0.5.
    gamma-study-summary.py JOB.json [LABEL]"""
 import json
 import sys

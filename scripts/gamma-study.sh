@@ -40,7 +40,7 @@ echo "gamma-study: jobs $off (balance off) and $auto (balance auto); $size px, $
 
 for run in "off:$off" "auto:$auto"; do
   name="${run%%:*}"; job="${run#*:}"
-  cp "$data/jobs/$job/relative_improvement.png" "$out/relative_improvement-balance-$name.png"
+  cp "$data/jobs/$job/relative_improvement.svg" "$out/relative_improvement-balance-$name.svg"
   python3 scripts/gamma-study-summary.py "$data/jobs/$job/job.json" "balance $name"
 done
 echo "gamma-study: plots in $out/"

@@ -38,44 +38,63 @@ struct ImprovementPlotTests {
     func studyPoints(spanning factor: Double) -> [ImprovementPlot.Point] {
         (0...10).map { step in
             let gamma = Float(step) / 10
-            return .init(gamma: gamma, relativeImprovement: [1 + (factor - 1) * Double(gamma), 1 + (factor - 1) * (1 - Double(gamma))])
+            // RI₁ rises from 1 to `factor`, RI₂ falls from `factor` to 1: they cross at γ = 0.5.
+            let t = Double(step) / 10
+            return ImprovementPlot.Point(gamma: gamma, relativeImprovement: [1 + (factor - 1) * t, factor - (factor - 1) * t])
         }
     }
 
-    func pixels(of image: RGBImage, in color: RGBColor, area: (left: Int, top: Int, right: Int, bottom: Int)) -> Int {
-        var count = 0
-        for y in area.top...area.bottom {
-            for x in area.left...area.right where image.color(atX: x, y: y) == color { count += 1 }
-        }
-        return count
-    }
-
-    @Test func thePlotHasItsSizeAndEachStylesLineInItsColour() throws {
+    @Test func theFigureIsAStandaloneSVGWithALineAndMarkersPerStyleAndALegend() throws {
         let plot = ImprovementPlot(points: studyPoints(spanning: 5), styleNames: ["starry_night.jpg", "the_scream.jpg"])
-        let image = try plot.render()
-        #expect(image.width == 800 && image.height == 500)
-        let area = plot.plotArea
-        for style in 0..<2 {
-            #expect(pixels(of: image, in: RGBColor.series(style), area: area) > 200, "style \(style + 1)")
-        }
-        #expect(RGBColor.series(0) != RGBColor.series(1))
-        #expect(pixels(of: image, in: RGBColor.series(2), area: area) == 0)
-        // The crossover at γ = 0.5 is drawn: dashed gray pixels in its column.
-        let x = area.left + (area.right - area.left) / 2
-        #expect((area.top...area.bottom).contains { image.color(atX: x, y: $0) == .gray })
-        #expect(plot.crossoverGamma == 0.5)
+        let tree = try XMLTree(plot.svg())
+        #expect(tree.root.name == "svg")
+        #expect(tree.root.attributes["xmlns"] == "http://www.w3.org/2000/svg")
+        #expect(tree.root.attributes["viewBox"] == "0 0 800 500")
+        #expect(tree.root.attributes["width"] == "800" && tree.root.attributes["height"] == "500")
+        let series = tree.elements(withClass: "series")
+        #expect(series.count == 2)
+        #expect(Set(series.compactMap { $0.attributes["stroke"] }) == [PlotFrame.color(0), PlotFrame.color(1)])
+        #expect(tree.elements(withClass: "marker").count == 22, "a marker on each of 11 points of 2 styles")
+        let texts = tree.elements(named: "text").map(\.text)
+        #expect(texts.contains("style 1: starry_night.jpg") && texts.contains("style 2: the_scream.jpg"))
     }
 
-    @Test func valuesSpanningMoreThanTenfoldUseALogAxis() throws {
+    @Test func theCrossoverIsADashedLineAtGammaStarLabelledWithIt() throws {
+        // RI₁ = 2 + 4γ, RI₂ = 2 + 4(0.9 − γ): equal at γ* = 0.45, a span under 10× (linear
+        // axis). γ runs 0…1 across the plot area, 72…776 px: γ* is at 72 + 0.45 · 704 = 388.8.
+        // Tolerance 0.1 px: Float γ values (~1e-7) and the writer's two decimals (0.005 px).
+        let points = (0...10).map { step -> ImprovementPlot.Point in
+            let gamma = Double(step) / 10
+            return ImprovementPlot.Point(gamma: Float(gamma), relativeImprovement: [2 + 4 * gamma, 2 + 4 * (0.9 - gamma)])
+        }
+        let plot = ImprovementPlot(points: points, styleNames: ["a", "b"])
+        #expect(plot.plotArea.left == 72 && plot.plotArea.right == 776)
+        let tree = try XMLTree(plot.svg())
+        let crossover = try #require(tree.elements(withClass: "crossover").first)
+        let x1 = try #require(crossover.number("x1")), x2 = try #require(crossover.number("x2"))
+        #expect(abs(x1 - 388.8) < 0.1 && x1 == x2, "vertical, at γ* = 0.45: \(x1), \(x2)")
+        #expect(crossover.attributes["stroke-dasharray"] != nil)
+        #expect(try #require(crossover.number("y1")) == plot.plotArea.top && crossover.number("y2") == plot.plotArea.bottom)
+        #expect(tree.elements(withClass: "crossover-label").first?.text == "γ* = 0.45")
+    }
+
+    @Test func linesThatNeverCrossHaveNoCrossoverMark() throws {
+        let points = (0...4).map { ImprovementPlot.Point(gamma: Float($0) / 4, relativeImprovement: [3, 1]) }
+        let tree = try XMLTree(ImprovementPlot(points: points, styleNames: ["a", "b"]).svg())
+        #expect(tree.elements(withClass: "crossover").isEmpty)
+    }
+
+    @Test func valuesSpanningMoreThanTenfoldGetALogAxisTickedAtDecades() throws {
         #expect(ImprovementPlot(points: studyPoints(spanning: 50), styleNames: ["a", "b"]).valueAxis()?.logarithmic == true)
         #expect(ImprovementPlot(points: studyPoints(spanning: 5), styleNames: ["a", "b"]).valueAxis()?.logarithmic == false)
         let log = try #require(ImprovementPlot(points: studyPoints(spanning: 50), styleNames: ["a", "b"]).valueAxis())
-        #expect(log.lower == 1 && log.upper == 100 && log.ticks == [1, 2, 5, 10, 20, 50, 100])
+        #expect(log.ticks == [1, 2, 5, 10, 20, 50, 100], "under two decades: 1, 2 and 5 of each")
         #expect(PlotAxis.logarithmic(minimum: 0.5, maximum: 2e4).ticks == [0.1, 1, 10, 100, 1000, 1e4, 1e5])
-        _ = try ImprovementPlot(points: studyPoints(spanning: 50), styleNames: ["a", "b"]).render()
+        let texts = try XMLTree(ImprovementPlot(points: studyPoints(spanning: 50), styleNames: ["a", "b"]).svg()).elements(named: "text").map(\.text)
+        #expect(texts.contains("relative improvement RI (log scale)"))
     }
 
-    @Test func linearTicksAreRoundNumbersCoveringTheValues() {
+    @Test func linearTicksAreRoundNumbers() {
         let axis = PlotAxis.linear(minimum: 0.93, maximum: 4.2)
         #expect(axis.lower <= 0.93 && axis.upper >= 4.2)
         #expect(axis.ticks.map(PlotAxis.label) == ["0.5", "1", "1.5", "2", "2.5", "3", "3.5", "4", "4.5"])
@@ -84,23 +103,26 @@ struct ImprovementPlotTests {
         #expect(flat.lower < 3 && flat.upper > 3)
     }
 
-    @Test func missingAndNonFiniteValuesLeaveGapsNotErrors() throws {
+    @Test func aMissingValueLeavesAGapAndAStyleWithNoValuesDrawsNothing() throws {
         var points = studyPoints(spanning: 5)
-        points[3].relativeImprovement = [.nan, .infinity]
-        points[4].relativeImprovement = [2]
+        points[5].relativeImprovement[0] = .nan
         let plot = ImprovementPlot(points: points, styleNames: ["a", "b", "c"])
-        let image = try plot.render()
-        #expect(image.width == 800)
-        // A third style with no values at all draws nothing in the plot.
-        #expect(pixels(of: image, in: RGBColor.series(2), area: plot.plotArea) == 0)
+        let tree = try XMLTree(plot.svg())
+        let series = tree.elements(withClass: "series")
+        #expect(series.filter { $0.attributes["stroke"] == PlotFrame.color(0) }.count == 2, "style 1 in two pieces around the NaN")
+        #expect(series.allSatisfy { $0.attributes["stroke"] != PlotFrame.color(2) }, "style 3 has no values")
     }
 
-    @Test func nothingToPlotOrABadSizeIsAnError() {
-        #expect(throws: EngineError.self) { try ImprovementPlot(points: [], styleNames: ["a", "b"]).render() }
-        #expect(throws: EngineError.self) { try ImprovementPlot(points: studyPoints(spanning: 5), styleNames: [], width: 10).render() }
+    @Test func noPointsGiveATitledPlaceholderNotAnError() throws {
+        let tree = try XMLTree(ImprovementPlot(points: [], styleNames: ["a", "b"]).svg())
+        #expect(tree.root.name == "svg")
+        #expect(tree.elements(withClass: "empty").count == 1)
+        // Sizes out of range are clamped rather than refused.
+        let tiny = try XMLTree(ImprovementPlot(points: studyPoints(spanning: 5), styleNames: [], width: 10, height: -5).svg())
+        #expect(tiny.root.attributes["viewBox"] == "0 0 320 240")
     }
 
-    @Test func gammaStarIsWrittenWithAtMostThreeDecimals() {
+    @Test func gammaStarIsPrintedToThreeDecimalsWithoutTrailingZeros() {
         #expect(ImprovementPlot.formatGamma(0.45) == "0.45")
         #expect(ImprovementPlot.formatGamma(1.0 / 3.0) == "0.333")
         #expect(ImprovementPlot.formatGamma(1) == "1")

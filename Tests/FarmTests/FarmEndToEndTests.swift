@@ -17,9 +17,16 @@ struct FarmEndToEndTests {
         let (status, output) = try farm.wait(job)
         #expect(status == 0, "\(output)")
         let folder = farm.data + "/jobs/" + job
-        for name in ["gamma-0.png", "gamma-0.5.png", "gamma-1.png", "contact_sheet.png", "relative_improvement.png", "losses.csv", "job.json"] {
+        for name in ["gamma-0.png", "gamma-0.5.png", "gamma-1.png", "contact_sheet.png", "relative_improvement.svg", "losses.csv", "job.json",
+                     "index.html", "losses/gamma-0.svg", "losses/gamma-0.5.svg", "losses/gamma-1.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name) is missing")
         }
+        // The page links only to files in the folder, and shows every point.
+        let page = try String(contentsOfFile: folder + "/index.html", encoding: .utf8)
+        for link in FarmHarness.localLinks(in: page) {
+            #expect(FileManager.default.fileExists(atPath: folder + "/" + link), "index.html links to \(link), which is missing")
+        }
+        for point in ["γ = 0<", "γ = 0.5<", "γ = 1<", "href=\"losses.csv\"", "<svg "] { #expect(page.contains(point), "\(point)") }
         let records = try FarmRecords(path: farm.data + "/farm.sqlite")
         #expect(try records.tasks(ofJob: job).map(\.state) == ["done", "done", "done"])
         #expect(try records.counts()["loss_line"] == 15, "5 lines (iterations 0…4) for each of 3 tasks")

@@ -55,6 +55,15 @@ struct FarmTiledTests {
         #expect((manifest?["tasks"] as? [Any])?.count == 7)
         #expect(FileManager.default.fileExists(atPath: folder + "/style-targets.grams"))
 
+        // The page: the output (small: no preview), the coarse pass, each tile and its curves.
+        let page = try String(contentsOfFile: folder + "/index.html", encoding: .utf8)
+        let links = FarmHarness.localLinks(in: page)
+        for link in links { #expect(FileManager.default.fileExists(atPath: folder + "/" + link), "index.html links to \(link), which is missing") }
+        for file in ["output.png", "coarse.png", "losses/coarse.svg", "job.json"] + tiles.flatMap({ ["tiles/\($0).png", "losses/\($0).svg"] }) {
+            #expect(links.contains(file), "index.html links \(file)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder + "/preview.png"), "a 128×96 output is its own preview")
+
         // The status document gives the finished grid as state codes; watch draws it.
         let statusText = try farm.run(["status", job, "--coordinator", farm.endpoint]).output
         #expect(statusText.contains("\"dd\""), "\(statusText)")

@@ -221,7 +221,7 @@ struct FarmTrustTests {
         farm.kill9(try #require(farm.coordinator))
         let folder = farm.data + "/jobs/" + job
         // A result file lost too (as a power cut before it reached the disk would lose it).
-        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png", "gamma-0.png"] {
+        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.svg", "index.html", "gamma-0.png"] {
             try FileManager.default.removeItem(atPath: folder + "/" + name)
         }
         try DatabaseQueue(path: farm.data + "/farm.sqlite").write {
@@ -234,7 +234,7 @@ struct FarmTrustTests {
         try farm.startWorkers(1)   // the lost result is rendered again
         waiting.waitUntilExit()
         #expect(waiting.terminationStatus == 0, "\(farm.log("wait"))")
-        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.png", "gamma-0.png"] {
+        for name in ["contact_sheet.png", "losses.csv", "job.json", "relative_improvement.svg", "index.html", "gamma-0.png"] {
             #expect(FileManager.default.fileExists(atPath: folder + "/" + name), "\(name) is missing")
         }
         let all = try farm.attempts()

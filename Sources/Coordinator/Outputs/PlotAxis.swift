@@ -61,4 +61,14 @@ struct PlotAxis: Sendable, Equatable {
         let cleaned = abs(value) < 1e-12 ? 0 : value
         return String(format: "%g", cleaned)
     }
+
+    /// This axis's label for `value`: on a log axis, decades beyond 10⁴ or below 10⁻³ as
+    /// "1e6" / "1e-5" (shorter than "1e+06", and what a reader of loss logs expects).
+    func label(_ value: Double) -> String {
+        guard logarithmic, value > 0, value.isFinite else { return Self.label(value) }
+        let exponent = log10(value)
+        let decade = exponent.rounded()
+        if abs(exponent - decade) < 1e-9, decade > 4 || decade < -3 { return "1e\(Int(decade))" }
+        return Self.label(value)
+    }
 }

@@ -5,8 +5,11 @@ import Foundation
 ///
 /// Tiles are read from disk one at a time in row-major order, so besides the stitcher's band
 /// (the tallest window's rows × the output width) only one decoded window is in memory: a
-/// 16K-wide output needs about 40 MB, whatever its height.
+/// 16K-wide output needs about 40 MB, whatever its height. An output larger than a page can
+/// show gets `preview.png` beside it (longest side 1600), built from the same rows.
 public enum TileStitching {
+    /// The downscaled copy of a large output, in the job's folder.
+    public static let previewName = "preview.png"
     public struct Summary: Sendable, Codable, Equatable {
         public var width: Int
         public var height: Int
@@ -24,7 +27,8 @@ public enum TileStitching {
         if let bands = plan.bands { return try concatenate(plan, bands: bands, files: tiles, to: path, started: started) }
         let grid = try plan.grid()
         let writer = try PNGRowWriter(path: path, width: plan.width, height: plan.height, bitDepth: plan.bitDepth)
-        let stitcher = try BandStitcher(grid: grid, sink: writer)
+        let preview = PreviewRowSink(sourceWidth: plan.width, sourceHeight: plan.height)
+        let stitcher = try BandStitcher(grid: grid, sink: RowTee(writer, preview))
         for tile in grid.tiles {
             guard let file = tiles[tile.position.key] else {
                 throw EngineError(.invalidArgument, "tile \(tile.position.key) has no stored result to stitch")
@@ -33,6 +37,7 @@ public enum TileStitching {
         }
         try stitcher.finish()
         try writer.finish()
+        try writePreview(preview, beside: path)
         return Summary(width: plan.width, height: plan.height, bitDepth: plan.bitDepth, tiles: grid.count,
                        peakHeldRows: stitcher.peakHeldRows, bandRows: stitcher.bandRows,
                        seconds: (ContinuousClock.now - started).seconds)
@@ -42,6 +47,7 @@ public enum TileStitching {
     static func concatenate(_ plan: StitchPlan, bands: [String], files: [String: String], to path: String,
                             started: ContinuousClock.Instant) throws -> Summary {
         let writer = try PNGRowWriter(path: path, width: plan.width, height: plan.height, bitDepth: plan.bitDepth)
+        var sink = RowTee(writer, PreviewRowSink(sourceWidth: plan.width, sourceHeight: plan.height))
         var tallest = 0
         for key in bands {
             guard let file = files[key] else { throw EngineError(.invalidArgument, "\(key) has no stored result to stitch") }
@@ -52,12 +58,24 @@ public enum TileStitching {
             tallest = max(tallest, band.height)
             try band.pixels.withUnsafeBufferPointer { pixels throws(EngineError) in
                 for y in 0..<band.height {
-                    try writer.write(row: UnsafeBufferPointer(rebasing: pixels[(y * plan.width * 3)..<((y + 1) * plan.width * 3)]))
+                    try sink.write(row: UnsafeBufferPointer(rebasing: pixels[(y * plan.width * 3)..<((y + 1) * plan.width * 3)]))
                 }
             }
         }
         try writer.finish()
+        try writePreview(sink.second, beside: path)
         return Summary(width: plan.width, height: plan.height, bitDepth: plan.bitDepth, tiles: bands.count,
                        peakHeldRows: tallest, bandRows: tallest, seconds: (ContinuousClock.now - started).seconds)
+    }
+
+    /// Writes `preview.png` beside the output when the output is larger than the preview
+    /// (a small output is its own preview; a stale preview of an earlier, larger stitch goes).
+    static func writePreview(_ preview: PreviewRowSink, beside path: String) throws {
+        let previewPath = (path as NSString).deletingLastPathComponent + "/" + previewName
+        guard preview.isComplete, preview.preview.width < preview.sourceWidth || preview.preview.height < preview.sourceHeight else {
+            try? FileManager.default.removeItem(atPath: previewPath)
+            return
+        }
+        try ImageFile.writePNG(preview.preview, path: previewPath)
     }
 }

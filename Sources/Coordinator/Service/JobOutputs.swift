@@ -4,8 +4,10 @@ import Protocol
 import Farm
 
 /// The files of a finished sweep in `DIR/jobs/<id>/`, besides one PNG per point (written as
-/// results arrive): `contact_sheet.png`, `relative_improvement.png` (RI of each style against
-/// γ), `losses.csv` (every loss line of every attempt) and `job.json` (how to re-render it).
+/// results arrive): `index.html` (the page to open: every point with its parameters, losses
+/// and plots), `contact_sheet.png` (the images in a grid), `relative_improvement.svg` (RI of
+/// each style against γ), `losses/<point>.svg` (each point's loss curves), `losses.csv` (every
+/// loss line of every attempt) and `job.json` (how to re-render it).
 public enum JobOutputs {
     /// What job.json says rendered it: the release and the commit.
     public static var version: String { StyleFarmBuild.version + " (commit " + StyleFarmBuild.commit + ")" }
@@ -25,16 +27,14 @@ public enum JobOutputs {
             paths[task.key] = task.outputPath
         }
         let renders = planned.filter { $0.kind == .render }
+        let names = styleNames(spec.styleNames, count: spec.base.stylePaths.count)
 
-        var entries: [(label: String, image: RGBImage)] = []
-        for task in renders {
-            guard let path = paths[task.key], let image = try? ImageFile.read(path: path) else { continue }
-            entries.append((ContactSheet.label(for: task.parameters), image))
-        }
-        if !entries.isEmpty {
-            try ImageFile.writePNG(try ContactSheet().render(entries), path: directory + "/contact_sheet.png")
+        let images = renders.compactMap { task in paths[task.key].flatMap { try? ImageFile.read(path: $0) } }
+        if !images.isEmpty {
+            try ImageFile.writePNG(try ContactSheet().render(images), path: directory + "/contact_sheet.png")
         }
 
+        var improvementPlot: String?
         if spec.gammas != nil {
             // One curve along γ: the points whose other swept options take their first value.
             let firstValues = Dictionary(uniqueKeysWithValues: spec.axes.map { ($0.option, $0.values.first ?? 0) })
@@ -45,34 +45,56 @@ public enum JobOutputs {
                 return ImprovementPlot.Point(gamma: gamma, relativeImprovement: ri)
             }
             if !points.isEmpty {
-                let names = spec.base.stylePaths.indices.map { i in
-                    spec.styleNames.flatMap { i < $0.count ? $0[i] : nil } ?? "style \(i + 1)"
-                }
-                try ImageFile.writePNG(try ImprovementPlot(points: points, styleNames: names).render(),
-                                       path: directory + "/relative_improvement.png")
+                let svg = ImprovementPlot(points: points, styleNames: names).svg()
+                try FileBytes.writeAtomically(Array(svg.utf8), to: directory + "/relative_improvement.svg",
+                                              what: "the relative improvement plot")
+                improvementPlot = svg
             }
         }
 
-        try writeLosses(jobID: jobID, records: records, directory: directory, styleCount: spec.base.stylePaths.count,
+        let lines = try records.lossLines(ofJob: jobID)
+        try writeLosses(lines, directory: directory, styleCount: spec.base.stylePaths.count,
                         parameters: Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.parameters) }),
                         sigmas: summaries.mapValues(\.settings.sigmas))
+        let plots = try LossCurveFiles.write(
+            lastAttempts: LossCurveFiles.lastAttempts(lines),
+            outputNames: Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.outputName) }),
+            titles: Dictionary(uniqueKeysWithValues: planned.map { ($0.key, $0.kind == .calibrate ? "σ calibration" : SweepPlanner.describe($0.parameters)) }),
+            styleNames: names, directory: directory)
+        OutputWriter.flushFileSystem(of: directory)   // the loss plots, written without a flush each
 
-        let manifest = JobManifest(jobID: jobID, kind: "sweep", spec: try JSONValue(jsonData: specData), createdAt: Date(),
-                                   finishedAt: Date(), styleFarmVersion: version, weightsSHA256: weightsSHA256,
+        let finishedAt = Date()
+        let manifest = JobManifest(jobID: jobID, kind: "sweep", spec: try JSONValue(jsonData: specData), createdAt: finishedAt,
+                                   finishedAt: finishedAt, styleFarmVersion: version, weightsSHA256: weightsSHA256,
                                    tasks: planned.map { JobManifest.Task(task: localPaths($0, blobRoot: blobRoot), summary: summaries[$0.key]) })
         try manifest.write(to: directory + "/job.json")
+
+        // Last, so that it lists every other file.
+        let points = planned.map { task in
+            JobIndexPage.SweepPoint(key: task.key, outputName: task.outputName, parameters: task.parameters, summary: summaries[task.key],
+                                    isCalibration: task.kind == .calibrate, lossPlotFile: plots[task.key]?.file,
+                                    lossPlotSVG: plots[task.key]?.svg)
+        }
+        let page = JobIndexPage.sweep(jobID: jobID, spec: spec, styleNames: names, points: points, improvementPlotSVG: improvementPlot,
+                                      finishedAt: ISO8601DateFormatter().string(from: finishedAt), files: JobFolderFiles(directory: directory))
+        try FileBytes.writeAtomically(Array(page.utf8), to: directory + "/" + JobIndexPage.fileName, what: "the job's index page")
+    }
+
+    /// The style images' names as submitted, "style N" where none was given.
+    static func styleNames(_ given: [String]?, count: Int) -> [String] {
+        (0..<count).map { i in given.flatMap { i < $0.count ? $0[i] : nil } ?? "style \(i + 1)" }
     }
 }
 
 extension JobOutputs {
     /// `losses.csv`: every loss line of every attempt of the job, written beside and renamed
     /// into place so that a crash leaves no half table.
-    static func writeLosses(jobID: String, records: FarmRecords, directory: String, styleCount: Int,
+    static func writeLosses(_ lines: [(key: String, attempt: Int64, line: FarmRecords.LossLine)], directory: String, styleCount: Int,
                             parameters: [String: [PlannedTask.Parameter]], sigmas: [String: [Float]]) throws {
         try? FileManager.default.removeItem(atPath: directory + "/losses.csv.partial")   // a crash mid-write
         let csv = try LossesCSVWriter(path: directory + "/losses.csv.partial", styleCount: styleCount)
         var starts: [Int64: [Double]] = [:]
-        for (key, attempt, line) in try records.lossLines(ofJob: jobID) {
+        for (key, attempt, line) in lines {
             // Lines come in iteration order per attempt: the first is the attempt's start.
             let start = starts[attempt] ?? line.styles
             starts[attempt] = start

@@ -3,10 +3,13 @@ public import Foundation
 import Protocol
 import Farm
 
-/// The files of a finished tiled job in `DIR/jobs/<id>/`, besides `output.png` (the stitch),
-/// `coarse.png`, `style-targets.grams` and `tiles/tile-rN-cM.png` (every tile's window, 16-bit):
-/// `losses.csv` (every loss line of every attempt: the coarse pass's and each tile's) and
-/// `job.json` (the spec, and each task's result summary and attempts).
+/// The files of a finished tiled job in `DIR/jobs/<id>/`, besides `output.png` (the stitch, with
+/// `preview.png` when it is larger than 1600 px), `coarse.png`, `style-targets.grams` and
+/// `tiles/tile-rN-cM.png` (every tile's window, 16-bit) or `shards/shard-N.png`: `index.html`
+/// (the page to open: output, coarse pass, tile grid, loss curves, every file),
+/// `losses/<part>.svg` (the loss curves of the coarse pass and of each tile or shard),
+/// `losses.csv` (every loss line of every attempt) and `job.json` (the spec, and each task's
+/// result summary and attempts).
 public enum TiledJobOutputs {
     struct Manifest: Encodable {
         struct Task: Encodable {
@@ -30,17 +33,38 @@ public enum TiledJobOutputs {
     public static func write(jobID: String, records: FarmRecords, directory: String, weightsSHA256: String? = nil) throws {
         guard let specData = try records.jobSpec(jobID) else { return }
         let spec = try JSONDecoder().decode(TiledSpec.self, from: specData)
-        try JobOutputs.writeLosses(jobID: jobID, records: records, directory: directory, styleCount: spec.base.stylePaths.count,
-                                   parameters: [:], sigmas: [:])
-        let results = Dictionary(uniqueKeysWithValues: try records.finishedTasks(ofJob: jobID).map { ($0.key, $0) })
+        let names = JobOutputs.styleNames(spec.styleNames, count: spec.base.stylePaths.count)
+        let lines = try records.lossLines(ofJob: jobID)
+        try JobOutputs.writeLosses(lines, directory: directory, styleCount: spec.base.stylePaths.count, parameters: [:], sigmas: [:])
+        let finished = try records.finishedTasks(ofJob: jobID)
+        let results = Dictionary(uniqueKeysWithValues: finished.map { ($0.key, $0) })
         let tasks = try records.tasks(ofJob: jobID).map { task in
             Manifest.Task(key: task.key, kind: task.kind, attempts: task.attempts, output: task.outputPath,
                           summary: try results[task.key]?.result.map { try JSONValue(jsonData: $0) })
         }
+        // The coarse pass, tiles and shards draw loss curves; the targets and the stitch have none.
+        let drawn = try records.tasks(ofJob: jobID).filter { ["coarse", "tile", "shard"].contains($0.kind) }
+        let outputNames = Dictionary(uniqueKeysWithValues: drawn.compactMap { task in results[task.key].map { (task.key, $0.outputName) } })
+        let plots = try LossCurveFiles.write(lastAttempts: LossCurveFiles.lastAttempts(lines), outputNames: outputNames,
+                                             titles: [:], styleNames: names, directory: directory)
+        OutputWriter.flushFileSystem(of: directory)   // the loss plots, written without a flush each
         let manifest = Manifest(jobID: jobID, weightsSHA256: weightsSHA256, spec: try JSONValue(jsonData: specData),
                                 output: directory + "/" + TiledPlanner.outputName, tasks: tasks)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: URL(fileURLWithPath: directory + "/job.json"), options: .atomic)
+
+        // Last, so that it lists every other file.
+        let parts = drawn.compactMap { task -> JobIndexPage.TiledPart? in
+            guard let kind = PlannedTask.Kind(rawValue: task.kind), let result = results[task.key] else { return nil }
+            let summary = result.result.flatMap { try? JSONDecoder().decode(RenderSummary.self, from: $0) }
+            return JobIndexPage.TiledPart(key: task.key, kind: kind, outputName: result.outputName, finalLosses: summary?.finalLosses,
+                                          lossPlotFile: plots[task.key]?.file, lossPlotSVG: plots[task.key]?.svg)
+        }
+        let outputSize = results[TiledPlanner.stitchKey]?.result.flatMap { try? JSONDecoder().decode(TileStitching.Summary.self, from: $0) }
+        let page = JobIndexPage.tiled(jobID: jobID, spec: spec, styleNames: names, parts: parts,
+                                      outputSize: outputSize.map { ($0.width, $0.height) },
+                                      finishedAt: ISO8601DateFormatter().string(from: Date()), files: JobFolderFiles(directory: directory))
+        try FileBytes.writeAtomically(Array(page.utf8), to: directory + "/" + JobIndexPage.fileName, what: "the job's index page")
     }
 }
