@@ -11,10 +11,12 @@ import Protocol
 /// workers; it never touches the loop's sockets or sessions.
 public enum DashboardServer {
     /// The HTTP application for `service`, listening on `host:port` (0: any free port). Calls
-    /// `onListening` with the bound port once the server runs.
+    /// `onListening` with the bound port once the server runs. `metrics`: the registry whose
+    /// instruments the service was built with (`FarmMetrics.coordinator`); without one, `/metrics`
+    /// shows only what the records say.
     public static func application(service: CoordinatorService, host: String, port: Int, access: HTTPAccess, logger: Logger,
+                                   metrics: FarmMetrics = FarmMetrics(),
                                    onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
-        let metrics = FarmMetrics(service: service)
         let router = Router()
         router.get("api/v1/status") { request, _ -> Response in
             guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
@@ -34,7 +36,7 @@ public enum DashboardServer {
         router.get("metrics") { request, _ -> Response in
             guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
+                            body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape(service))))
         }
         return Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "stylefarm"),
                            onServerRunning: { channel in onListening(channel.localAddress?.port ?? port) }, logger: logger)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import Dashboard
 import Engine
 import Foundation
 import Logging
@@ -49,11 +50,15 @@ struct BenchFarmCommand: ParsableCommand {
     @Option(help: "Data directory for the coordinator (default: a fresh directory under $STYLEFARM_HOME, removed afterwards).")
     var data: String?
 
+    @Flag(help: "Record the coordinator's figures in a Prometheus registry, as `coordinator --http` does (to measure what /metrics costs the loop).")
+    var metrics = false
+
     func run() throws {
         CLILogging.bootstrap()
         let directory = data ?? WeightsStore.fromEnvironment().home + "/bench-farm-\(UInt64.random(in: 0...UInt64.max))"
         defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
-        let bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
+        var bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
+        if metrics { bench.metrics = FarmMetrics().coordinator }
         print(try JSONOutput.line(try bench.run(logger: Logger(label: "stylefarm.bench"))))
     }
 }

@@ -94,6 +94,7 @@ extension CoordinatorService {
         switch message {
         case .ready(let ready):
             workers[peer]?.credit = try credit(from: ready, session: session, peer: peer, tx, &effects)
+            slotWaits.credited(session.id, credit: workers[peer]?.credit ?? 0, now: clock.now)
         case .progress(let progress):
             guard try holds(progress.attemptID, session, message, peer: peer, tx, &effects) else { return }
             if try tx.recordProgress(attempt: progress.attemptID, lines: progress.lines) == .stale {
@@ -214,7 +215,9 @@ extension CoordinatorService {
     /// which a worker has failed too often. A task that cannot be prepared (its job's
     /// calibration result is unusable, say) fails its job; the batch goes on.
     private func leaseTasks(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
-        var wanting = workers.filter { $0.value.credit > 0 }
+        let credited = workers.filter { $0.value.credit > 0 }
+        let assignedBefore = effects.assignments.count
+        var wanting = credited
         let blockedJobs = try tx.blockedJobs(threshold: configuration.failuresBeforeBlocking)
         try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
         // More candidates than slots: a task that fits no idle worker (too large, a kind it does
@@ -262,6 +265,7 @@ extension CoordinatorService {
                 leased += 1
             }
         }
+        noteDispatch(credited: credited, assignments: effects.assignments[assignedBefore...].map(\.peer))
     }
 
     /// The `blob:` inputs a request names (content, then styles), by role.
