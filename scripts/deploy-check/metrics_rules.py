@@ -82,6 +82,9 @@ def check_grafana(path, exported, families, rules_out=None):
     variables = {v.get("name") for v in dashboard.get("templating", {}).get("list", [])}
     if "datasource" not in variables:
         problems.append(f"{path}: no 'datasource' template variable: the dashboard would name one Prometheus uid")
+    for variable in dashboard.get("templating", {}).get("list", []):
+        if isinstance(variable.get("datasource"), dict) and variable["datasource"].get("uid") != "${datasource}":
+            problems.append(f"variable '{variable.get('name')}': datasource is not the ${{datasource}} variable")
     ids, used, expressions = set(), set(), []
     for panel in dashboard.get("panels", []):
         title = panel.get("title", "?")
