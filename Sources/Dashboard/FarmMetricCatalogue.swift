@@ -1,8 +1,10 @@
 import Coordinator
+import Prometheus
 
 /// Every metric `/metrics` exports: its name, type and help text, and for histograms their
-/// buckets. The one list the exporter (`FarmMetricsFactory`), the README's table and the check
-/// of the Grafana dashboard (`stylefarm metrics-names`… see scripts/deploy-check) agree with.
+/// buckets. The one list the exporter (`FarmMetricsFactory`, `FarmMetrics`) uses; the README's
+/// table follows it, and scripts/deploy-check/metrics_rules.py reads it to check the Grafana
+/// dashboard's expressions and scrapes.
 public enum FarmMetricCatalogue {
     public enum Kind: String, Sendable { case counter, gauge, histogram }
 
@@ -50,6 +52,11 @@ public enum FarmMetricCatalogue {
     ]
 
     static let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) })
+
+    /// The registry's descriptor of `name`, with its help text (none for a name not listed).
+    static func descriptor(_ name: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: byName[name]?.help ?? "")
+    }
 
     /// The names a scrape can show, histograms with their `_bucket`, `_sum` and `_count` series.
     public static var seriesNames: [String] {

@@ -76,6 +76,6 @@ public final class FarmMetrics: Sendable {
     }
 
     private func gauge(_ name: String, _ labels: [(String, String)] = []) -> Gauge {
-        registry.makeGauge(name: name, labels: labels, help: FarmMetricCatalogue.byName[name]?.help ?? "")
+        registry.makeGauge(descriptor: FarmMetricCatalogue.descriptor(name), labels: labels)
     }
 }

@@ -1,4 +1,4 @@
-public import CoreMetrics
+import CoreMetrics
 import Prometheus
 
 /// swift-metrics' factory over the Prometheus registry of `/metrics`, giving each metric the
@@ -7,33 +7,33 @@ import Prometheus
 struct FarmMetricsFactory: MetricsFactory {
     let registry: PrometheusCollectorRegistry
 
-    /// Help for a name, and a fallback that keeps one help text per name (the registry requires it).
-    private func help(_ name: String) -> String { FarmMetricCatalogue.byName[name]?.help ?? "" }
+    /// The name with its help text (one per name: the registry requires it).
+    private func descriptor(_ name: String) -> MetricNameDescriptor { FarmMetricCatalogue.descriptor(name) }
 
     private func buckets(_ name: String) -> [Double] {
         FarmMetricCatalogue.byName[name]?.buckets ?? [0.001, 0.01, 0.1, 1, 10, 100]
     }
 
     func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
-        registry.makeCounter(name: label, labels: dimensions, help: help(label))
+        registry.makeCounter(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
-        guard aggregate else { return registry.makeGauge(name: label, labels: dimensions, help: help(label)) }
-        return registry.makeValueHistogram(name: label, labels: dimensions, buckets: buckets(label), help: help(label))
+        guard aggregate else { return registry.makeGauge(descriptor: descriptor(label), labels: dimensions) }
+        return registry.makeValueHistogram(descriptor: descriptor(label), labels: dimensions, buckets: buckets(label))
     }
 
     func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
-        registry.makeGauge(name: label, labels: dimensions, help: help(label))
+        registry.makeGauge(descriptor: descriptor(label), labels: dimensions)
     }
 
     func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
-        registry.makeDurationHistogram(name: label, labels: dimensions,
-                                       buckets: buckets(label).map { Duration.nanoseconds(Int64($0 * 1e9)) }, help: help(label))
+        registry.makeDurationHistogram(descriptor: descriptor(label), labels: dimensions,
+                                       buckets: buckets(label).map { Duration.nanoseconds(Int64($0 * 1e9)) })
     }
 
     func destroyCounter(_ handler: any CounterHandler) {
