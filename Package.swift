@@ -28,6 +28,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Already in the graph through swift-prometheus: the coordinator records its figures
+        // through swift-metrics' API and never sees Prometheus.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
     ],
     targets: [
         // Thin system-library targets over the C libraries (see STYLE.md, "Wrapping C libraries").
@@ -61,7 +64,11 @@ let package = Package(
         ),
         .target(
             name: "Coordinator",
-            dependencies: ["Farm", "Engine", "Protocol", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "Farm", "Engine", "Protocol",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         // The coordinator's HTTP side: the JSON API and Prometheus metrics, beside the ZeroMQ loop.
@@ -71,6 +78,7 @@ let package = Package(
                 "Coordinator", "Farm", "Protocol",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -18,7 +18,13 @@
 #      scripts. Findings fail in deploy/, in the manifests and in this checker; in the rest of
 #      scripts/ they are listed as notes (--strict makes them fail too);
 #   7. that the checkers can fail: broken copies (a misspelt field, a wrong type, a key read
-#      straight from a Secret, a short grace period, a root USER…) must each be rejected.
+#      straight from a Secret, a short grace period, a root USER, a metric the coordinator does
+#      not export…) must each be rejected;
+#   8. deploy/prometheus/prometheus.yml with `promtool check config`; the Grafana dashboard's
+#      structure and every metric name in its expressions against the exporter's catalogue
+#      (scripts/deploy-check/metrics_rules.py), its PromQL with `promtool check rules`; with a
+#      binary, a real scrape of an idle coordinator (`--http` on loopback) with
+#      `promtool check metrics` and against the catalogue.
 #
 # Usage: scripts/check-deploy.sh [--strict] [--image] [--binary PATH]
 #   The binary for the command-line check: --binary, else $STYLEFARM_BIN, else the one inside
@@ -26,7 +32,7 @@
 #   that check is skipped and the output says so.
 # Tools: a venv in ${STYLEFARM_TOOLS:-~/.cache/stylefarm-tools}/deploy-check with the versions of
 # scripts/deploy-check/requirements.txt (PyPI on the first run only), and Debian's shellcheck
-# (apt-get install when missing; needs root).
+# and promtool (Debian's prometheus package; apt-get install when missing; needs root).
 # Output: one line per check when all pass; the failing tool's own output otherwise.
 # Exit status: 0 all passed, 1 a check failed, 2 a tool could not be installed.
 set -euo pipefail
@@ -101,6 +107,17 @@ if ! command -v shellcheck >/dev/null; then
       || { echo "check-deploy: cannot install shellcheck" >&2; exit 2; }
   else
     echo "check-deploy: shellcheck is missing; apt-get install shellcheck" >&2; exit 2
+  fi
+fi
+
+if ! command -v promtool >/dev/null; then
+  if [[ $EUID -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "check-deploy: installing promtool (Debian's prometheus)"
+    apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus >/dev/null; } \
+      || { echo "check-deploy: cannot install prometheus (promtool)" >&2; exit 2; }
+  else
+    echo "check-deploy: promtool is missing; apt-get install prometheus" >&2; exit 2
   fi
 fi
 
@@ -264,6 +281,67 @@ else
   skip "image build: not replayed (--image does, as root, in a Debian 12 chroot, with Debian's mirror)"
 fi
 
+# ---------------------------------------------------------------- 8: Prometheus and Grafana
+
+prom_config=deploy/prometheus/prometheus.yml
+dashboard=deploy/grafana/stylefarm-dashboard.json
+promtool_version=$(promtool --version 2>&1 | head -n1 | grep -oE '[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)
+# promtool requires the bearer token file to exist, beside the configuration (a relative path):
+# check a copy beside a stand-in token.
+prom_check() {
+  local dir
+  dir=$(mktemp -d "$work/prometheus.XXXX")
+  cp "$1" "$dir/prometheus.yml"
+  printf 'stand-in\n' >"$dir/stylefarm-http.token"
+  promtool check config "$dir/prometheus.yml"
+}
+if prom_check "$prom_config" >"$work/promconfig.out" 2>&1; then
+  ok "promtool $promtool_version check config: $prom_config"
+else
+  fail "promtool check config: $prom_config"
+  detail <"$work/promconfig.out"
+fi
+grafana_rules() { python3 "$here/metrics_rules.py" grafana "$@"; }
+if grafana_rules "$dashboard" --rules-out "$work/dashboard-rules.json" >"$work/grafana.out" 2>&1; then
+  ok "Grafana dashboard $dashboard: $(cat "$work/grafana.out")"
+  if promtool check rules "$work/dashboard-rules.json" >"$work/promql.out" 2>&1; then
+    ok "promtool check rules: the dashboard's PromQL parses"
+  else
+    fail "promtool check rules: the dashboard's PromQL"
+    detail <"$work/promql.out"
+  fi
+else
+  fail "Grafana dashboard $dashboard:"
+  detail <"$work/grafana.out"
+fi
+if [[ -n $binary ]]; then
+  # A real scrape: an idle coordinator with --http on loopback, stopped with SIGTERM.
+  "$binary" coordinator --bind 'tcp://127.0.0.1:*' --data "$work/coordinator" --http 127.0.0.1:0 >"$work/coordinator.out" 2>&1 &
+  coordinator_pid=$!
+  address=""
+  for _ in $(seq 1 100); do
+    address=$(sed -n 's/^HTTP on //p' "$work/coordinator.out" | head -n1)
+    [[ -n $address ]] && break
+    sleep 0.1
+  done
+  if [[ -n $address ]] && curl -sf "$address/metrics" -o "$work/scrape.txt"; then
+    if promtool check metrics <"$work/scrape.txt" >"$work/lint.out" 2>&1 && [[ ! -s $work/lint.out ]] \
+       && python3 "$here/metrics_rules.py" scrape "$work/scrape.txt" >"$work/scrape.out" 2>&1; then
+      ok "a real scrape of $binary (idle coordinator): promtool check metrics clean; $(cat "$work/scrape.out")"
+    else
+      fail "a real scrape of $binary: promtool check metrics, or the catalogue:"
+      cat "$work/lint.out" "$work/scrape.out" 2>/dev/null | detail
+    fi
+  else
+    fail "a real scrape of $binary: the coordinator served no /metrics"
+    detail <"$work/coordinator.out"
+  fi
+  kill "$coordinator_pid" 2>/dev/null || true
+  wait "$coordinator_pid" 2>/dev/null || true
+else
+  skip "a real scrape: no stylefarm binary (--binary, STYLEFARM_BIN, dist/*.deb or .build/release)"
+fi
+
 # ---------------------------------------------------------------- 6: shellcheck
 
 shellcheck_version=$(shellcheck --version | sed -n 's/^version: //p')
@@ -335,11 +413,20 @@ mutate "$dockerfile" "$neg/recommends.Dockerfile" '--no-install-recommends ' '' 
 mutate "$dockerfile" "$neg/python.Dockerfile" '--no-install-recommends ' '--no-install-recommends python3-pip ' \
   && expect_failure "the Dockerfile rules on pip installed" "a RUN mentions python or pip" docker_rules "$neg/python.Dockerfile"
 
+mutate "$dashboard" "$neg/name.json" 'stylefarm_workers_connected\{' 'stylefarm_worker_connected{' \
+  && expect_failure "a Grafana expression on a metric not exported" "is not a metric the coordinator exports" grafana_rules "$neg/name.json"
+mutate "$dashboard" "$neg/datasource.json" '"uid": "\$\{datasource\}"' '"uid": "P1809F7CD0C75ACF3"' \
+  && expect_failure "a panel bound to one Prometheus uid" "is not the \${datasource} variable" grafana_rules "$neg/datasource.json"
+mutate "$prom_config" "$neg/prometheus.yml" 'scrape_interval:' 'scrape_intervall:' \
+  && expect_failure "promtool on a misspelt scrape field" "scrape_intervall" prom_check "$neg/prometheus.yml"
+printf 'groups: [{name: g, rules: [{record: "r:x", expr: "sum by (state) (stylefarm_jobs"}]}]\n' >"$neg/rules.yml"
+expect_failure "promtool on unbalanced PromQL" "unclosed" promtool check rules "$neg/rules.yml"
+
 # shellcheck disable=SC2016  # the unexpanded $1 is the point: the script written must be wrong
 printf '#!/bin/sh\necho $1\n' >"$neg/unquoted.sh"
 expect_failure "shellcheck on an unquoted variable" "SC2086" shellcheck "$neg/unquoted.sh"
 if ((negatives == negatives_tried)); then
-  ok "negative checks: $negatives broken copies rejected, each for its own reason (schemas, rules, hadolint, shellcheck)"
+  ok "negative checks: $negatives broken copies rejected, each for its own reason (schemas, rules, hadolint, shellcheck, metrics)"
 fi
 
 # ----------------------------------------------------------------

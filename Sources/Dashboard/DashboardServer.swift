@@ -12,11 +12,13 @@ import Protocol
 /// sockets or sessions (actions are handed to the loop).
 public enum DashboardServer {
     /// The HTTP application for `service`, listening on `host:port` (0: any free port). Calls
-    /// `onListening` with the bound port once the server runs.
+    /// `onListening` with the bound port once the server runs. `metrics`: the registry whose
+    /// instruments the service was built with (`FarmMetrics.coordinator`); without one, `/metrics`
+    /// shows only what the records say.
     public static func application(service: CoordinatorService, host: String, port: Int, access: HTTPAccess, logger: Logger,
                                    events: LiveEvents = LiveEvents(),
+                                   metrics: FarmMetrics = FarmMetrics(),
                                    onListening: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
-        let metrics = FarmMetrics(service: service)
         let router = Router()
         router.get("api/v1/status") { request, _ -> Response in
             guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
@@ -37,7 +39,7 @@ public enum DashboardServer {
         router.get("metrics") { request, _ -> Response in
             guard access.mayRead(request.headers[.authorization]) else { return unauthorized() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape())))
+                            body: .init(byteBuffer: ByteBuffer(string: try metrics.scrape(service))))
         }
         addActionRoutes(to: router, service: service, access: access)
         DashboardPages(service: service, access: access, events: events).register(on: router)

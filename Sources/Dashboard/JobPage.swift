@@ -230,7 +230,5 @@ enum JobPage {
     }
 
     /// A relative file path as URL segments.
-    static func fileURL(_ path: String) -> String {
-        path.split(separator: "/").map(HTML.urlSegment).joined(separator: "/")
-    }
+    static func fileURL(_ path: String) -> String { HTMLText.link(path) }
 }

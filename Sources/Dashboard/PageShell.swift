@@ -1,4 +1,4 @@
-import Foundation
+import Coordinator
 
 /// The frame of every dashboard page: one HTML document with its CSS and script inline (nothing
 /// loads from anywhere else), the page's fragments in order, and an event stream that replaces
@@ -105,30 +105,10 @@ enum PageShell {
         """
 }
 
-/// Escaping for text and attribute values interpolated into the pages.
+/// The pages' escaping: the job folders' (`HTMLText`, module Coordinator), for any string kind.
 enum HTML {
-    static func escape(_ text: some StringProtocol) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: some StringProtocol) -> String { HTMLText.escape(String(text)) }
 
-    /// A path segment of a URL (job ids, task keys, file names).
-    static func urlSegment(_ text: some StringProtocol) -> String {
-        String(text).addingPercentEncoding(withAllowedCharacters: segmentCharacters) ?? ""
-    }
-
-    static let segmentCharacters: CharacterSet = {
-        CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~=,")
-    }()
+    /// A job id, task key or file path as a URL path, each segment percent-encoded.
+    static func urlSegment(_ text: some StringProtocol) -> String { HTMLText.link(String(text)) }
 }

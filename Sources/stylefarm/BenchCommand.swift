@@ -1,5 +1,6 @@
 import ArgumentParser
 import Coordinator
+import Dashboard
 import Engine
 import Foundation
 import Logging
@@ -49,6 +50,9 @@ struct BenchFarmCommand: ParsableCommand {
     @Option(help: "Data directory for the coordinator (default: a fresh directory under $STYLEFARM_HOME, removed afterwards).")
     var data: String?
 
+    @Flag(help: "Record the coordinator's figures in a Prometheus registry, as `coordinator --http` does (to measure what /metrics costs the loop).")
+    var metrics = false
+
     @Option(help: "Also serve the dashboard on HOST:PORT (port 0: any) during the run, as `coordinator --http` does.")
     var http: String?
 
@@ -66,8 +70,11 @@ struct BenchFarmCommand: ParsableCommand {
         let directory = data ?? WeightsStore.fromEnvironment().home + "/bench-farm-\(UInt64.random(in: 0...UInt64.max))"
         defer { if data == nil { try? FileManager.default.removeItem(atPath: directory) } }
         var bench = FarmBenchmark(workers: workers, tasks: tasks, dataDirectory: directory)
+        // A coordinator with --http records its figures: so does the benchmark that models it.
+        let farmMetrics = metrics || http != nil ? FarmMetrics() : nil
+        if let farmMetrics { bench.metrics = farmMetrics.coordinator }
         if let http, let (host, port) = CoordinatorCommand.hostAndPort(http) {
-            let watcher = BenchDashboardWatcher(host: host, port: port, browser: browser)
+            let watcher = BenchDashboardWatcher(host: host, port: port, browser: browser, metrics: farmMetrics ?? FarmMetrics())
             bench.whileServing = { service, job in try watcher.start(service: service, jobID: job) }
         }
         var figures = try bench.run(logger: Logger(label: "stylefarm.bench"))

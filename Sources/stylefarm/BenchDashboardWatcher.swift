@@ -13,13 +13,15 @@ struct BenchDashboardWatcher: Sendable {
     var host: String
     var port: Int
     var browser: String?
+    /// The registry the benchmark's coordinator records into, scraped at `/metrics`.
+    var metrics: FarmMetrics
 
     func start(service: CoordinatorService, jobID: String) throws -> @Sendable () -> Void {
         let events = LiveEvents()
         let bound = BoundPort()
         let application = DashboardServer.application(service: service, host: host, port: port,
                                                       access: HTTPAccess(token: nil, tokenNeededToRead: false),
-                                                      logger: Logger(label: "stylefarm.http"), events: events) { bound.set($0) }
+                                                      logger: Logger(label: "stylefarm.http"), events: events, metrics: metrics) { bound.set($0) }
         let group = ServiceGroup(configuration: .init(services: [.init(service: application)], logger: Logger(label: "stylefarm.http")))
         let stopped = DispatchSemaphore(value: 0)
         Task {

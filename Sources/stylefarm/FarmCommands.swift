@@ -148,15 +148,17 @@ struct CoordinatorCommand: ParsableCommand {
             logger.notice("no weights to serve: workers must bring their own (run `stylefarm weights fetch` here to serve them)",
                           metadata: ["weights.path": "\(weightsPath)"])
         }
+        // With --http the coordinator's figures go to the registry /metrics shows; without, nowhere.
+        let metrics = http == nil ? nil : FarmMetrics()
         let service = try CoordinatorService(configuration: configuration, context: try ZMQContext(),
-                                             logger: logger)
+                                             logger: logger, metrics: metrics?.coordinator ?? CoordinatorMetrics())
         // Unbuffered: scripts and tests read the bound endpoint from this line.
         FileHandle.standardOutput.write(Data("coordinator listening on \(service.boundEndpoint), data in \(configuration.dataDirectory)\n".utf8))
         var services: [any Service] = [ThreadService(name: "stylefarm-coordinator", body: { try service.run() }, stop: { service.stop() })]
         if let http, let (host, port) = Self.hostAndPort(http) {
             let access = HTTPAccess(token: try httpToken.map(HTTPAccess.readToken(file:)), tokenNeededToRead: !Self.isLoopback(host) && !httpInsecure)
             services.append(DashboardServer.application(service: service, host: host, port: port, access: access,
-                                                        logger: Logger(label: "stylefarm.http")) { bound in
+                                                        logger: Logger(label: "stylefarm.http"), metrics: metrics ?? FarmMetrics()) { bound in
                 let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(bound)"
                 service.setHTTPAddress(address)
                 FileHandle.standardOutput.write(Data("HTTP on \(address)\n".utf8))

@@ -14,6 +14,8 @@ public struct FarmBenchmark: Sendable {
     public var tasks: Int
     /// Where the coordinator keeps its database and outputs; a fresh directory is best.
     public var dataDirectory: String
+    /// Where the coordinator's figures go (`--metrics`: a Prometheus registry; else nowhere).
+    public var metrics = CoordinatorMetrics()
 
     /// Called once the coordinator serves and its job exists, before the workers start; what it
     /// returns is called when the job has finished (`stylefarm bench farm --http --browser`
@@ -41,6 +43,8 @@ public struct FarmBenchmark: Sendable {
         public var peakRssMb: Double
         /// What watched the run (`--http`, `--browser`); nil when nothing did.
         public var watchedBy: String?
+        /// Whether the coordinator recorded its figures (`--metrics`).
+        public var metrics = false
     }
 
     public func run(logger: Logger) throws -> Figures {
@@ -49,7 +53,8 @@ public struct FarmBenchmark: Sendable {
         let context = try ZMQContext()
         defer { context.shutdown() }
         let service = try CoordinatorService(
-            configuration: .init(endpoint: "tcp://127.0.0.1:*", dataDirectory: dataDirectory), context: context, logger: logger)
+            configuration: .init(endpoint: "tcp://127.0.0.1:*", dataDirectory: dataDirectory), context: context, logger: logger,
+            metrics: metrics)
         let jobID = try service.records.createJob(kind: "bench", spec: Data("{}".utf8), priority: 0, tasks: plannedTasks())
 
         let coordinatorCPU = HandOff<Double>()
@@ -109,7 +114,7 @@ public struct FarmBenchmark: Sendable {
                        dispatchLatencyMsMax: (latencies.last ?? 0) * 1000,
                        coordinatorCpuMicrosecondsPerTask: (coordinatorCPU.get() ?? 0) * 1e6 / Double(tasks),
                        attemptsRecorded: try service.records.counts()["attempt"] ?? 0,
-                       peakRssMb: ProcessMemory.peakResidentMegabytes())
+                       peakRssMb: ProcessMemory.peakResidentMegabytes(), metrics: metrics.isEnabled)
     }
 
     /// N independent tasks; their requests are never rendered.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Engine
 import Foundation
 import GRDB
@@ -12,6 +13,8 @@ extension FarmRecords {
     struct Transaction {
         let db: Database
         let budget: AttemptBudget
+        /// Where ended attempts' durations go; nil on read-only snapshots.
+        var metrics: CoordinatorMetrics? = nil
 
         /// Statements are compiled once per connection and reused: at thousands of tasks a
         /// second, compiling (and GRDB's authorizer callbacks while compiling) is a real cost.
@@ -138,6 +141,7 @@ extension FarmRecords {
         func completeAttempt(_ attempt: Int64, result: Data, outputPath: String) throws -> AttemptOutcome {
             guard try isCurrent(attempt, allowingReceived: true) else { return .stale }
             try execute("UPDATE attempt SET outcome = 'succeeded', finished_at = ? WHERE id = ?", arguments: [FarmRecords.now(), attempt])
+            try timeEnded([attempt], .succeeded)
             try execute("""
                 UPDATE task SET state = 'done', current_attempt = NULL, result = ?, output_path = ?
                 WHERE id = (SELECT task_id FROM attempt WHERE id = ?)
@@ -177,6 +181,7 @@ extension FarmRecords {
             case .failed(let retryable):
                 try execute("UPDATE attempt SET outcome = 'failed', finished_at = ?, reason = ? WHERE id = ?",
                             arguments: [now, reason, attempt])
+                try timeEnded([attempt], .failed)
                 let failures = (task["failures"] as Int) + 1
                 try execute("UPDATE task SET failures = ? WHERE id = ?", arguments: [failures, taskID])
                 if retryable && failures < budget.failures {
@@ -188,6 +193,7 @@ extension FarmRecords {
             case .lost(let cause):
                 try execute("UPDATE attempt SET outcome = 'lost', finished_at = ?, reason = ? WHERE id = ?",
                             arguments: [now, cause.rawValue + (reason.isEmpty ? "" : ": " + reason), attempt])
+                try timeEnded([attempt], .lost)
                 let losses = (task["losses"] as Int) + 1
                 if losses < budget.losses {
                     try execute("UPDATE task SET state = 'ready', current_attempt = NULL, losses = ?, not_before = ? WHERE id = ?",
@@ -222,6 +228,7 @@ extension FarmRecords {
                 UPDATE attempt SET outcome = 'cancelled', finished_at = ?
                 WHERE outcome IN ('running', 'received') AND task_id IN (SELECT id FROM task WHERE job_id = ?)
                 """, arguments: [FarmRecords.now(), job])
+            try timeEnded(running, .cancelled)
             try execute("UPDATE task SET state = 'cancelled', current_attempt = NULL WHERE job_id = ? AND state IN ('ready', 'leased')",
                         arguments: [job])
             return running
@@ -250,8 +257,11 @@ extension FarmRecords {
     }
 
     /// Runs `body` in one write transaction (committed when it returns, rolled back if it throws).
+    /// Its time, waiting for the writer included, goes to the SQLite transaction histogram.
     func transaction<T>(_ body: (Transaction) throws -> T) throws -> T {
-        try database.write { db in try body(Transaction(db: db, budget: budget)) }
+        let start = ContinuousClock.now
+        defer { metrics.sqliteTransaction.recordNanoseconds(CoordinatorMetrics.nanoseconds(ContinuousClock.now - start)) }
+        return try database.write { db in try body(Transaction(db: db, budget: budget, metrics: metrics)) }
     }
 
     /// Runs read-only `body` on a snapshot, alongside the writer.

@@ -95,12 +95,15 @@ public final class FarmRecords: Sendable {
 
     let database: DatabasePool
     public let budget: AttemptBudget
+    /// Transaction times and attempt durations (`CoordinatorMetrics`); no-ops unless given.
+    let metrics: CoordinatorMetrics
 
     public convenience init(path: String, maximumFailures: Int = 3) throws {
         try self.init(path: path, budget: AttemptBudget(failures: maximumFailures))
     }
 
-    public init(path: String, budget: AttemptBudget) throws {
+    public init(path: String, budget: AttemptBudget, metrics: CoordinatorMetrics = CoordinatorMetrics()) throws {
+        self.metrics = metrics
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)

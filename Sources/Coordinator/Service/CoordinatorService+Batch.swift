@@ -94,6 +94,7 @@ extension CoordinatorService {
         switch message {
         case .ready(let ready):
             workers[peer]?.credit = try credit(from: ready, session: session, peer: peer, tx, &effects)
+            slotWaits.credited(session.id, credit: workers[peer]?.credit ?? 0, now: clock.now)
         case .progress(let progress):
             // A preview is fenced exactly as its lines are: only the attempt's holder, only while it runs.
             guard try holds(progress.attemptID, session, message, peer: peer, tx, &effects) else {
@@ -238,7 +239,9 @@ extension CoordinatorService {
     private func leaseTasks(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects) throws {
         // A drained worker keeps its credit (it is still connected and finishing its work); it
         // is simply never offered anything.
-        var wanting = workers.filter { $0.value.credit > 0 && !drained.contains($0.value.name) }
+        let credited = workers.filter { $0.value.credit > 0 && !drained.contains($0.value.name) }
+        let assignedBefore = effects.assignments.count
+        var wanting = credited
         let blockedJobs = try tx.blockedJobsByWorkerName()
         try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
         // More candidates than slots: a task that fits no idle worker (too large, a kind it does
@@ -286,6 +289,7 @@ extension CoordinatorService {
                 leased += 1
             }
         }
+        noteDispatch(credited: credited, assignments: effects.assignments[assignedBefore...].map(\.peer))
     }
 
     /// The `blob:` inputs a request names (content, then styles), by role.

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Engine
 import Foundation
 import Logging
@@ -17,6 +18,8 @@ extension CoordinatorService {
         /// The round being collected, and each shard's bytes for it.
         var round: (step: Int, phase: ExchangePhase)?
         var received: [Int: Data] = [:]
+        /// When the round's first contribution arrived (the exchange round time runs to its broadcast).
+        var roundStarted: ContinuousClock.Instant?
     }
 
     /// Leases every shard of a job at once when enough workers are free; removes the workers it
@@ -78,6 +81,7 @@ extension CoordinatorService {
                       retryable: true)
             return
         }
+        if gang.round == nil { gang.roundStarted = clock.now }
         gang.round = (exchange.step, exchange.phase)
         gang.received[member.index] = exchange.bytes
         guard gang.received.count == gang.shardCount else {
@@ -90,7 +94,11 @@ extension CoordinatorService {
                 reply(.exchanged(ShardExchangeReply(attemptID: attempt, step: exchange.step, phase: exchange.phase,
                                                     bytes: answers[member.index])), to: member.peer)
             }
+            if let started = gang.roundStarted {
+                metrics.exchangeRound.recordNanoseconds(CoordinatorMetrics.nanoseconds(clock.now - started))
+            }
             gang.round = nil
+            gang.roundStarted = nil
             gang.received = [:]
             gangs[job] = gang
         } catch {

@@ -108,8 +108,11 @@ public final class CoordinatorService: @unchecked Sendable {
     /// The connected workers as the loop last saw them (every heartbeat interval), for readers
     /// on other threads (the HTTP API): the sessions themselves belong to the loop.
     private let workerSnapshot = Mutex<[WorkerStatus]>([])
-    /// Messages received by kind since start (for `/metrics`), added once per batch.
-    private let messagesReceived = Mutex<[String: Int]>([:])
+    /// Messages and bytes in and out, dispatch latency, exchange rounds; the records time their
+    /// transactions and attempts with the same instruments.
+    let metrics: CoordinatorMetrics
+    /// When each worker's free slots started waiting for a task (the dispatch latency).
+    var slotWaits = SlotWaits()
     /// The latest preview of each running attempt, for the HTTP threads (memory only).
     let previewStore = LivePreviewStore()
     /// Finished tasks' images made small for the dashboard, decoded one at a time.
@@ -124,9 +127,6 @@ public final class CoordinatorService: @unchecked Sendable {
 
     /// Previews kept and dropped since start, and held now, from any thread (for `/metrics`).
     public func livePreviewCounts() -> LivePreviewCounts { previewStore.counts() }
-
-    /// Messages received by kind since start, from any thread.
-    public func messageCounts() -> [String: Int] { messagesReceived.withLock { $0 } }
 
     /// The HTTP address once its server listens (`--http`), for clients to show.
     private let httpAddress = Mutex<String?>(nil)
@@ -156,12 +156,15 @@ public final class CoordinatorService: @unchecked Sendable {
         }
     }
 
-    public init(configuration: Configuration, context: ZMQContext, logger: Logger) throws {
+    /// `metrics`: where the coordinator's figures go (by default nowhere; `--http` passes the
+    /// Prometheus registry's factory).
+    public init(configuration: Configuration, context: ZMQContext, logger: Logger, metrics: CoordinatorMetrics = CoordinatorMetrics()) throws {
         self.configuration = configuration
         self.logger = logger
         mailbox = ActionMailbox(capacity: max(1, configuration.actionQueueLimit))
+        self.metrics = metrics
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory + "/jobs", withIntermediateDirectories: true)
-        records = try FarmRecords(path: configuration.dataDirectory + "/farm.sqlite", budget: configuration.budget)
+        records = try FarmRecords(path: configuration.dataDirectory + "/farm.sqlite", budget: configuration.budget, metrics: metrics)
         blobs = try BlobStore(root: configuration.dataDirectory + "/blobs")
         var options = ZMQSocketOptions(limits: configuration.limits)
         options.routerMandatory = true
@@ -260,13 +263,13 @@ public final class CoordinatorService: @unchecked Sendable {
     /// on its own, so its reply sees every earlier message's effect.
     func process(_ inbox: [RoutedMessage]) throws {
         var pending: [(peer: Data, message: Message)] = []
-        var received: [String: Int] = [:]
-        defer { if !received.isEmpty { messagesReceived.withLock { counts in counts.merge(received, uniquingKeysWith: +) } } }
         for routed in inbox {
             let message: Message
             do {
                 message = try routed.decode(limits: configuration.limits)
+                metrics.received(message.kind, bytes: routed.multipart.byteCount)
             } catch {
+                metrics.received(nil, bytes: routed.multipart.byteCount)
                 logger.notice("refused a malformed message", metadata: ["error": "\(error)"])
                 reply(.error(ErrorReply(error)), to: routed.identity)
                 continue
@@ -279,7 +282,6 @@ public final class CoordinatorService: @unchecked Sendable {
                       to: routed.identity)
                 continue
             }
-            received[message.kind.rawValue, default: 0] += 1
             if let userID = routed.multipart.userID, let authorised = authorisedUserIDs, !authorised.contains(userID) {
                 try refuseRevoked(routed.identity, userID: userID, kind: message.kind)
                 continue
@@ -525,7 +527,10 @@ public final class CoordinatorService: @unchecked Sendable {
     @discardableResult
     func reply(_ message: Message, to peer: Data) -> SendOutcome {
         do {
-            return try socket.send(try message.wireMessage(), to: peer, wait: false) ? .sent : .wouldBlock
+            let wire = try message.wireMessage()
+            guard try socket.send(wire, to: peer, wait: false) else { return .wouldBlock }
+            metrics.sent(message.kind, bytes: wire.byteCount)
+            return .sent
         } catch let error as ZMQError where error.code == .peerUnreachable {
             unreachable.insert(peer)
             return .unreachable
