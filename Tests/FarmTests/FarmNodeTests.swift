@@ -38,7 +38,8 @@ struct FarmNodeTests {
         #expect(worker.name == "bare" && worker.host == ProcessInfo.processInfo.hostName)
         #expect((worker.memoryBytes ?? 0) > 1 << 28)
         #expect(worker.task?.hasPrefix(job + "/") == true)
-        #expect(Set(worker.capabilities ?? []) == Set(WorkerCapability.allCases.map(\.rawValue)))
+        // The work orders it runs, and that it sends previews with its progress.
+        #expect(Set(worker.capabilities ?? []) == Set(WorkerCapability.allCases.map(\.rawValue) + [PreviewOffer.capability]))
 
         let (code, output) = try farm.wait(job)
         #expect(code == 0, "\(output)")
