@@ -64,7 +64,7 @@ class WebDriver:
         caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
             "binary": shutil.which("chromium") or "/usr/bin/chromium",
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--window-size=1300,1500", "--no-first-run", "--disable-extensions"]}}}}
+                     "--window-size=1300,1800", "--no-first-run", "--disable-extensions"]}}}}
         self.session = self.call("POST", "/session", caps)["sessionId"]
 
     def call(self, method, path, body=None):
@@ -201,7 +201,9 @@ def main():
             for key, lines, iteration, paths in state["curves"]:
                 low, high, drawn = growth.get(key, (iteration, iteration, 0))
                 growth[key] = (min(low, iteration), max(high, iteration), max(drawn, paths))
-            if args.screenshots and not shot and state["pointsDone"] >= 1 and state["liveLoaded"] > 0:
+            # The README's picture: points done, and running ones well into their optimisation.
+            if (args.screenshots and not shot and state["pointsDone"] >= 2 and state["liveLoaded"] > 0
+                    and any(iteration >= 25 for _, _, iteration, _ in state["curves"])):
                 time.sleep(1.2)  # one more event: the page as the next update left it
                 driver.screenshot(os.path.join(args.screenshots, "dashboard-sweep.png"))
                 shot = True
