@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What watching costs the coordinator (issue 12): `stylefarm bench farm` alternately without the
-# dashboard and with it served and headless Chromium kept on / and on the benchmark job's page
-# (their event streams open for the whole run), ROUNDS rounds each; prints every run's JSON line
-# and the medians of each mode side by side.
+# What watching costs the coordinator (issue 12): `stylefarm bench farm` in three modes, one
+# after the other in each round: without the dashboard; recording its metrics only (`--metrics`,
+# what `--http` makes the loop do); and with the dashboard served and headless Chromium kept on /
+# and on the benchmark job's page (their event streams open for the whole run). Prints every
+# run's JSON line and the medians of each mode side by side.
 #
 #   STYLEFARM_BIN=.build/release/stylefarm scripts/bench-dashboard.sh [--rounds N] [--workers W] [--tasks T]
 #
@@ -29,18 +30,19 @@ out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 for ((round = 1; round <= rounds; round++)); do
   "$bin" bench farm --workers "$workers" --tasks "$tasks" | sed 's/^/without /' | tee -a "$out"
+  "$bin" bench farm --workers "$workers" --tasks "$tasks" --metrics | sed 's/^/metrics /' | tee -a "$out"
   "$bin" bench farm --workers "$workers" --tasks "$tasks" --http 127.0.0.1:0 --browser "$browser" | sed 's/^/with /' | tee -a "$out"
 done
 python3 - "$out" <<'PY'
 import json, statistics, sys
-runs = {"without": [], "with": []}
+runs = {"without": [], "metrics": [], "with": []}
 for line in open(sys.argv[1]):
     mode, _, text = line.partition(" ")
     runs[mode].append(json.loads(text))
 keys = ["tasks_per_second", "coordinator_cpu_microseconds_per_task", "dispatch_latency_ms_p50", "dispatch_latency_ms_p99", "peak_rss_mb"]
-print(f"{'median of ' + str(len(runs['with'])) + ' rounds':<40}{'without':>12}{'with pages':>12}{'ratio':>8}")
+print(f"{'median of ' + str(len(runs['with'])) + ' rounds':<40}{'without':>10}{'metrics':>10}{'pages':>10}{'metrics/without':>17}{'pages/without':>15}")
 for key in keys:
-    a = statistics.median(r[key] for r in runs["without"])
-    b = statistics.median(r[key] for r in runs["with"])
-    print(f"{key:<40}{a:>12.2f}{b:>12.2f}{b / a if a else float('nan'):>8.3f}")
+    a, m, b = (statistics.median(r[key] for r in runs[mode]) for mode in ("without", "metrics", "with"))
+    ratio = lambda x: x / a if a else float("nan")
+    print(f"{key:<40}{a:>10.2f}{m:>10.2f}{b:>10.2f}{ratio(m):>17.3f}{ratio(b):>15.3f}")
 PY

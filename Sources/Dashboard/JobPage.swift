@@ -208,12 +208,14 @@ enum JobPage {
         let running = model.tasks.filter { $0.running != nil }
         var figures = ""
         for task in running {
-            guard let live = task.running else { continue }
+            guard let live = task.running, !live.lines.isEmpty else { continue }
             figures += "<figure data-key=\"\(HTML.escape(task.key))\" data-lines=\"\(live.lines.count)\" data-iteration=\"\(live.iteration)\">"
                 + "<figcaption>\(HTML.escape(task.key)) · \(HTML.escape(live.worker)) · iteration \(live.iteration)/\(live.iterations)</figcaption>"
                 + Plots.lossCurves(live.lines, styleNames: model.styleNames) + "</figure>"
         }
         if figures.isEmpty { figures = "<p class=\"muted\">no task is rendering</p>" }
+        let unplotted = running.count(where: { $0.running?.lines.isEmpty ?? true })
+        if unplotted > 0 { figures += "<p class=\"muted\">and \(unplotted) more running</p>" }
         return .init(id: "curves", html: "<section id=\"curves\"><h2>Loss curves of running tasks</h2><div class=\"curves\">\(figures)</div></section>")
     }
 

@@ -63,6 +63,8 @@ struct JobPageModel: Sendable {
 
     /// Loss lines kept per running attempt for its plot.
     static let plottedLines = 400
+    /// Running tasks whose loss curves a page draws.
+    static let plottedTasks = 8
     /// Tasks a page shows at most (the first ones; the counts cover them all), so that a
     /// 20 000-point sweep costs a page what a 1 000-point one does.
     static let shownTasks = 1000
@@ -76,23 +78,28 @@ struct JobPageModel: Sendable {
     static func load(jobID: String, status: JobStatus, service: CoordinatorService, plans: PlanCache) throws -> JobPageModel? {
         let records = service.records
         let stored = try records.dashboardTasks(ofJob: jobID, limit: shownTasks)
-        let running = Dictionary(try records.runningTasks(ofJob: jobID).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        let running = Dictionary(status.running.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let plan = try plans.plan(jobID: jobID, kind: status.kind, records: records)
         let directory = status.directory
         let previews = Dictionary(service.livePreviews(job: jobID).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         var tasks: [Task] = []
+        var plotted = 0
         for (index, task) in stored.enumerated() {
-            let summary = task.result.flatMap { try? JSONDecoder().decode(RenderSummary.self, from: $0) }
+            let summary = task.result.flatMap { plans.summary(jobID: jobID, key: task.key, result: $0) }
             var live: Running? = nil
             if task.state == TaskState.leased.rawValue, let attempt = task.currentAttempt, let progress = running[task.key] {
+                // The loss logs of the first few running tasks only: a farm of 200 workers on
+                // one job would otherwise read 200 logs and draw 200 plots every second.
+                plotted += 1
+                let lines = plotted <= plottedTasks ? try records.lossLines(ofAttempt: attempt, limit: plottedLines) : []
                 live = Running(attemptID: attempt, worker: progress.worker, iteration: progress.iteration, iterations: progress.iterations,
-                               elapsed: progress.elapsed, lines: try records.lossLines(ofAttempt: attempt, limit: plottedLines),
+                               elapsed: progress.elapsed, lines: lines,
                                previewIteration: previews[task.key].flatMap { $0.attemptID == attempt ? $0.iteration : nil })
             }
             tasks.append(Task(index: index, key: task.key, kind: task.kind, state: task.state, attempts: task.attempts,
                               parameters: plan.parameters[task.key] ?? [],
                               output: task.state == TaskState.done.rawValue ? task.outputPath.flatMap { relative($0, to: directory) } : nil,
-                              finalLosses: summary?.finalLosses, relativeImprovement: summary?.relativeImprovement, running: live))
+                              finalLosses: summary?.losses, relativeImprovement: summary?.ri, running: live))
         }
         var picture: Picture? = nil
         if status.kind == "tiled", let data = try records.taskRequest(TiledPlanner.stitchKey, ofJob: jobID),
@@ -149,7 +156,14 @@ final class PlanCache: Sendable {
         var sweepsGamma: Bool
     }
 
+    /// A finished task's final losses and RIᵢ: its stored result never changes once done.
+    struct Summary: Sendable {
+        var losses: LossBreakdown
+        var ri: [Double]
+    }
+
     private let plans = Mutex<(byJob: [String: Plan], order: [String])>(([:], []))
+    private let summaries = Mutex<[String: [String: Summary]]>([:])
     let capacity: Int
 
     init(capacity: Int = 64) { self.capacity = max(1, capacity) }
@@ -159,9 +173,25 @@ final class PlanCache: Sendable {
         let plan = try Self.make(kind: kind, spec: try records.jobSpec(jobID))
         plans.withLock { cache in
             if cache.byJob.updateValue(plan, forKey: jobID) == nil { cache.order.append(jobID) }
-            while cache.order.count > capacity { cache.byJob[cache.order.removeFirst()] = nil }
+            while cache.order.count > capacity {
+                let evicted = cache.order.removeFirst()
+                cache.byJob[evicted] = nil
+                summaries.withLock { $0[evicted] = nil }
+            }
         }
         return plan
+    }
+
+    /// `result` decoded once per job and task (for the jobs whose plans are kept).
+    func summary(jobID: String, key: String, result: Data) -> Summary? {
+        if let known = summaries.withLock({ $0[jobID]?[key] }) { return known }
+        guard let decoded = try? JSONDecoder().decode(RenderSummary.self, from: result) else { return nil }
+        let summary = Summary(losses: decoded.finalLosses, ri: decoded.relativeImprovement)
+        // Only for a job whose plan is kept (evicting the plan drops these); the locks are
+        // taken one after the other, never one inside the other in this order.
+        guard plans.withLock({ $0.byJob[jobID] != nil }) else { return summary }
+        summaries.withLock { $0[jobID, default: [:]][key] = summary }
+        return summary
     }
 
     static func make(kind: String, spec data: Data?) throws -> Plan {

@@ -9,27 +9,10 @@ import TestSupport
 /// SIGTERM. (The browser itself is scripts/test-dashboard.sh.)
 @Suite(.serialized)
 struct FarmDashboardTests {
-    struct Reply {
-        var status: Int
-        var body: String
-        var contentType: String
-    }
-
-    /// curl with `arguments` before the URL: status, body and Content-Type.
-    static func curl(_ url: String, _ arguments: [String] = []) throws -> Reply {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-w", "\n%{http_code} %{content_type}"] + arguments + [url]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: output, as: UTF8.self)
-        guard let newline = text.lastIndex(of: "\n") else { throw TestFailure("curl gave nothing for \(url)") }
-        let trailer = text[text.index(after: newline)...].split(separator: " ", maxSplits: 1)
-        guard let status = trailer.first.flatMap({ Int($0) }) else { throw TestFailure("curl gave no status for \(url)") }
-        return Reply(status: status, body: String(text[..<newline]), contentType: trailer.count > 1 ? String(trailer[1]) : "")
+    /// curl with `arguments` before the URL; the body as text.
+    static func curl(_ url: String, _ arguments: [String] = []) throws -> (status: Int, body: String, contentType: String) {
+        let reply = try Curl.run(url, arguments)
+        return (reply.status, reply.text, reply.contentType)
     }
 
     @Test func pagesEventsAndFilesShowTheFarm() throws {

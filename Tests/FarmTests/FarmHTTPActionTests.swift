@@ -10,19 +10,9 @@ import Farm
 struct FarmHTTPActionTests {
     /// POST `body` to `url` (curl): status code and body.
     static func post(_ url: String, _ body: String, token: String? = nil) throws -> (status: Int, body: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-w", "\n%{http_code}", "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body, url]
-            + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard let newline = output.lastIndex(of: UInt8(ascii: "\n")), let code = Int(String(decoding: output[(newline + 1)...], as: UTF8.self)) else {
-            throw TestFailure("curl gave no status for \(url)")
-        }
-        return (code, Data(output[..<newline]))
+        let reply = try Curl.run(url, ["-X", "POST", "-H", "Content-Type: application/json", "--data-binary", body]
+                                     + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? []))
+        return (reply.status, reply.body)
     }
 
     static func error(_ body: Data) -> String {

@@ -22,20 +22,10 @@ struct FarmHTTPTests {
         throw TestFailure("the coordinator printed no HTTP address")
     }
 
-    /// GET `url` with an optional bearer token: status code and body (curl, a real client).
+    /// GET `url` with an optional bearer token: status code and body.
     static func get(_ url: String, token: String? = nil) throws -> (status: Int, body: Data) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        process.arguments = ["-s", "-w", "\n%{http_code}", url] + (token.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard let newline = output.lastIndex(of: UInt8(ascii: "\n")), let code = Int(String(decoding: output[(newline + 1)...], as: UTF8.self)) else {
-            throw TestFailure("curl gave no status for \(url)")
-        }
-        return (code, Data(output[..<newline]))
+        let reply = try Curl.run(url, token.map { ["-H", "Authorization: Bearer \($0)"] } ?? [])
+        return (reply.status, reply.body)
     }
 
     /// The samples of a Prometheus exposition, parsed by prometheus_client: "name{k=v,…}" → value.

@@ -81,9 +81,12 @@ final class FarmHarness {
             .map { (try? String(contentsOfFile: dir.path($0), encoding: .utf8)) ?? "" }.joined()
     }
 
-    func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    func run(_ arguments: [String]) throws -> (status: Int32, output: String) { try Self.run(binary, arguments) }
+
+    /// Runs a program and returns its status and output (stdout and stderr together).
+    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe

@@ -23,20 +23,6 @@ struct FarmMetricsTests {
         }.values.reduce(0, +)
     }
 
-    /// Runs a program and returns its status and output (stdout and stderr together).
-    static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, output)
-    }
-
     /// Every histogram series in `text`: its buckets cumulative, its +Inf bucket equal to its count.
     static func histogramProblems(_ metrics: [String: Double]) -> [String] {
         var problems: [String] = []
@@ -67,12 +53,12 @@ struct FarmMetricsTests {
         guard FileManager.default.isExecutableFile(atPath: promtool) else {
             throw TestFailure("promtool is missing: scripts/install-deps.sh installs Debian's prometheus package")
         }
-        let lint = try run("/bin/sh", ["-c", "\(promtool) check metrics < \(file)"])
+        let lint = try FarmHarness.run("/bin/sh", ["-c", "\(promtool) check metrics < \(file)"])
         #expect(lint.status == 0 && lint.output.isEmpty, "promtool check metrics: \(lint.output)")
         let rules = root.appendingPathComponent("scripts/deploy-check/metrics_rules.py").path
-        let catalogue = try run("/usr/bin/env", ["python3", rules, "scrape", file])
+        let catalogue = try FarmHarness.run("/usr/bin/env", ["python3", rules, "scrape", file])
         #expect(catalogue.status == 0, "\(catalogue.output)")
-        let grafana = try run("/usr/bin/env", ["python3", rules, "grafana", root.appendingPathComponent("deploy/grafana/stylefarm-dashboard.json").path,
+        let grafana = try FarmHarness.run("/usr/bin/env", ["python3", rules, "grafana", root.appendingPathComponent("deploy/grafana/stylefarm-dashboard.json").path,
                                                "--scrape", file])
         #expect(grafana.status == 0, "\(grafana.output)")
     }
