@@ -291,9 +291,26 @@ struct FarmTrustTests {
         farm.endpoint = "tcp://127.0.0.1:9"
         try farm.startWorkers(1)
         let worker = farm.workers[0]
-        Thread.sleep(forTimeInterval: 0.05)
+        // Signal it once it handles SIGTERM (a dispatch source takes it): before that, any
+        // process dies of it, and a fixed delay is too short on a loaded machine.
+        let deadline = Date().addingTimeInterval(20)
+        while !Self.handles(SIGTERM, pid: worker.processIdentifier), worker.isRunning, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        Thread.sleep(forTimeInterval: 0.05)   // into the weight load
         kill(worker.processIdentifier, SIGTERM)
         worker.waitUntilExit()
         #expect(worker.terminationReason == .exit && worker.terminationStatus == 0, "\(farm.log("worker"))")
+    }
+
+    /// Whether process `pid` no longer takes `signal`'s default action: it ignores or catches it
+    /// (the SigIgn and SigCgt masks in /proc; libdispatch's signal sources catch it).
+    static func handles(_ signal: Int32, pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        return status.split(separator: "\n").contains { line in
+            guard line.hasPrefix("SigIgn:") || line.hasPrefix("SigCgt:"),
+                  let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+            return mask & (1 << UInt64(signal - 1)) != 0
+        }
     }
 }

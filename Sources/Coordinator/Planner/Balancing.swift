@@ -7,11 +7,10 @@ public import Engine
 /// balanced against the strongest.
 public enum Balancing {
     public static func sigmas(relativeImprovements: [Double]) throws -> [Float] {
-        guard !relativeImprovements.isEmpty,
+        guard let strongest = relativeImprovements.max(),
               relativeImprovements.allSatisfy({ $0.isFinite && $0 > 0 }) else {
             throw EngineError(.numeric, "cannot balance styles from relative improvements \(relativeImprovements): each must be finite and > 0")
         }
-        let strongest = relativeImprovements.max()!
         return relativeImprovements.map { Float((strongest / $0).squareRoot()) }
     }
 }
