@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures (not tests).",
-        subcommands: [BenchEngineCommand.self, BenchFarmCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchConvCommand.self, BenchFarmCommand.self])
 }
 
 struct BenchEngineCommand: ParsableCommand {
@@ -32,6 +32,46 @@ struct BenchEngineCommand: ParsableCommand {
         let network = try WeightsStore.fromEnvironment().loadNetwork(
             for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer))
         print(try JSONOutput.line(try bench.run(network: network)))
+    }
+}
+
+struct BenchConvCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "conv",
+        abstract: "Time every 3×3 layer to block5_conv1, forward and backward to the data, with each convolution method; print a table with each method's largest relative error against a float64 reference.")
+
+    @Option(help: "Image side in pixels (square); layer sizes follow VGG19's pooling.")
+    var size = 512
+
+    @Option(help: "Threads.")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: "Timed runs per layer and method (after one warm-up); the median is reported.")
+    var repetitions = 3
+
+    @Option(help: "Comma-separated methods: direct, winograd2, winograd4.")
+    var methods = "direct,winograd2,winograd4"
+
+    func validate() throws {
+        for name in methods.split(separator: ",") where ConvolutionMethod(rawValue: String(name)) == nil {
+            throw ValidationError("unknown method '\(name)'; use direct, winograd2 or winograd4")
+        }
+    }
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let chosen = methods.split(separator: ",").compactMap { ConvolutionMethod(rawValue: String($0)) }
+        let bench = ConvolutionBenchmark(size: size, threads: threads, repetitions: repetitions, methods: chosen)
+        let weights = try WeightsStore.fromEnvironment().loadWeights()
+        print("size \(size), threads \(threads); GFLOP/s counts the direct method's 2·9·Cin·Cout·H·W for every method")
+        print("layer           Cin→Cout  H×W       method     fwd ms  fwd GF/s   bwd ms  bwd GF/s  fwd err   bwd err")
+        _ = try bench.run(weights: weights) { row in
+            let name = row.layer.padding(toLength: 15, withPad: " ", startingAt: 0)
+            let method = row.method.padding(toLength: 10, withPad: " ", startingAt: 0)
+            print(name + String(format: " %4d→%-4d %4d×%-4d ", row.inChannels, row.outChannels, row.height, row.width)
+                  + method + String(format: " %7.1f %8.1f %8.1f %9.1f  %.1e  %.1e", row.forwardMs, row.forwardGflops, row.backwardMs, row.backwardGflops,
+                         row.forwardError, row.backwardError))
+        }
     }
 }
 

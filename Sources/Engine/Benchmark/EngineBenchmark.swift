@@ -23,6 +23,8 @@ public struct EngineBenchmark: Sendable {
         /// Buffers of the feature graph alone.
         public var graphMb: Double
         public var blasCore: String
+        /// Each convolution's method in network order, e.g. `direct,winograd4,…`.
+        public var convolutions: String
     }
 
     public var size: Int
@@ -73,7 +75,8 @@ public struct EngineBenchmark: Sendable {
         return Report(size: size, threads: threads, pooling: preset.pooling.rawValue, deepestLayer: deepest,
                       iterations: iterations, secondsPerIteration: median, minSecondsPerIteration: times[0],
                       gflopPerIteration: flops / 1e9, gflops: flops / 1e9 / median, peakRssMb: ProcessMemory.peakResidentMegabytes(),
-                      graphMb: Double(graph.bytesAllocated) / 1_048_576, blasCore: BLAS.coreName)
+                      graphMb: Double(graph.bytesAllocated) / 1_048_576, blasCore: BLAS.coreName,
+                      convolutions: network.convolutions.map(\.method.rawValue).joined(separator: ","))
     }
 
     /// Convolutions forward and backward (2 × 2·9·Cin·Cout·H·W) plus per style layer the Gram

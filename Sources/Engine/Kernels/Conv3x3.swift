@@ -14,30 +14,62 @@ public final class ConvWorkspace: @unchecked Sendable {
     public let threads: Int
     /// Output pixels per GEMM band (see `Conv3x3.bandColumns`); tests make it small to force many bands.
     public let bandColumns: Int
+    /// Winograd layers: one band's transformed inputs [α², C, tiles] and GEMM products, shared by
+    /// the threads (each phase splits them), and per-thread tile-row scratch.
+    let winogradInput: FloatBuffer
+    let winogradProducts: FloatBuffer
+    let winogradScratchBuffer: FloatBuffer
+    let winogradBandCapacity: Int
+    let winogradScratchCapacity: Int
+    /// Tiles per Winograd band (see `WinogradConv3x3.bandTiles`); tests make it small to force many bands.
+    public let winogradBandTiles: Int
 
-    public init(paddedCapacity: Int, bandCapacity: Int, threads: Int, bandColumns: Int = Conv3x3.bandColumns) {
+    public init(paddedCapacity: Int, bandCapacity: Int, threads: Int, bandColumns: Int = Conv3x3.bandColumns,
+                winogradBandCapacity: Int = 0, winogradScratchCapacity: Int = 0,
+                winogradBandTiles: Int = Conv3x3.winogradBandTiles) {
         self.threads = max(1, threads)
         padded = FloatBuffer(count: paddedCapacity)
         bands = FloatBuffer(count: bandCapacity * self.threads)
         self.bandCapacity = bandCapacity
         self.bandColumns = bandColumns
+        winogradInput = FloatBuffer(count: winogradBandCapacity)
+        winogradProducts = FloatBuffer(count: winogradBandCapacity)
+        winogradScratchBuffer = FloatBuffer(count: winogradScratchCapacity * self.threads)
+        self.winogradBandCapacity = winogradBandCapacity
+        self.winogradScratchCapacity = winogradScratchCapacity
+        self.winogradBandTiles = max(1, winogradBandTiles)
     }
 
     /// A workspace large enough for every layer in `layers` at the given input sizes.
     public convenience init(for layers: [(conv: Conv3x3, height: Int, width: Int)], threads: Int,
-                            bandColumns: Int = Conv3x3.bandColumns) {
-        var padded = 0, band = 0
+                            bandColumns: Int = Conv3x3.bandColumns, winogradBandTiles: Int = Conv3x3.winogradBandTiles) {
+        var padded = 0, band = 0, winogradBand = 0, winogradScratch = 0
         for (conv, height, width) in layers {
-            let needs = conv.workspaceNeeds(height: height, width: width, bandColumns: bandColumns)
-            padded = max(padded, needs.padded)
-            band = max(band, needs.band)
+            if let winograd = conv.winograd {
+                let needs = winograd.workspaceNeeds(height: height, width: width, bandTiles: winogradBandTiles)
+                winogradBand = max(winogradBand, needs.band)
+                winogradScratch = max(winogradScratch, needs.scratch)
+            } else {
+                let needs = conv.workspaceNeeds(height: height, width: width, bandColumns: bandColumns)
+                padded = max(padded, needs.padded)
+                band = max(band, needs.band)
+            }
         }
-        self.init(paddedCapacity: padded, bandCapacity: band, threads: threads, bandColumns: bandColumns)
+        self.init(paddedCapacity: padded, bandCapacity: band, threads: threads, bandColumns: bandColumns,
+                  winogradBandCapacity: winogradBand, winogradScratchCapacity: winogradScratch,
+                  winogradBandTiles: winogradBandTiles)
     }
 
     func band(_ thread: Int) -> UnsafeMutablePointer<Float> { bands.base + thread * bandCapacity }
 
-    public var bytes: Int { (padded.count + bands.count) * MemoryLayout<Float>.stride }
+    func winogradScratch(_ thread: Int) -> UnsafeMutablePointer<Float> {
+        winogradScratchBuffer.base + thread * winogradScratchCapacity
+    }
+
+    public var bytes: Int {
+        (padded.count + bands.count + winogradInput.count + winogradProducts.count + winogradScratchBuffer.count)
+            * MemoryLayout<Float>.stride
+    }
 }
 
 /// 3×3 convolution, stride 1, zero padding 1, followed by bias and ReLU, on `cblas_sgemm`.
@@ -68,20 +100,34 @@ public struct Conv3x3: Sendable {
     let tapMajor: FloatBuffer
     /// [in, 9, out] of the rotated, channel-transposed kernel, for backward-to-input.
     let flippedTapMajor: FloatBuffer
+    /// How this layer convolves; a Winograd layer keeps only its transformed weights.
+    public let method: ConvolutionMethod
+    let winograd: WinogradConv3x3?
 
     /// Target GEMM width (output pixels per band): wide enough for OpenBLAS to run at speed,
     /// small enough to stay in cache: 4096 beat 8192 side by side at 512×512 (2.53 vs 2.72 s per
     /// iteration), mostly on the 64-channel layers.
     public static let bandColumns = 4096
+    /// Tiles per band of a Winograd layer (see `WinogradConv3x3.bandTiles`).
+    public static let winogradBandTiles = WinogradConv3x3.bandTiles
     /// Below this many channels on the GEMM's K side, im2col/col2im beats nine thin GEMMs.
     static let shiftedMinimumChannels = 16
 
-    public init(inChannels: Int, outChannels: Int, weights: [Float], bias: [Float]) {
+    public init(inChannels: Int, outChannels: Int, weights: [Float], bias: [Float], method: ConvolutionMethod = .direct) {
         precondition(weights.count == outChannels * inChannels * 9 && bias.count == outChannels,
                      "Conv3x3: weight/bias sizes do not match \(inChannels)→\(outChannels)")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.bias = bias
+        self.method = method
+        if let transform = method.transform {
+            winograd = WinogradConv3x3(transform: transform, inChannels: inChannels, outChannels: outChannels, kernel: weights)
+            kernel = FloatBuffer(count: 0)
+            tapMajor = FloatBuffer(count: 0)
+            flippedTapMajor = FloatBuffer(count: 0)
+            return
+        }
+        winograd = nil
         // Keep only the layouts this layer's kernels read: the plain kernel for the im2col and
         // col2im paths of a 3-channel input, the tap-major pair for the shifted-GEMM paths.
         let usesIm2col = inChannels < Self.shiftedMinimumChannels
@@ -131,6 +177,14 @@ public struct Conv3x3: Sendable {
     public func forward(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>,
                         preActivation: UnsafeMutablePointer<Float>?,
                         height: Int, width: Int, workspace: ConvWorkspace, threads: Int) {
+        if let winograd {
+            bias.withUnsafeBufferPointer { b in
+                guard let base = b.baseAddress else { return }
+                winograd.forward(input, output, preActivation: preActivation, bias: base, height: height, width: width,
+                                 workspace: workspace, threads: threads)
+            }
+            return
+        }
         if inChannels < Self.shiftedMinimumChannels {
             forwardIm2col(input, output, preActivation: preActivation, height: height, width: width,
                           workspace: workspace, threads: threads)
@@ -175,6 +229,11 @@ public struct Conv3x3: Sendable {
     public func backward(outputGradient: UnsafePointer<Float>, output: UnsafePointer<Float>,
                          preActivationGradient: UnsafePointer<Float>?, inputGradient: UnsafeMutablePointer<Float>,
                          height: Int, width: Int, workspace: ConvWorkspace, threads: Int) {
+        if let winograd {
+            winograd.backward(outputGradient: outputGradient, output: output, extra: preActivationGradient,
+                              inputGradient: inputGradient, height: height, width: width, workspace: workspace, threads: threads)
+            return
+        }
         Self.pad(outputGradient, channels: outChannels, height: height, width: width, into: workspace.padded.base,
                  mask: output, extra: preActivationGradient, threads: threads)
         if inChannels < Self.shiftedMinimumChannels {

@@ -21,3 +21,22 @@ public enum Parallel {
         }
     }
 }
+
+extension Parallel {
+    /// `forEachChunk` that also passes the chunk's index (0 ..< min(threads, count)), for
+    /// kernels that give each chunk its own scratch buffer.
+    public static func forEachIndexedChunk(_ count: Int, threads: Int, _ body: (Int, Range<Int>) -> Void) {
+        let parts = max(1, min(threads, count))
+        if parts <= 1 {
+            if count > 0 { body(0, 0..<count) }
+            return
+        }
+        // nonisolated(unsafe): as in forEachChunk; chunks write disjoint outputs and scratch.
+        nonisolated(unsafe) let body = body
+        DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let start = count * part / parts
+            let end = count * (part + 1) / parts
+            if start < end { body(part, start..<end) }
+        }
+    }
+}

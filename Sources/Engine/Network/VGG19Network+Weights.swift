@@ -1,10 +1,16 @@
+internal import Foundation
+
 extension VGG19Network {
     /// The network from loaded weights, keeping only the first `convolutions` layers (a render
-    /// needs only as deep as its deepest layer; block5_relu1 needs 13 of the 16).
-    public init(weights: VGG19Weights, convolutions count: Int = 16) throws {
+    /// needs only as deep as its deepest layer; block5_relu1 needs 13 of the 16). Each layer's
+    /// method comes from `policy`, by default from `STYLEFARM_CONV` (unset: `auto`); Winograd
+    /// layers transform their weights here, once.
+    public init(weights: VGG19Weights, convolutions count: Int = 16, policy: ConvolutionPolicy? = nil) throws {
+        let policy = try policy ?? ConvolutionPolicy.fromEnvironment(ProcessInfo.processInfo.environment)
         let layers = weights.layers.prefix(max(0, min(count, weights.layers.count)))
         try self.init(convolutions: layers.map {
-            Conv3x3(inChannels: $0.inChannels, outChannels: $0.outChannels, weights: $0.weights, bias: $0.bias)
+            Conv3x3(inChannels: $0.inChannels, outChannels: $0.outChannels, weights: $0.weights, bias: $0.bias,
+                    method: policy.method(inChannels: $0.inChannels, outChannels: $0.outChannels))
         })
     }
 

@@ -1,0 +1,149 @@
+/// The per-tile steps of Winograd convolution, on one channel and one row of tiles at a time.
+///
+/// SIMD lanes are neighbouring tiles, so the transformed values of `lanes` tiles are one
+/// contiguous store into the GEMM's [channels × tiles] matrix. To make the loads contiguous too,
+/// `gatherRow` first splits the α input rows of a tile row by column phase: phase p of row r
+/// holds padded columns p, m+p, 2m+p, …, so column l of tiles t…t+7 is one unaligned load at
+/// phase l mod m, offset t + l / m.
+extension WinogradTransform {
+    typealias Lanes = SIMD8<Float>
+    static let lanes = 8
+
+    /// Tiles per row rounded up to whole SIMD blocks.
+    static func paddedTiles(_ tiles: Int) -> Int { (tiles + lanes - 1) / lanes * lanes }
+
+    /// Floats of per-thread scratch for a row of `tiles` tiles: the split input rows or the
+    /// split output rows, whichever is larger.
+    func scratchFloats(tiles: Int) -> Int {
+        let stride = Self.paddedTiles(tiles) + Self.lanes
+        return max(inputSize, outputSize) * outputSize * stride
+    }
+
+    /// Splits the α rows of tile row `tileRow` of one channel (zero outside the image) by column
+    /// phase into `scratch` (row r, phase p at `(r·m + p)·stride`). With `mask`, values whose mask
+    /// is not positive become 0 (ReLU backward); `extra` is added after.
+    func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, extra: UnsafePointer<Float>?,
+                   height: Int, width: Int, tileRow: Int, tiles: Int, into scratch: UnsafeMutablePointer<Float>) {
+        let m = outputSize
+        let stride = Self.paddedTiles(tiles) + Self.lanes
+        let count = Self.paddedTiles(tiles) + 1
+        for r in 0..<inputSize {
+            let y = tileRow * m + r - 1
+            let inside = y >= 0 && y < height
+            for p in 0..<m {
+                let dst = scratch + (r * m + p) * stride
+                guard inside else { dst.update(repeating: 0, count: count); continue }
+                let offset = y * width
+                for t in 0..<count {
+                    let x = t * m + p - 1
+                    guard x >= 0, x < width else { dst[t] = 0; continue }
+                    var v = source[offset + x]
+                    if let mask, !(mask[offset + x] > 0) { v = 0 }
+                    if let extra { v += extra[offset + x] }
+                    dst[t] = v
+                }
+            }
+        }
+    }
+
+    /// V = Bᵀ d B for every tile of a gathered row; position ξ of tile t goes to
+    /// `v[ξ·positionStride + t]`. Writes up to `lanes − 1` floats past the last tile.
+    func transformInputRow(_ scratch: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>,
+                           positionStride: Int) {
+        let a = inputSize, m = outputSize
+        let stride = Self.paddedTiles(tiles) + Self.lanes
+        inputMatrix.withUnsafeBufferPointer { bt in
+            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: a) { column in
+                for t0 in Swift.stride(from: 0, to: tiles, by: Self.lanes) {
+                    for i in 0..<a {
+                        // Row i of Bᵀ d: column l is Σ_k Bᵀ[i,k] d[k,l].
+                        for l in 0..<a {
+                            let base = scratch + (l % m) * stride + t0 + l / m
+                            var sum = Lanes(repeating: 0)
+                            for k in 0..<a {
+                                let b = bt[i * a + k]
+                                if b != 0 { sum += b * Self.load(base + k * m * stride) }
+                            }
+                            column[l] = sum
+                        }
+                        for j in 0..<a {
+                            var sum = Lanes(repeating: 0)
+                            for l in 0..<a {
+                                let b = bt[j * a + l]
+                                if b != 0 { sum += b * column[l] }
+                            }
+                            Self.store(sum, v + (i * a + j) * positionStride + t0)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Y = Aᵀ M A (+ bias) for every tile of a row; position ξ of tile t is read from
+    /// `products[ξ·positionStride + t]`; output (i, j) of tile t goes to `scratch[(i·m + j)·stride + t]`.
+    func transformOutputRow(_ products: UnsafePointer<Float>, positionStride: Int, tiles: Int, bias: Float,
+                            into scratch: UnsafeMutablePointer<Float>) {
+        let a = inputSize, m = outputSize
+        let stride = Self.paddedTiles(tiles) + Self.lanes
+        outputMatrix.withUnsafeBufferPointer { at in
+            withUnsafeTemporaryAllocation(of: Lanes.self, capacity: a) { row in
+                for t0 in Swift.stride(from: 0, to: tiles, by: Self.lanes) {
+                    for i in 0..<m {
+                        for j in 0..<a {
+                            var sum = Lanes(repeating: 0)
+                            for k in 0..<a {
+                                let c = at[i * a + k]
+                                if c != 0 { sum += c * Self.load(products + (k * a + j) * positionStride + t0) }
+                            }
+                            row[j] = sum
+                        }
+                        for j in 0..<m {
+                            var sum = Lanes(repeating: bias)
+                            for l in 0..<a {
+                                let c = at[j * a + l]
+                                if c != 0 { sum += c * row[l] }
+                            }
+                            Self.store(sum, scratch + (i * m + j) * stride + t0)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the m rows of tile row `tileRow` from `scratch` into a C×H×W plane, cropping at the
+    /// image edge, with optional ReLU and pre-activation copy.
+    func scatterRow(_ scratch: UnsafePointer<Float>, tiles: Int, tileRow: Int, height: Int, width: Int,
+                    into output: UnsafeMutablePointer<Float>, relu: Bool, preActivation: UnsafeMutablePointer<Float>?) {
+        let m = outputSize
+        let stride = Self.paddedTiles(tiles) + Self.lanes
+        for i in 0..<m {
+            let y = tileRow * m + i
+            guard y < height else { return }
+            let out = output + y * width
+            let pre = preActivation.map { $0 + y * width }
+            for j in 0..<m {
+                let src = scratch + (i * m + j) * stride
+                var x = j
+                for t in 0..<tiles {
+                    guard x < width else { break }
+                    let v = src[t]
+                    pre?[x] = v
+                    out[x] = relu ? (v > 0 ? v : 0) : v
+                    x += m
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Lanes {
+        UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
+    }
+}
