@@ -22,7 +22,8 @@ public enum ConvolutionMethod: String, Sendable, CaseIterable, Codable {
 /// The default stays `direct` until Winograd passes the quality check of issue 14: on
 /// `tubingen.jpg` with `starry_night.jpg` at 512 px, preset pastiche, 100 L-BFGS iterations, F(4×4)
 /// ended at a loss 3.7 % above direct's (11 233 against 10 827), where 0.5 % is allowed —
-/// whether that is L-BFGS amplifying rounding or a bias is not measured yet.
+/// the direct method alone spreads 1.7 % between 1 and 2 threads there (11 010 / 10 827), so
+/// whether F(4×4)'s difference is L-BFGS amplifying rounding or a bias is not settled.
 public enum ConvolutionPolicy: String, Sendable, CaseIterable {
     case direct
     /// F(4×4) on every layer with at least `Conv3x3.shiftedMinimumChannels` input channels.
