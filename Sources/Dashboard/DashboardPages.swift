@@ -38,10 +38,11 @@ struct DashboardPages: Sendable {
                     // The job's status and its previews' iterations say whether anything on the
                     // page can have changed: only then is the whole page read and rendered.
                     guard let status = try service.statusDocument(StatusQuery(jobID: id)).jobs.first else { return [] }
-                    let fingerprint = "\(status)|\(service.livePreviews(job: id).map { "\($0.key)@\($0.iteration)" })|\(workerNames())"
+                    let workers = workerNames()
+                    let fingerprint = "\(status)|\(service.livePreviews(job: id).map { "\($0.key)@\($0.iteration)" })|\(workers)"
                     guard seen.withLock({ last in defer { last = fingerprint }; return last != fingerprint }) else { return nil }
                     guard let model = try JobPageModel.load(jobID: id, status: status, service: service, plans: plans) else { return [] }
-                    return JobPage.render(model, files: files.list(jobID: id), workers: workerNames()).fragments
+                    return JobPage.render(model, files: files.list(jobID: id), workers: workers).fragments
                 }
             } else {
                 stream = events.stream { [self] in FarmPage.fragments(try farmModel()) }

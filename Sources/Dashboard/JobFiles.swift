@@ -1,3 +1,4 @@
+import Coordinator
 import Foundation
 
 /// A job folder's files as the pages may serve them: only regular files inside
@@ -29,19 +30,14 @@ struct JobFiles: Sendable {
         return resolved
     }
 
-    /// The job's finished files, relative to its folder, sorted; partial writes are left out.
+    /// The job's finished files, relative to its folder, sorted: the job folder's own listing
+    /// (`JobFolderFiles`: no partial writes, no hidden names), with its `index.html`, and only
+    /// names `file(jobID:segments:)` would serve.
     func list(jobID: String) -> [String] {
-        guard let folder = folder(of: jobID), let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
-        var files: [String] = []
-        while let name = walker.nextObject() as? String, files.count < Self.listLimit {
-            let segments = name.split(separator: "/")
-            guard segments.allSatisfy(Self.isPlainSegment), !name.hasSuffix(".partial") else { continue }
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder + "/" + name, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files.append(name)
-            }
-        }
-        return files.sorted()
+        guard let folder = folder(of: jobID) else { return [] }
+        var files = JobFolderFiles(directory: folder).files.map(\.path)
+        if FileManager.default.fileExists(atPath: folder + "/" + JobIndexPage.fileName) { files.append(JobIndexPage.fileName) }
+        return files.filter { $0.split(separator: "/").allSatisfy(Self.isPlainSegment) }.sorted().prefix(Self.listLimit).map { $0 }
     }
 
     static func isPlainSegment(_ segment: some StringProtocol) -> Bool {

@@ -93,7 +93,7 @@ enum JobPage {
         let jobURL = "/jobs/\(HTML.urlSegment(model.status.id))", apiURL = "/api/v1" + jobURL
         var image = "<span class=\"muted\">\(HTML.escape(task.state))</span>"
         if let output = task.output {
-            image = "<a href=\"\(jobURL)/files/\(fileURL(output))\"><img class=\"result\" alt=\"\(HTML.escape(task.key))\" src=\"\(apiURL)/results/\(HTML.urlSegment(task.key))/preview?size=256\"></a>"
+            image = "<a href=\"\(jobURL)/files/\(HTML.urlSegment(output))\"><img class=\"result\" alt=\"\(HTML.escape(task.key))\" src=\"\(apiURL)/results/\(HTML.urlSegment(task.key))/preview?size=256\"></a>"
         } else if let running = task.running, let preview = running.previewIteration {
             image = "<img class=\"live\" alt=\"\(HTML.escape(task.key)) at iteration \(preview)\" src=\"\(apiURL)/previews/\(HTML.urlSegment(task.key))?attempt=\(running.attemptID)&amp;i=\(preview)\">"
         }
@@ -221,7 +221,7 @@ enum JobPage {
 
     static func fileList(_ model: JobPageModel, _ files: [String]) -> PageShell.Fragment {
         let jobURL = "/jobs/\(HTML.urlSegment(model.status.id))"
-        let items = files.map { "<li><a href=\"\(jobURL)/files/\(fileURL($0))\">\(HTML.escape($0))</a></li>" }.joined()
+        let items = files.map { "<li><a href=\"\(jobURL)/files/\(HTML.urlSegment($0))\">\(HTML.escape($0))</a></li>" }.joined()
         return .init(id: "files", html: """
             <section id="files"><h2>Files</h2><p class="muted">\(HTML.escape(model.directory))</p><ul>\(items.isEmpty ? "<li class=\"muted\">none yet</li>" : items)</ul></section>
             """)
@@ -231,6 +231,4 @@ enum JobPage {
         index < model.styleNames.count ? model.styleNames[index] : "style \(index + 1)"
     }
 
-    /// A relative file path as URL segments.
-    static func fileURL(_ path: String) -> String { HTMLText.link(path) }
 }

@@ -109,6 +109,6 @@ enum PageShell {
 enum HTML {
     static func escape(_ text: some StringProtocol) -> String { HTMLText.escape(String(text)) }
 
-    /// A job id, task key or file path as a URL path, each segment percent-encoded.
+    /// A job id, task key or relative file path as a URL path, each segment percent-encoded.
     static func urlSegment(_ text: some StringProtocol) -> String { HTMLText.link(String(text)) }
 }
