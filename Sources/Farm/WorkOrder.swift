@@ -50,6 +50,7 @@ public enum WorkOrder: Sendable, Equatable {
         if let initialization = request.initialization { paths.append(initialization) }
         if case .tile(let order) = self { paths.append(order.styleTargetsPath) }
         if case .shard(let order) = self { paths.append(order.styleTargetsPath) }
+        if case .shard(let order) = self, let resume = order.resumePath { paths.append(resume) }
         return paths
     }
 
@@ -78,6 +79,7 @@ public enum WorkOrder: Sendable, Equatable {
         case .shard(var order):
             order.render = try mapped(order.render)
             order.styleTargetsPath = try map(order.styleTargetsPath)
+            order.resumePath = try order.resumePath.map(map)
             return .shard(order)
         }
     }
@@ -142,9 +144,23 @@ public struct ShardOrder: Sendable, Codable, Equatable {
     public var shardIndex: Int
     public var shardCount: Int
     public var styleTargetsPath: String
+    /// How gradients are made exact (`ExactTileStep.Scheme`); nil is `.wideHalo` (older orders).
+    public var scheme: ExactTileStep.Scheme?
+    /// Windows across each shard's band (gradient exchange; nil is 1: one window per shard).
+    public var columns: Int?
+    /// Iterations between checkpoints (nil or 0: none).
+    public var checkpointEvery: Int?
+    /// The checkpoint this shard resumes from (`ExactShardCheckpoint`; a `blob:` reference until
+    /// the worker resolves it), nil to start from the starting image.
+    public var resumePath: String?
 
     public init(render: RenderRequest, outputWidth: Int, outputHeight: Int, tile: Int, halo: Int?, shardIndex: Int,
-                shardCount: Int, styleTargetsPath: String) {
+                shardCount: Int, styleTargetsPath: String, scheme: ExactTileStep.Scheme? = nil, columns: Int? = nil,
+                checkpointEvery: Int? = nil, resumePath: String? = nil) {
+        self.scheme = scheme
+        self.columns = columns
+        self.checkpointEvery = checkpointEvery
+        self.resumePath = resumePath
         self.render = render
         self.outputWidth = outputWidth
         self.outputHeight = outputHeight

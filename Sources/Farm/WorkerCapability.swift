@@ -6,6 +6,9 @@ public enum WorkerCapability: String, Sendable, Codable, CaseIterable {
     case styleTargets = "style-targets"
     case tile
     case exactShard = "exact-shard"
+    /// Exact shards with band windows and the gradient exchange, L-BFGS across shards and
+    /// checkpoints (exchange phases `gradients`, `dots`, `checkpoint`).
+    case exactShard2 = "exact-shard-2"
 
     /// What a stored task of `kind` (a `PlannedTask.Kind` raw value) needs; nil for tasks the
     /// coordinator runs itself (stitches).
@@ -14,7 +17,7 @@ public enum WorkerCapability: String, Sendable, Codable, CaseIterable {
         case "calibrate", "render", "coarse": .render
         case "style-targets": .styleTargets
         case "tile": .tile
-        case "shard": .exactShard
+        case "shard": .exactShard2
         default: nil
         }
     }

@@ -142,7 +142,7 @@ public struct TileTaskRenderer: Sendable {
 
     /// One round of an exact job's exchange: a step's partial sums, or its edge pixels.
     public struct ExchangeRound: Sendable, Equatable {
-        public enum Phase: String, Sendable { case sums, pixels }
+        public enum Phase: String, Sendable { case sums, pixels, gradients, dots, checkpoint }
         public var step: Int
         public var phase: Phase
     }

@@ -123,7 +123,12 @@ extension CoordinatorService {
             let sums = try (0..<shardCount).map { try ExactExchangeCodec.decodeSums([UInt8](received[$0]!)) }
             let total = Data(try ExactExchangeCodec.encode(try ExactPartialSums.sum(sums)))
             return Array(repeating: total, count: shardCount)
-        case .pixels:
+        case .dots:
+            let parts = try (0..<shardCount).map { try ShardReductions.decode([UInt8](received[$0]!)) }
+            return Array(repeating: Data(try ShardReductions.combine(parts).encoded()), count: shardCount)
+        case .checkpoint:
+            throw EngineError(.invalidArgument, "checkpoints are not stored by this coordinator yet")
+        case .pixels, .gradients:
             let strips = try (0..<shardCount).map {
                 try ExactExchangeCodec.decodeStrips([UInt8](received[$0]!), maxPixels: TileGrid.maxSide * 4096)
             }

@@ -1,15 +1,26 @@
 public import Foundation
 
-// An exact tiled job's shards stay in step through the coordinator: each step every shard
-// sends its partial sums (`exchange`, phase "sums") and gets back the sum over all shards
-// (`exchanged`); after its optimiser step it sends the edge pixels its neighbours' windows
-// read (phase "pixels") and gets back theirs. The coordinator answers a round once every
-// shard of the job has sent it.
+// An exact tiled job's shards stay in step through the coordinator: each evaluation every
+// shard sends its partial sums (`exchange`, phase "sums") and gets back the sum over all shards
+// (`exchanged`); with the gradient-exchange scheme it then sends the gradient its window puts
+// on other shards' rows ("gradients") and gets back theirs; after its optimiser step it sends
+// the edge pixels its neighbours' windows read ("pixels") and gets back theirs. L-BFGS adds
+// one "dots" round per iteration (partial dot products, summed), and every K iterations each
+// shard sends its state ("checkpoint"), stored by the coordinator. The coordinator answers a
+// round once every shard of the job has sent it.
 
 /// The phases of a step's exchange.
 public enum ExchangePhase: String, Sendable, Codable, CaseIterable {
+    /// Partial Gram, content and TV sums; answered with their sum over shards.
     case sums
+    /// Edge pixels (strips); answered with every other shard's strips.
     case pixels
+    /// Gradient on other shards' rows (strips); answered with every other shard's strips.
+    case gradients
+    /// Partial dot products and maxima (`ShardReductions`); answered with their sum and max.
+    case dots
+    /// A shard's state (`ExactShardCheckpoint`); stored, answered with no bytes.
+    case checkpoint
 }
 
 /// `exchange`: a shard's contribution to one round; the bytes travel as the one binary frame.

@@ -73,6 +73,14 @@ public enum ExactExchangeCodec {
         [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
     }
 
+    static func littleEndian64(_ value: UInt64) -> [UInt8] {
+        (0..<8).map { UInt8(value >> (8 * UInt64($0)) & 0xff) }
+    }
+
+    static func readUInt64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+    }
+
     static func readUInt32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
     }
