@@ -27,6 +27,12 @@ public struct TileTaskRenderer: Sendable {
         public var stoppedEarly: String?
         public var seconds: Double
         public var peakRssMb: Double
+        /// Exact shards: the scheme, the pixels of the shard's windows, the checkpoint iteration
+        /// it resumed from and the checkpoints it saved.
+        public var scheme: ExactTileStep.Scheme?
+        public var windowPixels: Int?
+        public var resumedAt: Int?
+        public var checkpoints: Int?
     }
 
     /// How the style targets were computed.
@@ -140,17 +146,18 @@ public struct TileTaskRenderer: Sendable {
         return terms
     }
 
-    /// One round of an exact job's exchange: a step's partial sums, or its edge pixels.
+    /// One round of an exact job's exchange.
     public struct ExchangeRound: Sendable, Equatable {
-        public enum Phase: String, Sendable { case sums, pixels, gradients, dots, checkpoint }
+        public typealias Phase = ExactExchangePhase
+        /// The round's number within this attempt (every shard of the gang counts the same).
         public var step: Int
         public var phase: Phase
     }
 
-    /// Runs one shard of an exact tiled job: `iterations` Adam steps, each synchronised with
-    /// the other shards through `exchange` (which sends this shard's bytes for the round and
-    /// returns the coordinator's answer). Returns the shard's own rows. `progress` may ask for
-    /// a preview of those rows at the step it reports.
+    /// Runs one shard of an exact tiled job: its iterations of Adam or L-BFGS, in step with
+    /// the other shards through `exchange` (which sends this shard's bytes for a round and
+    /// returns the coordinator's answer), from the order's checkpoint if it has one. Returns
+    /// the shard's own rows. `progress` may ask for a preview of those rows.
     public func shard(_ order: ShardOrder, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false },
                       exchange: (ExchangeRound, [UInt8]) throws -> [UInt8],
                       progress: PreviewingProgress = { _, _ in }) throws -> (band: RGBImage, summary: TileSummary) {
@@ -158,50 +165,41 @@ public struct TileTaskRenderer: Sendable {
         var request = order.render
         request.threads = threads
         let settings = try request.resolve()
-        guard settings.optimizer == .adam else {
-            throw EngineError(.invalidArgument, "exact tiled mode optimises with Adam; --optimizer \(settings.optimizer) is not supported")
-        }
         let (width, height) = (order.outputWidth, order.outputHeight)
         let objective = TiledObjective(width: width, height: height, pooling: settings.pooling, contentLayers: settings.contentLayers,
                                        styles: try styleTerms(settings, targetsPath: order.styleTargetsPath),
                                        alpha: settings.alpha, beta: settings.beta, tvWeight: settings.tvWeight)
-        let layout = try objective.layout(tile: order.tile, halo: order.halo, scheme: .wideHalo)
-        guard (1...layout.rows).contains(order.shardCount), (0..<order.shardCount).contains(order.shardIndex) else {
-            throw EngineError(.invalidArgument, "shard \(order.shardIndex + 1) of \(order.shardCount) does not fit \(layout.rows) tile rows")
+        let geometry = try ExactShard.geometry(objective: objective, tile: order.tile, halo: order.halo, scheme: order.scheme ?? .wideHalo,
+                                               shards: order.shardCount, index: order.shardIndex, columns: order.columns ?? 1)
+        let resume = try order.resumePath.map {
+            try ExactShardCheckpoint.decode(try FileBytes.read(path: $0, what: "checkpoint", maxBytes: 1 << 31))
         }
-        let band = ExactShard.rows(layout: layout, shards: order.shardCount, index: order.shardIndex).band
-        let (contentBand, initial) = try windowInputs(settings, width: width, height: height, rect: band, what: "an exact shard")
-        let shard = try ExactShard(network: network, objective: objective, layout: layout, shards: order.shardCount,
+        let (contentBand, initial) = try windowInputs(settings, width: width, height: height, rect: geometry.band, what: "an exact shard")
+        let shard = try ExactShard(network: network, objective: objective, geometry: geometry, shards: order.shardCount,
                                    index: order.shardIndex, content: VGGPreprocessing.tensor(from: contentBand),
-                                   initial: VGGPreprocessing.tensor(from: initial),
-                                   adam: Adam.Settings(learningRate: settings.learningRate, decay: settings.learningRateDecay,
-                                                       decayEvery: settings.learningRateDecayEvery),
-                                   threads: threads)
-        let steps = settings.iterations
-        var first: LossBreakdown?
-        var losses = LossBreakdown(total: 0, content: 0, styles: [], tv: 0)
-        for step in 0...steps {
-            if isCancelled() { throw EngineError(.cancelled, "cancelled") }
-            let global = try ExactExchangeCodec.decodeSums(try exchange(ExchangeRound(step: step, phase: .sums),
-                                                                        try ExactExchangeCodec.encode(try shard.forward())))
-            losses = step < steps ? try shard.backward(global: global) : try objective.losses(global)
-            guard losses.isFinite else {
-                throw EngineError(.numeric, "the loss became non-finite at step \(step); lower --lr or the loss weights")
+                                   initial: VGGPreprocessing.tensor(from: initial), threads: threads)
+        if let resume { logger.info("shard resumes from its checkpoint", metadata: ["iteration": "\(resume.iteration)"]) }
+        let outcome = try withoutActuallyEscaping(exchange) { exchange in
+            var round = 0
+            var run = ExactShardRun(shard: shard, settings: ExactShardRun.Settings(settings, checkpointEvery: order.checkpointEvery ?? 0),
+                                    isCancelled: isCancelled) { phase, bytes in
+                defer { round += 1 }
+                return try exchange(ExchangeRound(step: round, phase: phase), bytes)
             }
-            if first == nil { first = losses }
-            try progress(RenderProgress(iteration: step, iterations: steps, losses: losses,
-                                        elapsed: (ContinuousClock.now - started).seconds, evaluations: step + 1)) { maxSide in
-                // The shard's own rows (its halo belongs to its neighbours' previews).
-                RenderPreview.make(vgg: shard.interiorPixels, maxSide: maxSide)
+            return try run.run(resume: resume) { iteration, losses, evaluations in
+                try progress(RenderProgress(iteration: iteration, iterations: settings.iterations, losses: losses,
+                                            elapsed: (ContinuousClock.now - started).seconds, evaluations: evaluations)) { maxSide in
+                    // The shard's own rows (its halo belongs to its neighbours' previews).
+                    RenderPreview.make(vgg: shard.interiorPixels, maxSide: maxSide)
+                }
             }
-            guard step < steps else { break }
-            try shard.update()
-            let strips = try exchange(ExchangeRound(step: step, phase: .pixels), ExactExchangeCodec.encode(shard.outgoingStrips()))
-            try shard.receive(try ExactExchangeCodec.decodeStrips(strips, maxPixels: width * height))
         }
-        let summary = TileSummary(interior: shard.interior, window: band, initialLosses: first ?? losses, finalLosses: losses,
-                                  iterationsRun: steps, evaluations: steps + 1, stoppedEarly: nil,
-                                  seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes())
+        let summary = TileSummary(interior: shard.interior, window: geometry.band, initialLosses: outcome.initialLosses,
+                                  finalLosses: outcome.finalLosses, iterationsRun: outcome.iterationsRun,
+                                  evaluations: outcome.evaluations, stoppedEarly: outcome.stoppedEarly,
+                                  seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes(),
+                                  scheme: geometry.scheme, windowPixels: geometry.windowPixels, resumedAt: outcome.resumedAt,
+                                  checkpoints: outcome.checkpoints)
         return (VGGPreprocessing.image(from: shard.interiorPixels), summary)
     }
 }

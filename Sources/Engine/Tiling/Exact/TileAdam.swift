@@ -21,6 +21,22 @@ public final class TileAdam {
         secondMoment = FloatBuffer(count: dimension)
     }
 
+    /// The moments, for a checkpoint.
+    public var moments: (first: [Float], second: [Float]) {
+        (Array(UnsafeBufferPointer(start: firstMoment.base, count: dimension)),
+         Array(UnsafeBufferPointer(start: secondMoment.base, count: dimension)))
+    }
+
+    /// Restores the state a checkpoint saved.
+    public func restore(step: Int, first: [Float], second: [Float]) throws {
+        guard step >= 0, first.count == dimension, second.count == dimension else {
+            throw EngineError(.invalidArgument, "an Adam checkpoint of \(first.count) and \(second.count) values at step \(step) does not fit \(dimension) unknowns")
+        }
+        self.step = step
+        first.withUnsafeBufferPointer { firstMoment.base.update(from: $0.baseAddress!, count: dimension) }
+        second.withUnsafeBufferPointer { secondMoment.base.update(from: $0.baseAddress!, count: dimension) }
+    }
+
     /// Moves `x` (the interior's pixels, CHW) one Adam step along `gradient`.
     public func update(_ x: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>) {
         let lr = settings.learningRate * pow(settings.decay, Float(step / settings.decayEvery))

@@ -68,6 +68,18 @@ public struct TileWindowLayout: Sendable, Equatable, Codable {
         self.tiles = tiles
     }
 
+    /// Every field as given (the edge-list initialiser's checks done).
+    init(imageWidth: Int, imageHeight: Int, tileSize: Int, halo: Int, alignment: Int, columns: Int, rows: Int, tiles: [TileWindow]) {
+        self.imageWidth = imageWidth
+        self.imageHeight = imageHeight
+        self.tileSize = tileSize
+        self.halo = halo
+        self.alignment = alignment
+        self.columns = columns
+        self.rows = rows
+        self.tiles = tiles
+    }
+
     /// A layout for `layers`: aligned to their total stride, with the halo that makes owned
     /// activations exact (`exactGradient: false`, enough for Gram sums) or that makes the
     /// back-propagated gradient on each interior exact (`true`), unless `halo` asks for more.
