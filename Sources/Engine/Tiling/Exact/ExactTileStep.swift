@@ -54,7 +54,11 @@ public final class ExactTileStep {
     public let objective: TiledObjective
     public let layout: TileWindowLayout
     public let tile: TileWindow
-    let graph: FeatureGraph
+    /// The window's graph: kept between passes, or (`release()`) freed after each one and made
+    /// again, so that a shard of many windows holds one graph at a time.
+    private var graph: FeatureGraph?
+    private let network: VGG19Network
+    private let threads: Int
     let pixels: FloatBuffer
     let gradient: FloatBuffer
     let contentTargets: [String: FloatBuffer]
@@ -105,10 +109,10 @@ public final class ExactTileStep {
         self.objective = objective
         self.layout = layout
         self.tile = tile
-        graph = try FeatureGraph(network: network, pooling: objective.pooling, height: tile.window.height,
-                                 width: tile.window.width, taps: layers, threads: threads)
-        pixels = FloatBuffer(count: graph.inputShape.count)
-        gradient = FloatBuffer(count: graph.inputShape.count)
+        self.network = network
+        self.threads = threads
+        pixels = FloatBuffer(count: 3 * tile.window.pixelCount)
+        gradient = FloatBuffer(count: 3 * tile.window.pixelCount)
         let targets = try FeatureTargets.activations(network: network, pooling: objective.pooling, image: contentWindow,
                                                      layers: objective.contentLayers.map(\.layer), threads: threads)
         contentTargets = targets.mapValues { values in
@@ -120,7 +124,7 @@ public final class ExactTileStep {
         styleLayers = objective.styleLayers
         var folds: [String: FloatBuffer] = [:]
         for layer in styleLayers {
-            let c = graph.activation(layer).shape.channels
+            let c = try objective.layerShape(layer).channels
             for style in objective.styles where style.layers.contains(where: { $0.layer == layer }) {
                 guard style.grams[layer]?.count == c * c else {
                     throw EngineError(.invalidArgument, "style target Gram for \(layer) is missing or has the wrong size")
@@ -131,9 +135,24 @@ public final class ExactTileStep {
         self.folds = folds
     }
 
-    /// Bytes held by this tile's graph and buffers.
+    /// Bytes held by this tile's graph (while it lives) and buffers.
     public var bytesAllocated: Int {
-        graph.bytesAllocated + (pixels.count + gradient.count + contentTargets.values.reduce(0) { $0 + $1.count }) * MemoryLayout<Float>.stride
+        (graph?.bytesAllocated ?? 0) + (pixels.count + gradient.count + contentTargets.values.reduce(0) { $0 + $1.count }) * MemoryLayout<Float>.stride
+    }
+
+    /// The graph, made if it was released.
+    private func liveGraph() throws -> FeatureGraph {
+        if let graph { return graph }
+        let made = try FeatureGraph(network: network, pooling: objective.pooling, height: tile.window.height,
+                                    width: tile.window.width, taps: objective.tappedLayers, threads: threads)
+        graph = made
+        return made
+    }
+
+    /// Frees the graph (its activations); the next `forward` makes it again.
+    public func release() {
+        graph = nil
+        hasForward = false
     }
 
     /// Runs the window's forward pass on `window` (the current image's pixels in `tile.window`,
@@ -143,6 +162,7 @@ public final class ExactTileStep {
             throw EngineError(.invalidArgument, "window pixels are \(window.width)×\(window.height), tile \(tile.index)'s window is \(tile.window)")
         }
         window.withUnsafeBufferPointer { pixels.base.update(from: $0.baseAddress!, count: $0.count) }
+        let graph = try liveGraph()
         graph.forward(pixels.base)
         hasForward = true
 
@@ -226,7 +246,7 @@ public final class ExactTileStep {
 
     /// Fills `gradient` (the window's dL/dx) for the current scheme.
     private func backPropagate(globalGrams: [String: [Float]]) throws {
-        guard hasForward else { throw EngineError(.failed, "backward before forward on tile \(tile.index)") }
+        guard hasForward, let graph else { throw EngineError(.failed, "backward before forward on tile \(tile.index)") }
         folded = []
         for layer in styleLayers {
             let shape = graph.activation(layer).shape
@@ -246,7 +266,7 @@ public final class ExactTileStep {
                 folded.insert(layer)
             }
         }
-        graph.backward(into: gradient.base, input: pixels.base) { layer, g in addLossGradient(layer, into: g) }
+        graph.backward(into: gradient.base, input: pixels.base) { layer, g in addLossGradient(layer, into: g, graph: graph) }
         let shape = graph.inputShape
         guard objective.tvWeight != 0 else { return }
         switch scheme {
@@ -278,7 +298,7 @@ public final class ExactTileStep {
 
     /// A rectangle of the window's gradient as a tensor.
     private func copyGradient(_ rect: PixelRect) -> Tensor {
-        let shape = graph.inputShape
+        let shape = (height: tile.window.height, width: tile.window.width)
         var out = Tensor(channels: 3, height: rect.height, width: rect.width)
         out.withUnsafeMutableBufferPointer { out in
             for c in 0..<3 {
@@ -293,7 +313,7 @@ public final class ExactTileStep {
 
     /// Adds dL/dF of the tapped `layer` into `g`: at every window position (`.wideHalo`), or at
     /// the owned positions only (`.gradientExchange`).
-    private func addLossGradient(_ layer: String, into g: UnsafeMutablePointer<Float>) {
+    private func addLossGradient(_ layer: String, into g: UnsafeMutablePointer<Float>, graph: FeatureGraph) {
         let (features, shape) = graph.activation(layer)
         let stride = fields[layer]!.stride
         let positions = (layout.imageHeight / stride) * (layout.imageWidth / stride)
