@@ -31,9 +31,21 @@ public final class FeatureGraph {
     let gradientA: FloatBuffer
     let gradientB: FloatBuffer
     let workspace: ConvWorkspace
+    /// Pooling steps whose output is cut to some of its rows (`rowCrops`): the uncut output
+    /// (max pooling's backward pass compares against it) and the rows kept, in the uncut grid.
+    let cropped: [Int: (full: FloatBuffer, rows: Range<Int>, fullHeight: Int)]
+    /// Scratch for a cut step's gradient spread back over its uncut rows.
+    let cropScratch: FloatBuffer?
+    /// Per step, the uncut grid's row of the step's first row (0 unless a cut came before).
+    public let rowOffsets: [Int]
 
+    /// - Parameter rowCrops: for pooling steps, the rows of the step's output (in the grid the
+    ///   whole input would give) to keep; the later steps then run on those rows only. Rows
+    ///   near a cut are wrong (the convolutions pad the cut with zeros), as at a window's
+    ///   edge: an exact shard cuts only rows no activation it needs depends on, which saves the
+    ///   compute of the deep layers' part of its halo.
     public init(network: VGG19Network, pooling: PoolingMode, height: Int, width: Int,
-                taps: [String], threads: Int = 1) throws {
+                taps: [String], threads: Int = 1, rowCrops: [Int: Range<Int>] = [:]) throws {
         guard height > 0, width > 0 else {
             throw EngineError(.invalidArgument, "image size \(width)×\(height) is empty")
         }
@@ -48,8 +60,10 @@ public final class FeatureGraph {
         }
 
         var shapes: [Shape] = []
-        var c = 3, h = height, w = width
-        for step in allSteps {
+        var cuts: [Int: (full: FloatBuffer, rows: Range<Int>, fullHeight: Int)] = [:]
+        var offsets: [Int] = []
+        var c = 3, h = height, w = width, offset = 0
+        for (index, step) in allSteps.enumerated() {
             switch step {
             case .convolution(let i): c = network.convolutions[i].outChannels
             case .pool:
@@ -58,8 +72,22 @@ public final class FeatureGraph {
                     throw EngineError(.invalidArgument,
                                       "image \(width)×\(height) is too small for layer \(taps.max { (locations[$0]?.step ?? 0) < (locations[$1]?.step ?? 0) } ?? ""): it pools to nothing; use at least \(1 << (allSteps.filter { $0 == .pool }.count)) pixels per side")
                 }
+                guard offset % 2 == 0 else { throw EngineError(.invalidArgument, "a row cut before step \(index) is not aligned to its pooling") }
+                offset /= 2
+                if let rows = rowCrops[index] {
+                    // The kept rows in this step's own (already cut) grid.
+                    let top = max(rows.lowerBound, offset) - offset, bottom = min(rows.upperBound, offset + h) - offset
+                    guard top < bottom else { throw EngineError(.invalidArgument, "the row cut \(rows) at step \(index) keeps nothing") }
+                    cuts[index] = (FloatBuffer(count: c * h * w), top..<bottom, h)
+                    offset += top
+                    h = bottom - top
+                }
+            }
+            guard rowCrops[index] == nil || step == .pool else {
+                throw EngineError(.invalidArgument, "rows can be cut only after a pooling step, not at step \(index)")
             }
             shapes.append(Shape(channels: c, height: h, width: w))
+            offsets.append(offset)
         }
 
         // The engine owns the cores: OpenBLAS runs single-threaded and the kernels split their
@@ -82,6 +110,9 @@ public final class FeatureGraph {
         preActivationGradients = preGradients
         tapLocations = locations
         tapsByLocation = Dictionary(grouping: locations.keys.sorted(), by: { locations[$0]! })
+        cropped = cuts
+        rowOffsets = offsets
+        cropScratch = cuts.isEmpty ? nil : FloatBuffer(count: cuts.values.map(\.full.count).max() ?? 0)
         let largest = max(shapes.map(\.count).max() ?? 0, inputShape.count)
         gradientA = FloatBuffer(count: largest)
         gradientB = FloatBuffer(count: largest)
@@ -97,6 +128,7 @@ public final class FeatureGraph {
     /// Bytes held by this graph's buffers (activations, gradients, workspace).
     public var bytesAllocated: Int {
         let floats = outputs.reduce(0) { $0 + $1.count } + preActivations.values.reduce(0) { $0 + $1.count }
+            + cropped.values.reduce(0) { $0 + $1.full.count } + (cropScratch?.count ?? 0)
             + preActivationGradients.values.reduce(0) { $0 + $1.count } + gradientA.count + gradientB.count
         return floats * MemoryLayout<Float>.stride + workspace.bytes
     }
@@ -114,11 +146,23 @@ public final class FeatureGraph {
                              height: h, width: w, workspace: workspace, threads: threads)
                 c = conv.outChannels
             case .pool:
-                Pooling.forward(pooling, source, out, channels: c, height: h, width: w, threads: threads)
-                (h, w) = Pooling.outputSize(height: h, width: w)
+                if let cut = cropped[index] {
+                    Pooling.forward(pooling, source, cut.full.base, channels: c, height: h, width: w, threads: threads)
+                    w = Pooling.outputSize(height: h, width: w).width
+                    Self.copyRows(cut.rows, from: cut.full.base, height: cut.fullHeight, to: out, channels: c, width: w)
+                    h = cut.rows.count
+                } else {
+                    Pooling.forward(pooling, source, out, channels: c, height: h, width: w, threads: threads)
+                    (h, w) = Pooling.outputSize(height: h, width: w)
+                }
             }
             source = UnsafePointer(out)
         }
+    }
+
+    /// The uncut grid's row of a tapped layer's first row (see `rowCrops`).
+    public func rowOffset(of layer: String) -> Int {
+        tapLocations[layer].map { rowOffsets[$0.step] } ?? 0
     }
 
     /// The value of a tapped layer after `forward`.
@@ -161,11 +205,32 @@ public final class FeatureGraph {
                     workspace: workspace, threads: threads)
             case .pool:
                 let source = index == 0 ? input : UnsafePointer(outputs[index - 1].base)
-                Pooling.backward(pooling, input: source, output: outputs[index].base, outputGradient: current,
-                                 inputGradient: destination, channels: inShape.channels,
-                                 height: inShape.height, width: inShape.width, threads: threads)
+                if let cut = cropped[index], let scratch = cropScratch {
+                    // The cut rows get no gradient: nothing that was kept depends on them.
+                    let planeRows = shape.channels * cut.fullHeight * shape.width
+                    scratch.base.update(repeating: 0, count: planeRows)
+                    for ch in 0..<shape.channels {
+                        (scratch.base + (ch * cut.fullHeight + cut.rows.lowerBound) * shape.width)
+                            .update(from: current + ch * shape.planeSize, count: shape.planeSize)
+                    }
+                    Pooling.backward(pooling, input: source, output: cut.full.base, outputGradient: scratch.base,
+                                     inputGradient: destination, channels: inShape.channels,
+                                     height: inShape.height, width: inShape.width, threads: threads)
+                } else {
+                    Pooling.backward(pooling, input: source, output: outputs[index].base, outputGradient: current,
+                                     inputGradient: destination, channels: inShape.channels,
+                                     height: inShape.height, width: inShape.width, threads: threads)
+                }
             }
             swap(&current, &spare)
+        }
+    }
+
+    /// Copies rows `rows` of every `height`×`width` plane of `source` into consecutive planes.
+    static func copyRows(_ rows: Range<Int>, from source: UnsafePointer<Float>, height: Int, to target: UnsafeMutablePointer<Float>,
+                         channels: Int, width: Int) {
+        for c in 0..<channels {
+            (target + c * rows.count * width).update(from: source + (c * height + rows.lowerBound) * width, count: rows.count * width)
         }
     }
 }

@@ -37,6 +37,18 @@ extension VGG19Architecture {
         return ReceptiveField(stride: stride, margin: margin)
     }
 
+    /// The receptive field of the output of step `index` of `steps`.
+    static func receptiveField(atStep index: Int) -> ReceptiveField {
+        var stride = 1, margin = 0
+        for step in steps.prefix(index + 1) {
+            switch step {
+            case .convolution: margin += stride
+            case .pool: stride *= 2
+            }
+        }
+        return ReceptiveField(stride: stride, margin: margin)
+    }
+
     /// The stride of the deepest of `layers`: tiles whose borders are multiples of it put every
     /// activation of every one of those layers on exactly one side of each border.
     public static func totalStride(for layers: [String]) throws -> Int {

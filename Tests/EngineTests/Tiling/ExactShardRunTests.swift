@@ -102,6 +102,29 @@ struct ExactShardRunTests {
         #expect(gang.gang.rounds.count == 3 * (steps + 1) - 1)
     }
 
+    /// Deeper layers (to block3_relu1, stride 4): the bands' graphs cut the rows the deep
+    /// layers do not need after each pooling step, and the result is still the whole image's.
+    @Test func rowCutsAfterPoolingKeepTheShardsExact() throws {
+        let network = try TilingFixtures.network.get()
+        let style = TilingFixtures.image(width: 48, height: 40, seed: 5)
+        let layers = [WeightedLayer("block1_relu1", 0.5), WeightedLayer("block2_relu1", 1), WeightedLayer("block3_relu1", 2)]
+        let grams = try FeatureTargets.grams(network: network, pooling: .max, image: style, layers: layers.map(\.layer), threads: 2)
+        let objective = TiledObjective(width: 64, height: 96, pooling: .max, contentLayers: [WeightedLayer("block3_relu1", 0.01)],
+                                       styles: [StyleTerm(layers: layers, weight: 0.7, grams: grams)], alpha: 1, beta: 1e-4, tvWeight: 1e-3)
+        let content = TilingFixtures.image(width: 64, height: 96, seed: 1)
+        let adam = Adam.Settings(learningRate: 4)
+        let shards = try Self.shards(objective, network: network, content: content, initial: content, scheme: .gradientExchange,
+                                     count: 3, tile: 16)
+        // block3_relu1's margin is 10 (halo 12); its owned rows need only 10/4 → 3 rows of block2_pool beyond them.
+        #expect(shards.allSatisfy { $0.steps.allSatisfy { !$0.rowCrops.isEmpty } })
+        let gang = try Self.run(shards, settings: .init(optimizer: .adam, iterations: 3, adam: adam, lbfgs: .init()))
+        let whole = try Self.wholeImage(objective, content: content, network: network,
+                                        optimizer: Adam(dimension: content.count, settings: adam), iterations: 3)
+        let difference = TilingFixtures.maxAbsDifference(gang.image.values, whole.image.values)
+        #expect(difference <= 0.05, "max pixel difference \(difference)")
+        for (a, b) in zip(gang.losses[0], whole.losses) { #expect(abs(a - b) <= 1e-4 * b) }
+    }
+
     @Test(arguments: [ExactTileStep.Scheme.gradientExchange, .wideHalo])
     func lbfgsAcrossShardsFollowsTheWholeImageLBFGS(scheme: ExactTileStep.Scheme) throws {
         let network = try TilingFixtures.network.get()

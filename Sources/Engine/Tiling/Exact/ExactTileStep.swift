@@ -59,6 +59,8 @@ public final class ExactTileStep {
     private var graph: FeatureGraph?
     private let network: VGG19Network
     private let threads: Int
+    /// Gradient exchange: the rows each pooling step keeps (`FeatureGraph.rowCrops`).
+    let rowCrops: [Int: Range<Int>]
     let pixels: FloatBuffer
     let gradient: FloatBuffer
     let contentTargets: [String: FloatBuffer]
@@ -111,6 +113,7 @@ public final class ExactTileStep {
         self.tile = tile
         self.network = network
         self.threads = threads
+        rowCrops = scheme == .gradientExchange ? try Self.rowCrops(layout: layout, tile: tile, layers: layers) : [:]
         pixels = FloatBuffer(count: 3 * tile.window.pixelCount)
         gradient = FloatBuffer(count: 3 * tile.window.pixelCount)
         let targets = try FeatureTargets.activations(network: network, pooling: objective.pooling, image: contentWindow,
@@ -144,7 +147,7 @@ public final class ExactTileStep {
     private func liveGraph() throws -> FeatureGraph {
         if let graph { return graph }
         let made = try FeatureGraph(network: network, pooling: objective.pooling, height: tile.window.height,
-                                    width: tile.window.width, taps: objective.tappedLayers, threads: threads)
+                                    width: tile.window.width, taps: objective.tappedLayers, threads: threads, rowCrops: rowCrops)
         graph = made
         return made
     }
@@ -169,7 +172,7 @@ public final class ExactTileStep {
         var sums = ExactPartialSums()
         for layer in styleLayers {
             let (features, shape) = graph.activation(layer)
-            let owned = layout.ownedPositions(of: tile, stride: fields[layer]!.stride)
+            let owned = ownedPositions(layer, graph: graph)
             var sum = [Float](repeating: 0, count: shape.channels * shape.channels)
             sum.withUnsafeMutableBufferPointer {
                 Gram.accumulateOwned(features, channels: shape.channels, height: shape.height, width: shape.width,
@@ -180,14 +183,17 @@ public final class ExactTileStep {
         for weighted in objective.contentLayers where sums.contentSquares[weighted.layer] == nil {
             let (features, shape) = graph.activation(weighted.layer)
             let target = contentTargets[weighted.layer]!.base
-            let owned = layout.ownedPositions(of: tile, stride: fields[weighted.layer]!.stride)
+            let owned = ownedPositions(weighted.layer, graph: graph)
+            let (targetHeight, offset) = (contentTargets[weighted.layer]!.count / (shape.channels * shape.width),
+                                          graph.rowOffset(of: weighted.layer))
             var total = 0.0
             for c in 0..<shape.channels {
                 for row in owned.rows {
                     let start = c * shape.planeSize + row * shape.width
+                    let targetStart = (c * targetHeight + row + offset) * shape.width - start
                     var partial: Float = 0
                     for i in (start + owned.columns.lowerBound)..<(start + owned.columns.upperBound) {
-                        let d = features[i] - target[i]
+                        let d = features[i] - target[targetStart + i]
                         partial += d * d
                     }
                     total += Double(partial)
@@ -318,17 +324,19 @@ public final class ExactTileStep {
         let stride = fields[layer]!.stride
         let positions = (layout.imageHeight / stride) * (layout.imageWidth / stride)
         let region = scheme == .wideHalo ? (rows: 0..<shape.height, columns: 0..<shape.width)
-                                         : layout.ownedPositions(of: tile, stride: stride)
+                                         : ownedPositions(layer, graph: graph)
         guard !region.rows.isEmpty, !region.columns.isEmpty else { return }
         for weighted in objective.contentLayers where weighted.layer == layer {
             let scale = objective.alpha * weighted.weight * 2 / Float(shape.channels * positions)
             guard scale != 0 else { continue }
             let target = contentTargets[layer]!.base
+            let (targetHeight, offset) = (contentTargets[layer]!.count / (shape.channels * shape.width), graph.rowOffset(of: layer))
             for c in 0..<shape.channels {
                 for row in region.rows {
                     let start = c * shape.planeSize + row * shape.width
+                    let targetStart = (c * targetHeight + row + offset) * shape.width - start
                     for i in (start + region.columns.lowerBound)..<(start + region.columns.upperBound) {
-                        g[i] += scale * (features[i] - target[i])
+                        g[i] += scale * (features[i] - target[targetStart + i])
                     }
                 }
             }
@@ -342,5 +350,42 @@ public final class ExactTileStep {
                                          height: shape.height, width: shape.width, rows: region.rows,
                                          columns: region.columns, into: g)
         }
+    }
+
+    /// The activations of `layer` this tile owns, in the rows of `graph` (which may have cut
+    /// rows above them).
+    private func ownedPositions(_ layer: String, graph: FeatureGraph) -> (rows: Range<Int>, columns: Range<Int>) {
+        let owned = layout.ownedPositions(of: tile, stride: fields[layer]!.stride)
+        let offset = graph.rowOffset(of: layer)
+        return ((owned.rows.lowerBound - offset)..<(owned.rows.upperBound - offset), owned.columns)
+    }
+
+    /// The gradient exchange's row cuts: after each pooling step, only the rows that an owned
+    /// activation of a deeper (or this) tapped layer depends on, widened to the pooling grid of
+    /// the steps after it. A band's halo is as wide as the deepest layer's margin, but the
+    /// deep layers need little of it: block5_relu1's owned rows need one row of block4_pool
+    /// beyond them, not five. Cutting the rest saves about a third of the halo's compute.
+    static func rowCrops(layout: TileWindowLayout, tile: TileWindow, layers: [String]) throws -> [Int: Range<Int>] {
+        let taps = try layers.map { (step: try VGG19Architecture.location(of: $0).step, field: try VGG19Architecture.receptiveField(of: $0)) }
+        guard let deepest = taps.map(\.step).max() else { return [:] }
+        var crops: [Int: Range<Int>] = [:]
+        for (index, step) in VGG19Architecture.steps.prefix(deepest + 1).enumerated() where step == .pool {
+            let field = VGG19Architecture.receptiveField(atStep: index)
+            let fullHeight = tile.window.height / field.stride
+            var top = Int.max, bottom = Int.min
+            for tap in taps where tap.step >= index {
+                let owned = layout.ownedPositions(of: tile, stride: tap.field.stride).rows
+                guard !owned.isEmpty else { continue }
+                let factor = tap.field.stride / field.stride, reach = (tap.field.margin - field.margin) / field.stride
+                top = min(top, owned.lowerBound * factor - reach)
+                bottom = max(bottom, owned.upperBound * factor + reach)
+            }
+            guard top < bottom else { continue }
+            let grid = max(1, layout.alignment / field.stride)
+            top = max(0, top / grid * grid)
+            bottom = min(fullHeight, (bottom + grid - 1) / grid * grid)
+            if top > 0 || bottom < fullHeight { crops[index] = top..<bottom }
+        }
+        return crops
     }
 }
