@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks that print figures (not tests).",
-        subcommands: [BenchEngineCommand.self, BenchConvCommand.self, BenchFarmCommand.self])
+        subcommands: [BenchEngineCommand.self, BenchConvCommand.self, BenchExactCommand.self, BenchFarmCommand.self])
 }
 
 struct BenchEngineCommand: ParsableCommand {
@@ -32,6 +32,49 @@ struct BenchEngineCommand: ParsableCommand {
         let network = try WeightsStore.fromEnvironment().loadNetwork(
             for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer))
         print(try JSONOutput.line(try bench.run(network: network)))
+    }
+}
+
+struct BenchExactCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exact",
+        abstract: "Time each shard of an exact tiled job's evaluation against its share of one whole-image evaluation (pastiche preset); print one JSON line.")
+
+    @Option(help: "Image size: N (square) or WxH.")
+    var size = "512"
+
+    @Option(help: "Tile side (shards take whole rows of tiles).")
+    var tile = 128
+
+    @Option(help: "Shards.")
+    var shards = 2
+
+    @Option(help: "wideHalo or gradientExchange.")
+    var scheme = "gradientExchange"
+
+    @Option(help: "Windows across each shard's band (gradient exchange; more than 1 frees each window's graph after use).")
+    var columns = 1
+
+    @Option(help: "Timed evaluations per part (after one warm-up); the median is reported.")
+    var iterations = 2
+
+    @Option(help: "Threads.")
+    var threads = 1
+
+    func run() throws {
+        CLILogging.bootstrap()
+        let sides = size.split(separator: "x").compactMap { Int($0) }
+        guard let width = sides.first, let height = sides.last, (1...2).contains(sides.count) else {
+            throw ValidationError("--size must be N or WxH, got \(size)")
+        }
+        guard let scheme = ExactTileStep.Scheme(rawValue: scheme) else {
+            throw ValidationError("--scheme must be \(ExactTileStep.Scheme.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        let bench = ExactShardBenchmark(width: width, height: height, tile: tile, shards: shards, scheme: scheme, columns: columns,
+                                        threads: threads, iterations: iterations)
+        let network = try WeightsStore.fromEnvironment().loadNetwork(
+            for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer))
+        print(try JSONOutput.line(try bench.run(network: network) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }))
     }
 }
 

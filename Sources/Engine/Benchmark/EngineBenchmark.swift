@@ -92,18 +92,24 @@ public struct EngineBenchmark: Sendable {
 
     /// A deterministic, textured test image (smooth gradients plus seeded noise), preprocessed.
     public static func syntheticImage(size: Int, seed: UInt64) -> Tensor {
+        syntheticImage(width: size, height: size, seed: seed)
+    }
+
+    /// The same pattern on a `width`×`height` image (scaled by the longer side).
+    public static func syntheticImage(width: Int, height: Int, seed: UInt64) -> Tensor {
         var rng = SeededRandom(seed: seed)
-        var pixels = [Float](repeating: 0, count: size * size * 3)
+        var pixels = [Float](repeating: 0, count: width * height * 3)
         let f = Float(seed) * 0.7 + 1
-        for y in 0..<size {
-            for x in 0..<size {
-                let u = Float(x) / Float(size), v = Float(y) / Float(size)
+        let size = Float(max(width, height))
+        for y in 0..<height {
+            for x in 0..<width {
+                let u = Float(x) / size, v = Float(y) / size
                 for c in 0..<3 {
                     let wave = sin(f * 9 * u + Float(c)) * cos(f * 7 * v - Float(c))
-                    pixels[(y * size + x) * 3 + c] = max(0, min(255, 128 + 90 * wave + 20 * (rng.nextUnitFloat() - 0.5)))
+                    pixels[(y * width + x) * 3 + c] = max(0, min(255, 128 + 90 * wave + 20 * (rng.nextUnitFloat() - 0.5)))
                 }
             }
         }
-        return VGGPreprocessing.tensor(from: RGBImage(width: size, height: size, pixels: pixels))
+        return VGGPreprocessing.tensor(from: RGBImage(width: width, height: height, pixels: pixels))
     }
 }
