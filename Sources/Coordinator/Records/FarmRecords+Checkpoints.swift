@@ -37,6 +37,20 @@ extension FarmRecords {
         try reading { try $0.latestCheckpoint(ofJob: job) }
     }
 
+    /// The stored request (work order) of a job's task, by key.
+    public func request(ofTask key: String, inJob job: String) throws -> Data? {
+        try database.read { db in try Data.fetchOne(db, sql: "SELECT request FROM task WHERE job_id = ? AND key = ?", arguments: [job, key]) }
+    }
+
+    /// A job's ready shards: how many, and the most pixels one renders (nil count 0: none).
+    public func readyShards(ofJob job: String) throws -> (count: Int, pixels: Int) {
+        try database.read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*) AS n, MAX(pixels) AS p FROM task WHERE job_id = ? AND kind = 'shard' AND state = 'ready'",
+                                       arguments: [job])
+            return ((row?["n"] as Int?) ?? 0, (row?["p"] as Int?) ?? 0)
+        }
+    }
+
     /// Records that shard `shardIndex` of `shardCount` saved its state at `iteration` as blob
     /// `sha256` (see `Transaction.recordCheckpoint`).
     public func recordCheckpoint(job: String, iteration: Int, shardIndex: Int, shardCount: Int, sha256: String,
