@@ -44,6 +44,8 @@ public struct JobStatus: Sendable, Codable, Equatable {
     public var blockedWorkers: [String]?
     /// Why each of `blockedWorkers` is blocked ("blocked by http", "failed 2 of the job's tasks…").
     public var blockReasons: [String: String]?
+    /// An exact job's latest complete checkpoint (what a restarted gang resumes from).
+    public var checkpoint: CheckpointStatus?
 
     public init(id: String, kind: String, state: JobState, priority: Int, reason: String?, tasks: [String: Int],
                 running: [RunningTaskStatus], directory: String, tiles: TileGridStatus? = nil) {
@@ -60,6 +62,18 @@ public struct JobStatus: Sendable, Codable, Equatable {
 
     public func count(_ state: TaskState) -> Int { tasks[state.rawValue] ?? 0 }
     public var taskTotal: Int { tasks.values.reduce(0) { $0 &+ $1 } }
+}
+
+/// An exact job's latest complete checkpoint: the iteration every shard saved, and the bytes
+/// of all shards' states together.
+public struct CheckpointStatus: Sendable, Codable, Equatable {
+    public var iteration: Int
+    public var bytes: Int64
+
+    public init(iteration: Int, bytes: Int64) {
+        self.iteration = iteration
+        self.bytes = bytes
+    }
 }
 
 /// A task rendering now, with its latest loss-log line's iteration.

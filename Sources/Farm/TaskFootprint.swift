@@ -29,6 +29,13 @@ public enum TaskFootprint {
         case .shard(let shard):
             guard shard.tile > 0, shard.shardCount > 0 else { return 0 }
             let columns = (shard.outputWidth + shard.tile - 1) / shard.tile, rows = (shard.outputHeight + shard.tile - 1) / shard.tile
+            if shard.scheme == .gradientExchange {
+                // One window: the shard's band (its tile rows and the halo above and below, full width).
+                let own = (rows + shard.shardCount - 1) / shard.shardCount
+                let band = min(shard.outputHeight, own.multipliedReportingOverflow(by: shard.tile).partialValue + 2 * max(0, shard.halo ?? 0))
+                let (pixels, overflow) = shard.outputWidth.multipliedReportingOverflow(by: band)
+                return overflow ? Int.max : pixels
+            }
             let tiles = (columns.multipliedReportingOverflow(by: rows).partialValue + shard.shardCount - 1) / shard.shardCount
             // A shard's window reaches its halo (the deepest layer's receptive field when unset).
             let window = min(shard.tile + 2 * (shard.halo ?? 192), max(shard.outputWidth, shard.outputHeight))

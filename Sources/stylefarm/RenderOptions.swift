@@ -9,6 +9,7 @@ extension ResampleFilter: ExpressibleByArgument {}
 extension SweepSpec.Balance: ExpressibleByArgument {}
 extension ColorPreservation: ExpressibleByArgument {}
 extension TiledSpec.Mode: ExpressibleByArgument {}
+extension ExactSchemeCost.Choice: ExpressibleByArgument {}
 
 /// `--size N` (the longest side) or `--size WxH`.
 enum OutputSize: ExpressibleByArgument, Equatable {

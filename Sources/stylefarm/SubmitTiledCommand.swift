@@ -15,9 +15,10 @@ struct SubmitTiledCommand: ParsableCommand {
         tile's (and the coarse pass's unless --coarse-iterations is given). With --init content \
         the tiles start from the content and there is no coarse pass.
 
-        --mode exact optimises the whole image's loss with Adam: --shards workers each hold \
-        whole rows of tiles (with a halo as wide as the deepest layer's receptive field) and \
-        exchange partial Gram sums and edge pixels through the coordinator every step.
+        --mode exact optimises the whole image's loss (Adam, or --optimizer lbfgs): --shards \
+        workers each hold whole rows of tiles and exchange partial Gram sums, gradients or \
+        edge pixels through the coordinator every step (--exact-scheme), and save their state \
+        every --checkpoint-every iterations, so that a gang that loses a worker resumes there.
 
         Example:
           stylefarm submit tiled --content photo.jpg --style starry_night.jpg --size 4096 --tile 512
@@ -42,6 +43,12 @@ struct SubmitTiledCommand: ParsableCommand {
     @Option(help: "Exact mode: workers that share the image, each taking whole rows of tiles (default 2; the job waits until that many are free).")
     var shards: Int?
 
+    @Option(help: "Exact mode: how gradients are made exact. wide-halo: each tile back-propagates a window as wide as the deepest layer's receptive field. gradient-exchange: each shard back-propagates its band once and exchanges the gradient on its neighbours' rows (one more round per iteration). auto: the cheaper for this job's sizes (shown in job.json).")
+    var exactScheme: ExactSchemeCost.Choice = .auto
+
+    @Option(help: "Exact mode: iterations between checkpoints of every shard's state, stored by the coordinator; a gang that loses a worker resumes from the latest (default 10; 0: none).")
+    var checkpointEvery: Int?
+
     @Option(help: "Longest side of the coarse whole-image pass (default 512).")
     var coarseSize: Int?
 
@@ -62,7 +69,8 @@ struct SubmitTiledCommand: ParsableCommand {
         var request = try options.request(defaultThreads: 1)
         request.threads = nil   // each worker renders with its own thread budget
         var spec = TiledSpec(base: request, tile: tile, halo: halo, mode: mode, shards: shards, coarseSize: coarseSize,
-                             coarseIterations: coarseIterations, bitDepth: bitDepth, priority: priority)
+                             coarseIterations: coarseIterations, bitDepth: bitDepth, priority: priority,
+                             exactScheme: mode == .exact ? exactScheme : nil, checkpointEvery: checkpointEvery)
         switch size {
         case .longestSide(let side)?: spec.size = side
         case .exact(let width, let height)?: (spec.width, spec.height) = (width, height)

@@ -255,3 +255,75 @@ struct ExactGangRecordsTests {
         #expect(outcomes == ["lost", "lost"], "no shard keeps a success its gang does not share")
     }
 }
+
+/// An exact job's checkpoints: one row per shard, complete once every shard's is in.
+struct ExactCheckpointRecordsTests {
+    func exactJob(_ records: FarmRecords) throws -> String {
+        let request = RenderRequest(contentPath: "blob:c", stylePaths: ["blob:s"])
+        let shards = (1...2).map { PlannedTask(key: "shard-\($0)", kind: .shard, parameters: [], request: request, dependsOn: [],
+                                               outputName: "shards/shard-\($0).png") }
+        return try records.createJob(kind: "tiled", spec: Data("{}".utf8), priority: 0, tasks: shards)
+    }
+
+    func sha(_ n: Int) -> String { String(repeating: String(n % 10), count: 64) }
+
+    @Test func aCheckpointIsCompleteOnlyOnceEveryShardIsStoredAndThenReplacesTheOlderOne() throws {
+        let dir = try TemporaryDirectory()
+        let records = try FarmRecords(path: dir.path("farm.sqlite"))
+        let job = try exactJob(records)
+        #expect(try records.latestCheckpoint(ofJob: job) == nil)
+        #expect(try records.recordCheckpoint(job: job, iteration: 10, shardIndex: 1, shardCount: 2, sha256: sha(1), bytes: 100)
+                == .waiting(stored: 1, of: 2))
+        #expect(try records.latestCheckpoint(ofJob: job) == nil, "one shard of two is no checkpoint")
+        #expect(try records.recordCheckpoint(job: job, iteration: 10, shardIndex: 0, shardCount: 2, sha256: sha(2), bytes: 50)
+                == .complete(dropped: []))
+        let first = try #require(try records.latestCheckpoint(ofJob: job))
+        #expect(first.iteration == 10 && first.shardCount == 2 && first.bytes == 150)
+        #expect(first.shards.map(\.sha256) == [sha(2), sha(1)], "by shard index")
+
+        // The next iteration: the older one stays the latest until it is complete, then goes.
+        #expect(try records.recordCheckpoint(job: job, iteration: 20, shardIndex: 0, shardCount: 2, sha256: sha(3), bytes: 50)
+                == .waiting(stored: 1, of: 2))
+        #expect(try records.latestCheckpoint(ofJob: job)?.iteration == 10)
+        // Shard 1's state did not change: its blob is shared with iteration 10 and must not be dropped.
+        #expect(try records.recordCheckpoint(job: job, iteration: 20, shardIndex: 1, shardCount: 2, sha256: sha(1), bytes: 100)
+                == .complete(dropped: [sha(2)]))
+        #expect(try records.latestCheckpoint(ofJob: job)?.iteration == 20)
+        let rows = try DatabaseQueue(path: dir.path("farm.sqlite")).read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM exact_checkpoint WHERE job_id = ?", arguments: [job])
+        }
+        #expect(rows == 2, "only the latest complete checkpoint is kept")
+    }
+
+    @Test func aNewGangDropsTheRowsOfAnIterationItsPredecessorDidNotFinish() throws {
+        let dir = try TemporaryDirectory()
+        let records = try FarmRecords(path: dir.path("farm.sqlite"))
+        let job = try exactJob(records)
+        for index in 0..<2 {
+            _ = try records.recordCheckpoint(job: job, iteration: 5, shardIndex: index, shardCount: 2, sha256: sha(index), bytes: 8)
+        }
+        _ = try records.recordCheckpoint(job: job, iteration: 10, shardIndex: 0, shardCount: 2, sha256: sha(7), bytes: 8)
+        #expect(try records.transaction { try $0.dropIncompleteCheckpoints(ofJob: job) } == [sha(7)])
+        #expect(try records.latestCheckpoint(ofJob: job)?.iteration == 5, "the complete one stays")
+        // A shard of the new gang saving iteration 10 again does not complete it with the old row.
+        #expect(try records.recordCheckpoint(job: job, iteration: 10, shardIndex: 1, shardCount: 2, sha256: sha(8), bytes: 8)
+                == .waiting(stored: 1, of: 2))
+        #expect(try records.transaction { try $0.dropCheckpoints(ofJob: job) }.sorted() == [sha(0), sha(1), sha(8)])
+        #expect(try records.latestCheckpoint(ofJob: job) == nil)
+    }
+
+    @Test func theCheckpointTableComesWithTheMigrationsAndGoesWithItsJob() throws {
+        let dir = try TemporaryDirectory()
+        let records = try FarmRecords(path: dir.path("farm.sqlite"))
+        let job = try exactJob(records)
+        _ = try records.recordCheckpoint(job: job, iteration: 1, shardIndex: 0, shardCount: 1, sha256: sha(1), bytes: 1)
+        let queue = try DatabaseQueue(path: dir.path("farm.sqlite"))
+        let applied = try queue.read { try FarmRecords.migrator.appliedIdentifiers($0) }
+        #expect(applied.contains("v6-exact-checkpoints"))
+        try queue.write { db in
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "DELETE FROM job WHERE id = ?", arguments: [job])
+        }
+        #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM exact_checkpoint") } == 0)
+    }
+}

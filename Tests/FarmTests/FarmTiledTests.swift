@@ -127,7 +127,7 @@ struct FarmTiledTests {
         let farm = try FarmHarness()
         try farm.startCoordinator()
         try farm.startWorkers(2)
-        let (submitted, job) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
+        let (submitted, job) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact", "--exact-scheme", "wide-halo",
                                              "--shards", "2", "--bit-depth", "16"] + exactOptions(farm, iterations: 6))
         #expect(submitted == 0, "\(job)")
         let (status, output) = try farm.wait(job.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -148,13 +148,19 @@ struct FarmTiledTests {
         #expect(abs(seams - wholeSeams) <= 0.05, "seam score \(seams) against \(wholeSeams) for the whole-image render")
         let all = try farm.attempts()
         #expect(all.filter { $0.key.hasPrefix("shard-") && $0.outcome == "succeeded" }.count == 2, "\(all)")
+        // job.json says how the shards ran (the scheme asked for, its halo, the estimates).
+        let folder = farm.data + "/jobs/" + job.trimmingCharacters(in: .whitespacesAndNewlines)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/job.json"))) as? [String: Any]
+        let exact = manifest?["exact"] as? [String: Any]
+        #expect(exact?["scheme"] as? String == "wide-halo" && exact?["shards"] as? Int == 2 && exact?["checkpointEvery"] as? Int == 10, "\(exact ?? [:])")
+        #expect((exact?["halo"] as? Int ?? 0) > 0 && (exact?["estimatedWindowPixels"] as? [String: Int])?.count == 2, "\(exact ?? [:])")
     }
 
     @Test func anExactJobWhoseWorkerDiesRestartsItsShardsTogether() throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
         try farm.startWorkers(3)
-        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
+        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact", "--exact-scheme", "wide-halo",
                                                 "--shards", "2"] + exactOptions(farm, iterations: 30))
         #expect(submitted == 0, "\(output)")
         let job = output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -192,7 +198,8 @@ struct FarmTiledTests {
             (["--size", "128", "--tile", "64", "--mask", farm.samples.style2], "masks"),
             (["--size", "64x0", "--tile", "64"], "out of range"),
             (["--size", "128", "--tile", "64", "--mode", "exact", "--shards", "3"], "--shards 3 must be 1…2"),
-            (["--size", "128", "--tile", "64", "--mode", "exact", "--optimizer", "lbfgs"], "Adam"),
+            (["--size", "128", "--tile", "64", "--mode", "exact", "--exact-scheme", "sideways"], "sideways"),
+            (["--size", "128", "--tile", "64", "--mode", "exact", "--checkpoint-every", "-1"], "--checkpoint-every"),
         ]
         for (arguments, reason) in cases {
             let (status, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--content", farm.samples.content,

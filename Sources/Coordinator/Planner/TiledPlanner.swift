@@ -28,6 +28,8 @@ public enum TiledPlanner {
     public static let stitchKey = "stitch"
     public static let outputName = "output.png"
     public static let maximumTiles = 10_000
+    /// Iterations between an exact job's checkpoints unless `--checkpoint-every` says otherwise.
+    public static let defaultCheckpointEvery = 10
 
     /// The output size: `--size` as the longest side at the content's aspect ratio, or the
     /// explicit width and height.
@@ -86,12 +88,8 @@ public enum TiledPlanner {
         output.threads = nil
         output.maxPixels = max(spec.base.maxPixels ?? ImageLimits.defaultMaxPixels, longest * longest)
         output.initialization = fromContent ? "content" : taskReference + coarseKey
-        if spec.mode == .exact {
-            guard output.optimizer != .lbfgs else {
-                throw EngineError(.invalidArgument, "exact mode optimises with Adam (its steps split across tiles exactly); drop --optimizer lbfgs")
-            }
-            output.optimizer = .adam
-        }
+        // Exact mode runs Adam unless L-BFGS is asked for (its dot products are summed across shards).
+        if spec.mode == .exact, output.optimizer == nil { output.optimizer = .adam }
         let settings = try validated(output, "a tile")
         // The targets read the styles only: no starting image (and so no reference to the
         // coarse pass, which they do not wait for and which a worker could not resolve).
@@ -123,20 +121,21 @@ public enum TiledPlanner {
             stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: halo,
                                                                        bitDepth: spec.bitDepth))
         case .exact:
-            var layers = settings.contentLayers.map(\.layer)
-            for layer in settings.styleLayers.flatMap({ $0.map(\.layer) }) where !layers.contains(layer) { layers.append(layer) }
-            let layout = try TileWindowLayout(width: width, height: height, tile: spec.tile, layers: layers, exactGradient: true,
-                                              halo: spec.halo)
+            let layers = tappedLayers(settings)
             let shards = spec.shards ?? 2
-            guard (1...layout.rows).contains(shards) else {
-                throw EngineError(.invalidArgument, "--shards \(shards) must be 1…\(layout.rows): each shard takes whole rows of tiles, and this image has \(layout.rows)")
-            }
+            let scheme = try ExactSchemeCost().choose(spec.exactScheme ?? .auto, width: width, height: height, tile: spec.tile,
+                                                      shards: shards, layers: layers, halo: spec.halo,
+                                                      lbfgs: settings.optimizer == .lbfgs).chosen
+            let every = spec.checkpointEvery ?? defaultCheckpointEvery
+            guard every >= 0 else { throw EngineError(.invalidArgument, "--checkpoint-every \(every) must be 0 (none) or more") }
             for index in 0..<shards {
                 tasks.append(try PlannedTask(key: "shard-\(index + 1)", kind: .shard, parameters: [], request: output, dependsOn: inputs,
                                              outputName: "shards/shard-\(index + 1).png",
                                              order: .shard(ShardOrder(render: output, outputWidth: width, outputHeight: height,
-                                                                      tile: spec.tile, halo: spec.halo, shardIndex: index, shardCount: shards,
-                                                                      styleTargetsPath: taskReference + styleTargetsKey))))
+                                                                      tile: spec.tile, halo: scheme.halo, shardIndex: index, shardCount: shards,
+                                                                      styleTargetsPath: taskReference + styleTargetsKey, scheme: scheme.scheme,
+                                                                      columns: scheme.scheme == .gradientExchange ? 1 : nil,
+                                                                      checkpointEvery: every > 0 ? every : nil))))
             }
             stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: 0,
                                                                        bitDepth: spec.bitDepth,
@@ -145,6 +144,13 @@ public enum TiledPlanner {
         stitch.dependsOn = tasks.filter { $0.kind == .tile || $0.kind == .shard }.map(\.key)
         tasks.append(stitch)
         return tasks
+    }
+
+    /// The layers an exact job's windows must be exact for: content layers, then style layers.
+    public static func tappedLayers(_ settings: RenderSettings) -> [String] {
+        var layers = settings.contentLayers.map(\.layer)
+        for layer in settings.styleLayers.flatMap({ $0.map(\.layer) }) where !layers.contains(layer) { layers.append(layer) }
+        return layers
     }
 
     /// Options a tile cannot honour on its own, refused with what to do instead.

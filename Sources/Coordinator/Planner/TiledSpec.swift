@@ -28,6 +28,10 @@ public struct TiledSpec: Sendable, Codable, Equatable {
     public var coarseIterations: Int?
     /// Exact mode: how many workers share the tile rows (default 2).
     public var shards: Int?
+    /// Exact mode: how gradients are made exact (`ExactSchemeCost`); nil is `auto`.
+    public var exactScheme: ExactSchemeCost.Choice?
+    /// Exact mode: iterations between the shards' checkpoints (nil: 10; 0: none).
+    public var checkpointEvery: Int?
     /// 8 or 16 bits per sample in the stitched PNG.
     public var bitDepth: Int
     public var priority: Int
@@ -35,8 +39,10 @@ public struct TiledSpec: Sendable, Codable, Equatable {
 
     public init(base: RenderRequest, size: Int? = nil, width: Int? = nil, height: Int? = nil, tile: Int, halo: Int? = nil,
                 mode: Mode = .independent, shards: Int? = nil, coarseSize: Int? = nil, coarseIterations: Int? = nil,
-                bitDepth: Int = 8, priority: Int = 0) {
+                bitDepth: Int = 8, priority: Int = 0, exactScheme: ExactSchemeCost.Choice? = nil, checkpointEvery: Int? = nil) {
         self.shards = shards
+        self.exactScheme = exactScheme
+        self.checkpointEvery = checkpointEvery
         self.base = base
         self.size = size
         self.width = width

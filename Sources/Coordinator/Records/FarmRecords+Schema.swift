@@ -124,6 +124,25 @@ extension FarmRecords {
                 CREATE INDEX worker_by_name ON worker(name);
                 """)
         }
+        migrator.registerMigration("v6-exact-checkpoints") { db in
+            // Each shard of an exact job saves its state every few iterations; the coordinator
+            // keeps the bytes as a blob and a row here per shard. An iteration is complete (a
+            // gang can resume from it) once every shard's row is in; only the latest complete
+            // one is kept per job (with the rows of the iteration being collected).
+            try db.execute(sql: """
+                CREATE TABLE exact_checkpoint (
+                    job_id TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                    iteration INTEGER NOT NULL,
+                    shard_index INTEGER NOT NULL,     -- 0-based
+                    shard_count INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,             -- the blob holding the shard's ExactShardCheckpoint
+                    bytes INTEGER NOT NULL,
+                    stored_at REAL NOT NULL,
+                    complete INTEGER NOT NULL DEFAULT 0,  -- 1 on every row of an iteration all shards stored
+                    PRIMARY KEY (job_id, iteration, shard_index)
+                );
+                """)
+        }
         return migrator
     }
 }

@@ -18,18 +18,34 @@ extension FarmRecords.Transaction {
     /// Ready shards of exact tiled jobs whose inputs are done, by job: a job's shards are
     /// leased together or not at all.
     func runnableShards() throws -> [String: [Candidate]] {
-        var byJob: [String: [Candidate]] = [:]
+        Dictionary(try runnableGangs(), uniquingKeysWith: { first, _ in first })
+    }
+
+    /// `runnableShards` in scheduling order: the highest-priority, oldest job first, each job's
+    /// shards in task order.
+    func runnableGangs() throws -> [(job: String, shards: [Candidate])] {
+        var gangs: [(job: String, shards: [Candidate])] = []
         for row in try Row.fetchAll(try db.cachedStatement(sql: """
             SELECT t.id, t.job_id, t.key, t.kind, t.request, t.output_name, t.pixels FROM task t JOIN job j ON j.id = t.job_id
             WHERE t.state = 'ready' AND t.kind = 'shard' AND j.state IN ('queued', 'running') AND t.not_before <= ?
               AND NOT EXISTS (SELECT 1 FROM task_dependency d JOIN task u ON u.id = d.depends_on
                               WHERE d.task_id = t.id AND u.state != 'done')
-            ORDER BY j.priority DESC, j.created_at, t.id
+            ORDER BY j.priority DESC, j.created_at, j.id, t.id
             """), arguments: [FarmRecords.now()]) {
-            byJob[row["job_id"], default: []].append(Candidate(taskID: row["id"], jobID: row["job_id"], key: row["key"], kind: row["kind"],
-                                                               request: row["request"], outputName: row["output_name"], pixels: row["pixels"]))
+            let candidate = Candidate(taskID: row["id"], jobID: row["job_id"], key: row["key"], kind: row["kind"],
+                                      request: row["request"], outputName: row["output_name"], pixels: row["pixels"])
+            if gangs.last?.job == candidate.jobID {
+                gangs[gangs.count - 1].shards.append(candidate)
+            } else {
+                gangs.append((candidate.jobID, [candidate]))
+            }
         }
-        return byJob
+        return gangs
+    }
+
+    /// A job's priority (nil for an unknown job).
+    func priority(ofJob job: String) throws -> Int? {
+        try Int.fetchOne(try db.cachedStatement(sql: "SELECT priority FROM job WHERE id = ?"), arguments: [job])
     }
 
     /// Shards of a job with a running attempt.

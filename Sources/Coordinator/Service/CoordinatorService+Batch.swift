@@ -17,6 +17,8 @@ extension CoordinatorService {
         /// Jobs that failed, with the running attempts of theirs that were cancelled.
         var failedJobs: [(job: String, cancelled: [Int64])] = []
         var stitches: [StitchJob] = []
+        /// Checkpoint blobs no record names any more, deleted once the batch is committed.
+        var unneededBlobs: [String] = []
 
         /// Notes an attempt's end: a job it failed has its other running attempts stopped.
         mutating func note(_ outcome: FarmRecords.FailureOutcome) {
@@ -243,11 +245,17 @@ extension CoordinatorService {
         let assignedBefore = effects.assignments.count
         var wanting = credited
         let blockedJobs = try tx.blockedJobsByWorkerName()
-        try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
+        let reservation = try leaseGangs(tx, &effects, wanting: &wanting, blocked: blockedJobs)
         // More candidates than slots: a task that fits no idle worker (too large, a kind it does
         // not run) must not hide the ones that do.
-        let slots = wanting.values.reduce(0) { $0 + $1.credit }
+        let slots = wanting.values.reduce(0) { $0 + $1.credit } + (reservation?.workers.values.reduce(0) { $0 + $1.credit } ?? 0)
         var candidates = try tx.runnableTasks(limit: slots * 4 + 16)
+        var priorityOfJob: [String: Int] = [:]
+        func outranksReservation(_ candidate: FarmRecords.Transaction.Candidate) throws -> Bool {
+            guard let reservation else { return true }
+            if priorityOfJob[candidate.jobID] == nil { priorityOfJob[candidate.jobID] = try tx.priority(ofJob: candidate.jobID) ?? 0 }
+            return (priorityOfJob[candidate.jobID] ?? 0) > reservation.priority
+        }
         var sigmasOfJob: [String: [Float]?] = [:]
         func sigmas(ofJob job: String) throws -> [Float]? {
             if let known = sigmasOfJob[job] { return known }
@@ -255,11 +263,15 @@ extension CoordinatorService {
             sigmasOfJob[job] = .some(found)
             return found
         }
-        for (peer, session) in wanting where !candidates.isEmpty {
+        // Workers held for a waiting gang take only tasks of jobs that outrank it.
+        let offers = wanting.map { ($0.key, $0.value, false) } + (reservation?.workers.map { ($0.key, $0.value, true) } ?? [])
+        for (peer, session, held) in offers where !candidates.isEmpty {
             let blocked = blockedJobs[session.name] ?? []
             var leased = 0
             while leased < session.credit {
-                guard let index = candidates.firstIndex(where: { !blocked.contains($0.jobID) && session.canRun(kind: $0.kind, pixels: $0.pixels) })
+                guard let index = try candidates.firstIndex(where: {
+                    try !blocked.contains($0.jobID) && session.canRun(kind: $0.kind, pixels: $0.pixels) && (!held || outranksReservation($0))
+                })
                 else { break }
                 let candidate = candidates.remove(at: index)
                 // The stored request goes out as it is, unless σ from a calibration must be set
@@ -305,6 +317,10 @@ extension CoordinatorService {
             guard let blob = BlobReference(path) else { continue }
             inputs[i == 0 ? "content" : "style\(i)"] = SHA256Digest(hex: blob.sha256)
         }
+        // An exact shard's checkpoint to resume from (the worker fetches every input of the order).
+        if case .string(let resume)? = fields["resumePath"], let blob = BlobReference(resume) {
+            inputs["resume"] = SHA256Digest(hex: blob.sha256)
+        }
         return inputs
     }
 
@@ -340,6 +356,7 @@ extension CoordinatorService {
                 }
             }
         }
+        checkpoints.remove(effects.unneededBlobs)
         for (job, cancelled) in effects.failedJobs { jobEnded(job, cancelled: cancelled) }
         for stitch in effects.stitches { run(stitch) }
         for (job, kind) in effects.finishing { finish(job, kind: kind) }
@@ -349,7 +366,7 @@ extension CoordinatorService {
     /// Writes a job's own outputs off the loop; the job succeeds once they are on disk. A
     /// coordinator killed before that finds the job `finishing` and calls this again.
     func finish(_ job: String, kind: String) {
-        let records = records, logger = logger, directory = jobDirectory(job), blobRoot = blobs.root
+        let records = records, logger = logger, directory = jobDirectory(job), blobRoot = blobs.root, checkpoints = checkpoints
         let weights = configuration.weights?.offer.sha256.hex
         outputs.enqueueJobOutputs {
             do {
@@ -374,6 +391,8 @@ extension CoordinatorService {
                 }
                 try records.jobOutputsWritten(job)
                 logger.info("job succeeded", metadata: ["job.id": "\(job)"])
+                // Nothing resumes a job that succeeded: its checkpoints (exact jobs) go.
+                checkpoints.remove(try records.transaction { try $0.dropCheckpoints(ofJob: job) })
             } catch {
                 logger.error("could not write the job's outputs", metadata: ["job.id": "\(job)", "error": "\(error)"])
                 try? records.jobOutputsFailed(job, reason: "\(error)")

@@ -8,25 +8,48 @@ import Farm
 /// Exact tiled jobs: their shards run as a gang, leased together to distinct workers, and the
 /// coordinator relays their exchange rounds (sums added up, edge pixels passed on). A gang
 /// lives only in memory: if any member's attempt ends badly (its worker is lost, it fails),
-/// the others are cancelled and every shard is requeued, to start again together.
+/// the others are cancelled and every shard is requeued, to start again together — from the
+/// job's latest complete checkpoint when it has one (`checkpoint` rounds, stored as blobs).
 extension CoordinatorService {
     struct ExactGang {
         var jobID: String
         var shardCount: Int
         /// attempt id → the member's worker and shard index.
         var members: [Int64: (peer: Data, taskID: String, index: Int)] = [:]
-        /// The round being collected, and each shard's bytes for it.
+        /// The round being collected, and each shard's bytes for it (a checkpoint round keeps
+        /// no bytes here: they go to the `CheckpointWriter`).
         var round: (step: Int, phase: ExchangePhase)?
         var received: [Int: Data] = [:]
         /// When the round's first contribution arrived (the exchange round time runs to its broadcast).
         var roundStarted: ContinuousClock.Instant?
+        /// A checkpoint round: the iteration its shards saved, and the shards whose blobs are
+        /// written (or could not be: `checkpointFailed`).
+        var checkpointIteration: Int?
+        var checkpointWritten: Set<Int> = []
+        var checkpointFailed = false
     }
 
-    /// Leases every shard of a job at once when enough workers are free; removes the workers it
-    /// used from `wanting`.
+    /// Free workers held back for the first exact job that waits for a gang: only tasks of jobs
+    /// of a higher priority than its own may go to them (`leaseGangs`).
+    struct GangReservation {
+        var jobID: String
+        var priority: Int
+        var workers: [Data: WorkerSession]
+    }
+
+    /// Leases every shard of a job at once when enough capable workers are free, and removes
+    /// the workers it used from `wanting`. Runnable gangs are taken in scheduling order (the
+    /// highest priority, then the oldest job). The first one that cannot start yet, if enough
+    /// capable workers are connected to run it at all, holds the capable workers that are free
+    /// (they leave `wanting` too, and come back as the returned reservation): otherwise single
+    /// tasks of other jobs would take every worker that frees up, one by one, and the gang
+    /// would wait for ever. Only one gang holds workers at a time, so two gangs never each hold
+    /// half of what both need; with fewer capable workers connected than it has shards, a gang
+    /// holds none (it waits, and the job's status says why).
     func leaseGangs(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects, wanting: inout [Data: WorkerSession],
-                    blocked: [String: Set<String>]) throws {
-        for (job, shards) in try tx.runnableShards() where gangs[job] == nil {
+                    blocked: [String: Set<String>]) throws -> GangReservation? {
+        var reservation: GangReservation?
+        for (job, shards) in try tx.runnableGangs() where gangs[job] == nil {
             let orders = try shards.map { candidate -> ShardOrder in
                 guard case .shard(let order) = try WorkOrder.decode(candidate.request) else {
                     throw EngineError(.invalidArgument, "task \(candidate.key) is not a shard order")
@@ -37,7 +60,7 @@ extension CoordinatorService {
             guard shards.count == count else {
                 // Some shards are ready and the rest are not running: they finished in a gang
                 // that lost another member (or before a restart). A shard cannot run alone, so
-                // the finished ones run again with the others.
+                // the finished ones run again with the others (from the latest checkpoint).
                 if try tx.shardsRunning(ofJob: job) == 0, try tx.reopenShards(ofJob: job) > 0 {
                     logger.notice("exact gang restarts whole", metadata: ["job.id": "\(job)"])
                 }
@@ -45,21 +68,59 @@ extension CoordinatorService {
             }
             let largest = shards.map(\.pixels).max() ?? 0
             // `wanting` holds no drained worker; a worker blocked for the job is no member.
-            let free = wanting.filter { !(blocked[$0.value.name] ?? []).contains(job) && $0.value.canRun(kind: "shard", pixels: largest) }
-                .keys.sorted { $0.lexicographicallyPrecedes($1) }
-            guard free.count >= count else { continue }
+            func capable(_ session: WorkerSession) -> Bool {
+                !(blocked[session.name] ?? []).contains(job) && session.canRun(kind: "shard", pixels: largest)
+            }
+            let free = wanting.filter { capable($0.value) }.keys.sorted { $0.lexicographicallyPrecedes($1) }
+            guard free.count >= count else {
+                let connected = workers.values.filter { !drained.contains($0.name) && capable($0) }.count
+                if reservation == nil, connected >= count {
+                    var held: [Data: WorkerSession] = [:]
+                    for peer in free { held[peer] = wanting.removeValue(forKey: peer) }
+                    reservation = GangReservation(jobID: job, priority: try tx.priority(ofJob: job) ?? 0, workers: held)
+                }
+                continue
+            }
+            // A gang that stopped between its shards' saves left rows no new gang may mix with its own.
+            effects.unneededBlobs += try tx.dropIncompleteCheckpoints(ofJob: job)
+            let checkpoint = try resumableCheckpoint(ofJob: job, shardCount: count, tx)
             var gang = ExactGang(jobID: job, shardCount: count)
             for ((candidate, order), peer) in zip(zip(shards, orders), free) {
                 guard let session = wanting.removeValue(forKey: peer) else { continue }
-                let settings = try resolvedOrder(candidate, tx)
+                let resume = checkpoint?.shard(order.shardIndex).map { BlobReference.scheme + $0.sha256 }
+                let settings = try resolvedOrder(candidate, tx, resumePath: resume)
                 let attemptID = try tx.recordAttempt(candidate, by: session.id)
                 effects.assignments.append((peer, TaskAssignment(taskID: String(candidate.taskID), attemptID: attemptID, jobID: job,
                                                                  settings: settings, inputs: Self.blobInputs(of: settings)), candidate.key))
                 gang.members[attemptID] = (peer, String(candidate.taskID), order.shardIndex)
             }
             gangs[job] = gang
+            if let checkpoint {
+                logger.notice("exact gang resumes from checkpoint", metadata: ["job.id": "\(job)", "iteration": "\(checkpoint.iteration)",
+                                                                             "bytes": "\(checkpoint.bytes)"])
+            }
             logger.info("exact gang leased", metadata: ["job.id": "\(job)", "shards": "\(count)"])
         }
+        return reservation
+    }
+
+    /// The job's latest complete checkpoint, when a gang of `shardCount` can resume from it:
+    /// one shard each, and every blob still in the store (a blob gone from the disk means the
+    /// gang starts from the beginning rather than sending workers for a file that is not there).
+    func resumableCheckpoint(ofJob job: String, shardCount: Int, _ tx: FarmRecords.Transaction) throws -> FarmRecords.ExactCheckpoint? {
+        guard let checkpoint = try tx.latestCheckpoint(ofJob: job) else { return nil }
+        let indices = checkpoint.shards.map(\.shardIndex)
+        guard checkpoint.shardCount == shardCount, indices == Array(0..<shardCount) else {
+            logger.notice("exact checkpoint does not fit the gang; starting from the beginning",
+                          metadata: ["job.id": "\(job)", "iteration": "\(checkpoint.iteration)", "shards": "\(indices)"])
+            return nil
+        }
+        guard checkpoint.shards.allSatisfy({ blobs.path(of: $0.sha256) != nil }) else {
+            logger.error("an exact checkpoint's blob is missing; starting from the beginning",
+                         metadata: ["job.id": "\(job)", "iteration": "\(checkpoint.iteration)"])
+            return nil
+        }
+        return checkpoint
     }
 
     /// One shard's bytes for a round; once every shard has sent the round, answers them all.
@@ -83,6 +144,10 @@ extension CoordinatorService {
         }
         if gang.round == nil { gang.roundStarted = clock.now }
         gang.round = (exchange.step, exchange.phase)
+        if exchange.phase == .checkpoint {
+            // Stored, not relayed: answered once every shard's blob is written (`recordStoredCheckpoints`).
+            return store(exchange, of: member.index, in: &gang)
+        }
         gang.received[member.index] = exchange.bytes
         guard gang.received.count == gang.shardCount else {
             gangs[job] = gang
@@ -90,21 +155,110 @@ extension CoordinatorService {
         }
         do {
             let answers = try answer(exchange.phase, received: gang.received, shardCount: gang.shardCount)
-            for (attempt, member) in gang.members {
-                reply(.exchanged(ShardExchangeReply(attemptID: attempt, step: exchange.step, phase: exchange.phase,
-                                                    bytes: answers[member.index])), to: member.peer)
-            }
-            if let started = gang.roundStarted {
-                metrics.exchangeRound.recordNanoseconds(CoordinatorMetrics.nanoseconds(clock.now - started))
-            }
-            gang.round = nil
-            gang.roundStarted = nil
-            gang.received = [:]
-            gangs[job] = gang
+            finishRound(&gang, step: exchange.step, phase: exchange.phase, answers: answers)
         } catch {
             // Malformed or non-finite sums: another attempt would diverge the same way.
             abortGang(job, reason: "step \(exchange.step): \(error)", retryable: false)
         }
+    }
+
+    /// The most bytes a shard's checkpoint may have: it must go back to a worker as one blob
+    /// message (a frame, plus the message's header) when the gang resumes.
+    var maximumCheckpointBytes: Int { min(configuration.limits.maxFrameBytes, configuration.limits.maxMessageBytes) - (1 << 20) }
+
+    /// One shard's checkpoint: checked (its header names this shard of this gang, at the same
+    /// iteration as the other shards'), then handed to the `CheckpointWriter`. A checkpoint
+    /// that is not one fails the job: another attempt would send the same bytes.
+    private func store(_ exchange: ShardExchange, of index: Int, in gang: inout ExactGang) {
+        let job = gang.jobID
+        func refuse(_ problem: String) {
+            gangs[job] = gang
+            abortGang(job, reason: "shard \(index + 1)'s checkpoint at step \(exchange.step) is refused: \(problem)", retryable: false)
+        }
+        guard exchange.bytes.count <= maximumCheckpointBytes else {
+            return refuse("\(exchange.bytes.count >> 20) MB is more than the \(maximumCheckpointBytes >> 20) MB a checkpoint may have (it must go back to a worker in one message); use more --shards")
+        }
+        let header: ExactShardCheckpoint.Header
+        do {
+            header = try ExactShardCheckpoint.header(of: [UInt8](exchange.bytes)).header
+        } catch {
+            return refuse("\(error)")
+        }
+        guard header.shardIndex == index, header.shardCount == gang.shardCount else {
+            return refuse("it says shard \(header.shardIndex + 1) of \(header.shardCount); the sender is shard \(index + 1) of \(gang.shardCount)")
+        }
+        if let iteration = gang.checkpointIteration, iteration != header.iteration {
+            return refuse("it is of iteration \(header.iteration); the other shards saved iteration \(iteration)")
+        }
+        gang.checkpointIteration = header.iteration
+        guard gang.received[index] == nil else {
+            gangs[job] = gang   // sent twice: the first one is being written
+            return
+        }
+        gang.received[index] = Data()
+        gangs[job] = gang
+        checkpoints.enqueue(CheckpointWriter.Shard(jobID: job, attemptID: exchange.attemptID, shardIndex: index, shardCount: gang.shardCount,
+                                                   iteration: header.iteration, step: exchange.step, bytes: exchange.bytes.count),
+                            bytes: exchange.bytes)
+    }
+
+    /// Records the checkpoints written since the last call; when every shard's of a gang's
+    /// round is written, the iteration is complete (older checkpoints of the job go) and every
+    /// shard is answered with no bytes. A checkpoint of a gang that has ended since is left
+    /// unrecorded (its blob removed). A write that failed (a full disk) costs the checkpoint,
+    /// not the render: the gang is answered and goes on, resumable from the previous one.
+    func recordStoredCheckpoints() {
+        for stored in checkpoints.takeStored() {
+            let shard = stored.shard
+            guard var gang = gangs[shard.jobID], gang.members[shard.attemptID] != nil,
+                  let round = gang.round, round == (shard.step, .checkpoint) else {
+                logger.info("dropped the checkpoint of a gang that has ended", metadata: ["job.id": "\(shard.jobID)", "shard": "\(shard.shardIndex + 1)"])
+                if let sha = stored.sha256 {
+                    do { if try records.reading({ try $0.isCheckpointBlob(sha) }) == false { checkpoints.remove([sha]) } } catch {}
+                }
+                continue
+            }
+            if let sha = stored.sha256, !gang.checkpointFailed {
+                do {
+                    let progress = try records.recordCheckpoint(job: shard.jobID, iteration: shard.iteration, shardIndex: shard.shardIndex,
+                                                                shardCount: shard.shardCount, sha256: sha, bytes: Int64(shard.bytes))
+                    if case .complete(let dropped) = progress {
+                        checkpoints.remove(dropped)
+                        logger.info("exact checkpoint stored", metadata: ["job.id": "\(shard.jobID)", "iteration": "\(shard.iteration)"])
+                    }
+                } catch {
+                    logger.error("could not record a checkpoint", metadata: ["job.id": "\(shard.jobID)", "error": "\(error)"])
+                    gang.checkpointFailed = true
+                }
+            } else if let error = stored.error {
+                logger.error("could not store a checkpoint; the gang goes on without it",
+                             metadata: ["job.id": "\(shard.jobID)", "shard": "\(shard.shardIndex + 1)", "error": "\(error)"])
+                gang.checkpointFailed = true
+            }
+            logger.debug("checkpoint written", metadata: ["job.id": "\(shard.jobID)", "shard": "\(shard.shardIndex + 1)",
+                                                          "bytes": "\(shard.bytes)", "seconds": "\(stored.seconds)"])
+            gang.checkpointWritten.insert(shard.shardIndex)
+            gangs[shard.jobID] = gang
+            guard gang.checkpointWritten.count == gang.shardCount else { continue }
+            finishRound(&gang, step: shard.step, phase: .checkpoint, answers: Array(repeating: Data(), count: gang.shardCount))
+        }
+    }
+
+    /// Answers every member for a complete round and starts the next.
+    private func finishRound(_ gang: inout ExactGang, step: Int, phase: ExchangePhase, answers: [Data]) {
+        for (attempt, member) in gang.members {
+            reply(.exchanged(ShardExchangeReply(attemptID: attempt, step: step, phase: phase, bytes: answers[member.index])), to: member.peer)
+        }
+        if let started = gang.roundStarted {
+            metrics.exchangeRound.recordNanoseconds(CoordinatorMetrics.nanoseconds(clock.now - started))
+        }
+        gang.round = nil
+        gang.roundStarted = nil
+        gang.received = [:]
+        gang.checkpointIteration = nil
+        gang.checkpointWritten = []
+        gang.checkpointFailed = false
+        gangs[gang.jobID] = gang
     }
 
     /// A peer sent an exchange for a shard it does not run: refused and logged, nothing relayed.
@@ -127,7 +281,8 @@ extension CoordinatorService {
             let parts = try (0..<shardCount).map { try ShardReductions.decode([UInt8](received[$0]!)) }
             return Array(repeating: Data(try ShardReductions.combine(parts).encoded()), count: shardCount)
         case .checkpoint:
-            throw EngineError(.invalidArgument, "checkpoints are not stored by this coordinator yet")
+            // Stored by `relay` (`store`); once all are written, each shard gets an empty answer.
+            return Array(repeating: Data(), count: shardCount)
         case .pixels, .gradients:
             let strips = try (0..<shardCount).map {
                 try ExactExchangeCodec.decodeStrips([UInt8](received[$0]!), maxPixels: TileGrid.maxSide * 4096)

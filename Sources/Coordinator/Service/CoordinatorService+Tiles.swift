@@ -20,9 +20,11 @@ extension CoordinatorService {
 
     /// A tile's stored order as it goes to a worker: its `task:<key>` inputs (the coarse pass,
     /// the style targets) replaced by blob references to those tasks' stored results, which
-    /// workers fetch like any input.
-    func resolvedOrder(_ candidate: FarmRecords.Transaction.Candidate, _ tx: FarmRecords.Transaction) throws -> JSONValue {
-        let order = try WorkOrder.decode(candidate.request).mappingPaths { path in
+    /// workers fetch like any input. A shard resuming from a checkpoint gets `resumePath` (a
+    /// `blob:` reference to its stored checkpoint, fetched the same way).
+    func resolvedOrder(_ candidate: FarmRecords.Transaction.Candidate, _ tx: FarmRecords.Transaction,
+                       resumePath: String? = nil) throws -> JSONValue {
+        var order = try WorkOrder.decode(candidate.request).mappingPaths { path in
             guard path.hasPrefix(TiledPlanner.taskReference) else { return path }
             let key = String(path.dropFirst(TiledPlanner.taskReference.count))
             guard let file = try tx.outputPath(ofTask: key, inJob: candidate.jobID) else {
@@ -32,6 +34,10 @@ extension CoordinatorService {
                 throw EngineError(.failed, "the stored result of \(key) has no valid digest")
             }
             return blob.description
+        }
+        if case .shard(var shard) = order {
+            shard.resumePath = resumePath
+            order = .shard(shard)
         }
         return try JSONValue(jsonData: try order.encoded())
     }

@@ -83,6 +83,8 @@ public final class CoordinatorService: @unchecked Sendable {
     let clock = ContinuousClock()
     private let zap: ZAPHandler?
     let outputs: OutputWriter
+    /// Exact shards' checkpoints, hashed and stored as blobs off the loop.
+    let checkpoints: CheckpointWriter
     let outputWakeup: ZMQWakeup
     private var lastAllowListLoad = ContinuousClock.now
     /// The `User-Id`s of the keys authorised now: a key revoked while its connection is open
@@ -198,6 +200,7 @@ public final class CoordinatorService: @unchecked Sendable {
             throw error
         }
         outputs = OutputWriter(wakeup: outputWakeup)
+        checkpoints = CheckpointWriter(blobs: blobs, wakeup: outputWakeup)
         boundEndpoint = try socket.bind(configuration.endpoint)
         let requeued = try records.recoverAfterRestart()
         drained = try records.drainedWorkers()
@@ -233,6 +236,7 @@ public final class CoordinatorService: @unchecked Sendable {
                     reply(message, to: peer)
                 }
                 performPostedActions()
+                recordStoredCheckpoints()
                 // Messages before liveness: a result that has arrived is recorded before a
                 // silence check could make its attempt stale.
                 try process(inbox)

@@ -39,7 +39,11 @@ public enum FarmStatus {
             }
             if status.state.isActive {
                 status.waiting = try waiting(job: job.id, records: records, workers: workers)
+                    ?? gangWaiting(job: job.id, records: records, blocked: Set(blocks.map(\.worker)), drained: drained, workers: workers)
                     ?? unservable(status, blocked: Set(blocks.map(\.worker)), drained: drained, workers: workers)
+            }
+            if job.kind == "tiled", let checkpoint = try records.latestCheckpoint(ofJob: job.id) {
+                status.checkpoint = CheckpointStatus(iteration: checkpoint.iteration, bytes: checkpoint.bytes)
             }
             return status
         }
@@ -76,6 +80,26 @@ public enum FarmStatus {
             return "its largest ready task needs \(amount); the largest connected worker has \(largest >> 20) MB"
         }
         return nil
+    }
+
+    /// Says why an exact job's shards wait when fewer workers that can run them (the
+    /// capability, the memory, not drained, not blocked for the job) are connected than the
+    /// gang has shards; nil otherwise (they then wait only for such workers to be free).
+    static func gangWaiting(job: String, records: FarmRecords, blocked: Set<String>, drained: Set<String>,
+                            workers: [WorkerStatus]) throws -> String? {
+        let ready = try records.readyShards(ofJob: job)
+        guard ready.count > 0, let stored = try records.request(ofTask: "shard-1", inJob: job),
+              case .shard(let order)? = try? WorkOrder.decode(stored) else { return nil }
+        let needed = TaskFootprint.bytes(forPixels: ready.pixels)
+        let capable = workers.filter { worker in
+            let name = worker.name ?? worker.id
+            guard !blocked.contains(name), !drained.contains(name),
+                  (worker.capabilities ?? []).contains(WorkerCapability.exactShard2.rawValue) else { return false }
+            guard let memory = worker.memoryBytes, ready.pixels > 0 else { return true }
+            return needed.map { Int64($0) <= memory } ?? false
+        }.count
+        guard capable < order.shardCount else { return nil }
+        return "needs \(order.shardCount) workers that can run its shards, \(capable) connected"
     }
 
     /// Says why a job's ready tasks wait when every connected worker is blocked for the job or

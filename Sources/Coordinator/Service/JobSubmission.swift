@@ -148,6 +148,9 @@ public enum JobSubmission {
             throw Refusal("--coarse-iterations must be 1…\(limits.maxIterations) (got \(iterations))")
         }
         if let shards = spec.shards, !(1...64).contains(shards) { throw Refusal("--shards must be 1…64 (got \(shards))") }
+        if let every = spec.checkpointEvery, !(0...limits.maxIterations).contains(every) {
+            throw Refusal("--checkpoint-every must be 0 (no checkpoints) … \(limits.maxIterations) (got \(every))")
+        }
     }
 
     /// Integers of a request within the coordinator's limits (what `resolve()` cannot know).

@@ -28,6 +28,48 @@ public enum TiledJobOutputs {
         var spec: JSONValue
         var output: String
         var tasks: [Task]
+        /// Exact mode: how the shards ran.
+        var exact: ExactSummary?
+    }
+
+    /// What an exact job's shards were planned with, and its latest checkpoint.
+    struct ExactSummary: Encodable, Equatable {
+        struct Checkpoint: Encodable, Equatable {
+            var iteration: Int
+            var bytes: Int64
+        }
+
+        /// `wide-halo` or `gradient-exchange`.
+        var scheme: String
+        var halo: Int?
+        var shards: Int
+        var columns: Int?
+        /// 0: no checkpoints.
+        var checkpointEvery: Int
+        var optimizer: String
+        /// Each scheme's estimate (`ExactSchemeCost`): the largest shard's window pixels.
+        var estimatedWindowPixels: [String: Int]
+        var checkpoint: Checkpoint?
+
+        /// The summary of `job`'s shard orders, nil for a job without shards.
+        static func of(job: String, records: FarmRecords) throws -> ExactSummary? {
+            guard let stored = try records.request(ofTask: "shard-1", inJob: job),
+                  case .shard(let order) = try WorkOrder.decode(stored) else { return nil }
+            let settings = try order.render.resolve()
+            let scheme = order.scheme ?? .wideHalo
+            var estimates: [String: Int] = [:]
+            for candidate in ExactTileStep.Scheme.allCases {
+                let estimate = try? ExactSchemeCost().estimate(candidate, width: order.outputWidth, height: order.outputHeight, tile: order.tile,
+                                                               shards: order.shardCount, layers: TiledPlanner.tappedLayers(settings),
+                                                               halo: candidate == scheme ? order.halo : nil, lbfgs: settings.optimizer == .lbfgs)
+                estimates[ExactSchemeCost.name(candidate)] = estimate?.windowPixels
+            }
+            let checkpoint = try records.latestCheckpoint(ofJob: job)
+            return ExactSummary(scheme: ExactSchemeCost.name(scheme), halo: order.halo, shards: order.shardCount, columns: order.columns,
+                                checkpointEvery: order.checkpointEvery ?? 0, optimizer: settings.optimizer.rawValue,
+                                estimatedWindowPixels: estimates,
+                                checkpoint: checkpoint.map { Checkpoint(iteration: $0.iteration, bytes: $0.bytes) })
+        }
     }
 
     public static func write(jobID: String, records: FarmRecords, directory: String, weightsSHA256: String? = nil) throws {
@@ -49,7 +91,8 @@ public enum TiledJobOutputs {
                                              titles: [:], styleNames: names, directory: directory)
         OutputWriter.flushFileSystem(of: directory)   // the loss plots, written without a flush each
         let manifest = Manifest(jobID: jobID, weightsSHA256: weightsSHA256, spec: try JSONValue(jsonData: specData),
-                                output: directory + "/" + TiledPlanner.outputName, tasks: tasks)
+                                output: directory + "/" + TiledPlanner.outputName, tasks: tasks,
+                                exact: spec.mode == .exact ? try ExactSummary.of(job: jobID, records: records) : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: URL(fileURLWithPath: directory + "/job.json"), options: .atomic)
