@@ -247,9 +247,9 @@ struct FarmExactCheckpointTests {
     }
 }
 
-/// Needs the worker side of issue 13 (checkpoints sent every `checkpointEvery` iterations and
-/// `resumePath` loaded): run with STYLEFARM_EXACT_RESUME_TEST=1 once the engine side is in.
-@Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["STYLEFARM_EXACT_RESUME_TEST"] == "1"))
+/// A real gang of real workers loses one to `kill -9` after a checkpoint, resumes there on the
+/// workers still free, and ends where an uninterrupted run ends.
+@Suite(.serialized)
 struct FarmExactResumeTests {
     func options(_ farm: FarmHarness) -> [String] {
         ["--content", farm.samples.content, "--style", farm.samples.style1, "--init", "content", "--optimizer", "adam", "--lr", "1",

@@ -141,7 +141,7 @@ struct FarmMetricsTests {
         let base = try FarmHTTPTests.httpBase(farm)
         try farm.startWorkers(2)
         let iterations = 4
-        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact", "--exact-scheme", "wide-halo",
+        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
                                                 "--shards", "2", "--content", farm.samples.content, "--style", farm.samples.style1,
                                                 "--optimizer", "adam", "--iterations", String(iterations),
                                                 "--style-layers", "block1_relu1", "--size", "128"])

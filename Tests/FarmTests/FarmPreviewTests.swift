@@ -83,7 +83,7 @@ struct FarmPreviewTests {
         try farm.startCoordinator(extra: ["--http", "127.0.0.1:0"])
         let base = try FarmHTTPTests.httpBase(farm)
         try farm.startWorkers(2)
-        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact", "--exact-scheme", "wide-halo",
+        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
                                                 "--shards", "2", "--content", farm.samples.content, "--style", farm.samples.style1,
                                                 "--init", "content", "--optimizer", "adam", "--lr", "1", "--iterations", "400",
                                                 "--style-layers", "block1_relu1,block2_relu1", "--size", "128"])

@@ -123,11 +123,12 @@ struct FarmTiledTests {
          "--iterations", String(iterations), "--style-layers", "block1_relu1,block2_relu1", "--size", "128"]
     }
 
-    @Test func anExactJobAcrossTwoWorkersMatchesAWholeImageRender() throws {
+    @Test(arguments: ["wide-halo", "gradient-exchange"])
+    func anExactJobAcrossTwoWorkersMatchesAWholeImageRender(scheme: String) throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
         try farm.startWorkers(2)
-        let (submitted, job) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact", "--exact-scheme", "wide-halo",
+        let (submitted, job) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact", "--exact-scheme", scheme,
                                              "--shards", "2", "--bit-depth", "16"] + exactOptions(farm, iterations: 6))
         #expect(submitted == 0, "\(job)")
         let (status, output) = try farm.wait(job.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -152,8 +153,59 @@ struct FarmTiledTests {
         let folder = farm.data + "/jobs/" + job.trimmingCharacters(in: .whitespacesAndNewlines)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/job.json"))) as? [String: Any]
         let exact = manifest?["exact"] as? [String: Any]
-        #expect(exact?["scheme"] as? String == "wide-halo" && exact?["shards"] as? Int == 2 && exact?["checkpointEvery"] as? Int == 10, "\(exact ?? [:])")
+        #expect(exact?["scheme"] as? String == scheme && exact?["shards"] as? Int == 2 && exact?["checkpointEvery"] as? Int == 10, "\(exact ?? [:])")
         #expect((exact?["halo"] as? Int ?? 0) > 0 && (exact?["estimatedWindowPixels"] as? [String: Int])?.count == 2, "\(exact ?? [:])")
+    }
+
+    /// L-BFGS across two shards is `render --optimizer lbfgs` up to rounding. The first
+    /// iteration agrees to 1e-6; after it, rounding is amplified by the first curvature pair
+    /// (taken after steps of 1/‖g‖₁, whose yᵀs is barely above the 1e-10 threshold), as it is
+    /// between two renders with different thread counts. Measured here: 0.4 % at iteration 4,
+    /// 0.48 % after 20. At 256 px with the default preset (`OPTIMIZER=lbfgs
+    /// scripts/exact-vs-render.sh 256 128 20`) the exact job ends 5.2 % from the render, and the
+    /// render with 2 threads 2.9 % from itself with 1.
+    @Test func exactLBFGSAcrossTwoWorkersReachesTheWholeImageRendersLoss() throws {
+        let farm = try FarmHarness()
+        try farm.startCoordinator()
+        try farm.startWorkers(2)
+        var options = exactOptions(farm, iterations: 20)
+        options[options.firstIndex(of: "adam")!] = "lbfgs"
+        let (submitted, output) = try farm.run(["submit", "tiled", "--coordinator", farm.endpoint, "--tile", "64", "--mode", "exact",
+                                                "--shards", "2"] + options)
+        #expect(submitted == 0, "\(output)")
+        let job = output.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (status, waited) = try farm.wait(job)
+        #expect(status == 0, "\(waited)\n\(farm.log("coordinator"))")
+        let summaryPath = farm.dir.path("whole.json")
+        let logPath = farm.dir.path("whole.csv")
+        let rendered = try farm.run(["render", "--threads", "1", "--out", farm.dir.path("whole.png"), "--summary", summaryPath, "--log", logPath] + options)
+        #expect(rendered.status == 0, "\(rendered.output)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: summaryPath))) as? [String: Any]
+        let render = (summary?["render"] as? [String: Any]) ?? summary
+        let wholeLoss = try #require(((render?["final_losses"] ?? render?["finalLosses"]) as? [String: Any])?["total"] as? Double, "\(summary ?? [:])")
+
+        let db = try DatabaseQueue(path: farm.data + "/farm.sqlite")
+        let finals = try db.read { db in
+            try Double.fetchAll(db, sql: """
+                SELECT l.total FROM loss_line l JOIN attempt a ON a.id = l.attempt_id JOIN task t ON t.id = a.task_id
+                WHERE t.job_id = ? AND t.kind = 'shard' AND a.outcome = 'succeeded'
+                  AND l.iteration = (SELECT MAX(iteration) FROM loss_line WHERE attempt_id = a.id)
+                """, arguments: [job])
+        }
+        let firstIteration = try db.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT l.total FROM loss_line l JOIN attempt a ON a.id = l.attempt_id JOIN task t ON t.id = a.task_id
+                WHERE t.job_id = ? AND t.key = 'shard-1' AND a.outcome = 'succeeded' AND l.iteration = 1
+                """, arguments: [job])
+        }
+        // The render's log: "iteration,total,…", iteration 1 on the third line.
+        let logLines = try String(contentsOfFile: logPath, encoding: .utf8).split(separator: "\n")
+        let renderFirst = try #require(logLines.dropFirst(2).first.flatMap { Double($0.split(separator: ",")[1]) })
+        let exactFirst = try #require(firstIteration)
+        #expect(abs(exactFirst - renderFirst) <= 1e-6 * renderFirst, "iteration 1: exact \(exactFirst), render \(renderFirst)")
+        #expect(finals.count == 2 && finals[0] == finals[1], "both shards report the one global loss: \(finals)")
+        let exactLoss = try #require(finals.first)
+        #expect(abs(exactLoss - wholeLoss) <= 1e-2 * wholeLoss, "exact L-BFGS ends at \(exactLoss), the render at \(wholeLoss)")
     }
 
     @Test func anExactJobWhoseWorkerDiesRestartsItsShardsTogether() throws {
