@@ -33,6 +33,8 @@ public struct TileTaskRenderer: Sendable {
         public var windowPixels: Int?
         public var resumedAt: Int?
         public var checkpoints: Int?
+        /// What `ExactMemoryModel` predicted for the shard's peak, to set against `peakRssMb`.
+        public var modelMb: Double?
     }
 
     /// How the style targets were computed.
@@ -199,7 +201,10 @@ public struct TileTaskRenderer: Sendable {
                                   evaluations: outcome.evaluations, stoppedEarly: outcome.stoppedEarly,
                                   seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes(),
                                   scheme: geometry.scheme, windowPixels: geometry.windowPixels, resumedAt: outcome.resumedAt,
-                                  checkpoints: outcome.checkpoints)
+                                  checkpoints: outcome.checkpoints,
+                                  modelMb: try? Double(ExactMemoryModel(layers: objective.tappedLayers, optimizer: settings.optimizer,
+                                                                        history: settings.lbfgsHistory, threads: threads)
+                                      .breakdown(geometry, recompute: shard.recomputes).total) / 1_048_576)
         return (VGGPreprocessing.image(from: shard.interiorPixels), summary)
     }
 }

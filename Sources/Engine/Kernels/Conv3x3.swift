@@ -151,6 +151,12 @@ public struct Conv3x3: Sendable {
 
     /// Floats of padded input and band the workspace needs for this layer at `width`.
     public func workspaceNeeds(height: Int, width: Int, bandColumns: Int = Conv3x3.bandColumns) -> (padded: Int, band: Int) {
+        Self.workspaceNeeds(inChannels: inChannels, outChannels: outChannels, height: height, width: width, bandColumns: bandColumns)
+    }
+
+    /// The same for a layer of these channel counts (what a memory plan needs without weights).
+    public static func workspaceNeeds(inChannels: Int, outChannels: Int, height: Int, width: Int,
+                                      bandColumns: Int = Conv3x3.bandColumns) -> (padded: Int, band: Int) {
         let paddedPlane = (height + 2) * (width + 2)
         let rows = Self.bandRows(height: height, rowWidth: width + 2, bandColumns: bandColumns)
         var band = max(inChannels, outChannels) * rows * (width + 2)

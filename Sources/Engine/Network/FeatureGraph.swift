@@ -59,36 +59,12 @@ public final class FeatureGraph {
             throw EngineError(.invalidArgument, "the network holds \(network.convolutions.count) convolutions; layer \(taps.joined(separator: ",")) needs \(convsNeeded)")
         }
 
-        var shapes: [Shape] = []
+        let plan = try Self.plan(stepCount: stepCount, height: height, width: width, taps: taps, locations: locations,
+                                 rowCrops: rowCrops, channels: { network.convolutions[$0].outChannels })
+        let shapes = plan.shapes
         var cuts: [Int: (full: FloatBuffer, rows: Range<Int>, fullHeight: Int)] = [:]
-        var offsets: [Int] = []
-        var c = 3, h = height, w = width, offset = 0
-        for (index, step) in allSteps.enumerated() {
-            switch step {
-            case .convolution(let i): c = network.convolutions[i].outChannels
-            case .pool:
-                (h, w) = Pooling.outputSize(height: h, width: w)
-                guard h > 0, w > 0 else {
-                    throw EngineError(.invalidArgument,
-                                      "image \(width)×\(height) is too small for layer \(taps.max { (locations[$0]?.step ?? 0) < (locations[$1]?.step ?? 0) } ?? ""): it pools to nothing; use at least \(1 << (allSteps.filter { $0 == .pool }.count)) pixels per side")
-                }
-                guard offset % 2 == 0 else { throw EngineError(.invalidArgument, "a row cut before step \(index) is not aligned to its pooling") }
-                offset /= 2
-                if let rows = rowCrops[index] {
-                    // The kept rows in this step's own (already cut) grid.
-                    let top = max(rows.lowerBound, offset) - offset, bottom = min(rows.upperBound, offset + h) - offset
-                    guard top < bottom else { throw EngineError(.invalidArgument, "the row cut \(rows) at step \(index) keeps nothing") }
-                    cuts[index] = (FloatBuffer(count: c * h * w), top..<bottom, h)
-                    offset += top
-                    h = bottom - top
-                }
-            }
-            guard rowCrops[index] == nil || step == .pool else {
-                throw EngineError(.invalidArgument, "rows can be cut only after a pooling step, not at step \(index)")
-            }
-            shapes.append(Shape(channels: c, height: h, width: w))
-            offsets.append(offset)
-        }
+        for (index, cut) in plan.cuts { cuts[index] = (FloatBuffer(count: cut.fullCount), cut.rows, cut.fullHeight) }
+        let offsets = plan.offsets
 
         // The engine owns the cores: OpenBLAS runs single-threaded and the kernels split their
         // work over `threads` themselves (see Conv3x3).
@@ -232,5 +208,74 @@ public final class FeatureGraph {
         for c in 0..<channels {
             (target + c * rows.count * width).update(from: source + (c * height + rows.lowerBound) * width, count: rows.count * width)
         }
+    }
+
+    /// Every step's output shape, row offset and row cut for an input of `height`×`width`.
+    static func plan(stepCount: Int, height: Int, width: Int, taps: [String], locations: [String: VGG19Architecture.LayerLocation],
+                     rowCrops: [Int: Range<Int>], channels: (Int) -> Int) throws
+        -> (shapes: [Shape], offsets: [Int], cuts: [Int: (fullCount: Int, rows: Range<Int>, fullHeight: Int)]) {
+        var shapes: [Shape] = []
+        var cuts: [Int: (fullCount: Int, rows: Range<Int>, fullHeight: Int)] = [:]
+        var offsets: [Int] = []
+        var c = 3, h = height, w = width, offset = 0
+        for (index, step) in VGG19Architecture.steps.prefix(stepCount).enumerated() {
+            switch step {
+            case .convolution(let i): c = channels(i)
+            case .pool:
+                (h, w) = Pooling.outputSize(height: h, width: w)
+                guard h > 0, w > 0 else {
+                    throw EngineError(.invalidArgument,
+                                      "image \(width)×\(height) is too small for layer \(taps.max { (locations[$0]?.step ?? 0) < (locations[$1]?.step ?? 0) } ?? ""): it pools to nothing; use at least \(1 << (VGG19Architecture.steps.prefix(stepCount).filter { $0 == .pool }.count)) pixels per side")
+                }
+                guard offset % 2 == 0 else { throw EngineError(.invalidArgument, "a row cut before step \(index) is not aligned to its pooling") }
+                offset /= 2
+                if let rows = rowCrops[index] {
+                    // The kept rows in this step's own (already cut) grid.
+                    let top = max(rows.lowerBound, offset) - offset, bottom = min(rows.upperBound, offset + h) - offset
+                    guard top < bottom else { throw EngineError(.invalidArgument, "the row cut \(rows) at step \(index) keeps nothing") }
+                    cuts[index] = (c * h * w, top..<bottom, h)
+                    offset += top
+                    h = bottom - top
+                }
+            }
+            guard rowCrops[index] == nil || step == .pool else {
+                throw EngineError(.invalidArgument, "rows can be cut only after a pooling step, not at step \(index)")
+            }
+            shapes.append(Shape(channels: c, height: h, width: w))
+            offsets.append(offset)
+        }
+
+        return (shapes, offsets, cuts)
+    }
+
+    /// The bytes `FeatureGraph(…).bytesAllocated` will report for these arguments, without
+    /// weights or allocation (the direct convolution method's workspace): what a memory plan needs.
+    public static func plannedBytes(height: Int, width: Int, taps: [String], threads: Int = 1,
+                                    rowCrops: [Int: Range<Int>] = [:]) throws -> Int {
+        var locations: [String: VGG19Architecture.LayerLocation] = [:]
+        for name in taps { locations[name] = try VGG19Architecture.location(of: name) }
+        guard let deepest = locations.values.map(\.step).max() else { throw EngineError(.invalidArgument, "no content or style layers given") }
+        let stepCount = deepest + 1
+        let specs = VGG19Architecture.convolutions
+        let plan = try Self.plan(stepCount: stepCount, height: height, width: width, taps: taps, locations: locations,
+                                 rowCrops: rowCrops, channels: { specs[$0].outChannels })
+        var floats = plan.shapes.reduce(0) { $0 + $1.count }
+        for location in Set(locations.values) where location.stage == .preActivation { floats += 2 * plan.shapes[location.step].count }
+        let cutFloats = plan.cuts.values.map(\.fullCount)
+        floats += cutFloats.reduce(0, +) + (cutFloats.max() ?? 0)
+        floats += 2 * max(plan.shapes.map(\.count).max() ?? 0, 3 * height * width)
+        var padded = 0, band = 0
+        var inHeight = height, inWidth = width
+        for (index, step) in VGG19Architecture.steps.prefix(stepCount).enumerated() {
+            if case .convolution(let i) = step {
+                let needs = Conv3x3.workspaceNeeds(inChannels: specs[i].inChannels, outChannels: specs[i].outChannels,
+                                                   height: inHeight, width: inWidth)
+                padded = max(padded, needs.padded)
+                band = max(band, needs.band)
+            }
+            (inHeight, inWidth) = (plan.shapes[index].height, plan.shapes[index].width)
+        }
+        floats += padded + band * max(1, threads)
+        return floats * MemoryLayout<Float>.stride
     }
 }

@@ -1,0 +1,89 @@
+/// A worker's peak memory for one exact shard, from the shard's geometry, the layers and the
+/// optimiser, without running it:
+///
+///     peak = process + weights + graphs + windows + band + optimiser
+///
+/// - process: the worker without a task (Swift runtime, OpenBLAS, ZeroMQ, the weights file's
+///   pages once read): `processBytes`, measured;
+/// - weights: the convolutions up to the deepest layer, float32 (`weightsBytes`);
+/// - graphs: `FeatureGraph.plannedBytes` of every window (windows kept), or of the largest
+///   (recomputed: one graph alive at a time) — activations, gradients, workspace, ≈ 1.2–2 KB
+///   per window pixel to block5_relu1;
+/// - windows: per window its pixels and gradient (6 floats per pixel), a cropped copy of its
+///   pixels and its gradient contribution while it runs, and its content targets;
+/// - band: the band's pixels, the content band and starting image as read (RGB and CHW), and
+///   the gradient-exchange contribution over the band: 18 floats per band pixel;
+/// - optimiser, per own pixel: Adam 5 × 3 floats (x, m, v, the gradient, a copy); L-BFGS
+///   (2·history + 8) × 3 floats (x, g, the direction, the trial point and its gradient,
+///   s and y being made, and history pairs of s and y).
+///
+/// `ExactMemoryModelTests` checks the graph term against real graphs, and
+/// `FarmExactMemoryTests` the whole against a worker's measured peak.
+public struct ExactMemoryModel: Sendable, Equatable {
+    /// A worker's resident memory before its first task (measured on this build: 45–60 MB).
+    public static let processBytes = 64 << 20
+
+    public var layers: [String]
+    public var optimizer: RenderSettings.OptimizerKind
+    public var history: Int
+    public var threads: Int
+
+    public init(layers: [String], optimizer: RenderSettings.OptimizerKind, history: Int, threads: Int = 1) {
+        self.layers = layers
+        self.optimizer = optimizer
+        self.history = history
+        self.threads = threads
+    }
+
+    public struct Breakdown: Sendable, Equatable, Codable {
+        public var process: Int
+        public var weights: Int
+        public var graphs: Int
+        public var windows: Int
+        public var band: Int
+        public var optimizer: Int
+        public var total: Int { process + weights + graphs + windows + band + optimizer }
+    }
+
+    /// Float32 weights and biases of the convolutions up to the deepest of `layers`.
+    public func weightsBytes() throws -> Int {
+        let deepest = try layers.map { try VGG19Architecture.location(of: $0).step }.max() ?? 0
+        var convolutions = 0
+        for step in VGG19Architecture.steps.prefix(deepest + 1) { if case .convolution = step { convolutions += 1 } }
+        return VGG19Architecture.convolutions.prefix(convolutions).reduce(0) { $0 + ($1.inChannels * 9 + 1) * $1.outChannels } * 4
+    }
+
+    public func breakdown(_ geometry: ExactShard.Geometry, recompute: Bool) throws -> Breakdown {
+        var graphs: [Int] = []
+        var windows = 0
+        for index in geometry.windows {
+            let tile = geometry.layout.tiles[index]
+            let crops = geometry.scheme == .gradientExchange
+                ? try ExactTileStep.rowCrops(layout: geometry.layout, tile: tile, layers: layers) : [:]
+            graphs.append(try FeatureGraph.plannedBytes(height: tile.window.height, width: tile.window.width, taps: layers,
+                                                        threads: threads, rowCrops: crops))
+            windows += 12 * tile.window.pixelCount * 4
+        }
+        let band = 18 * geometry.band.pixelCount * 4
+        let own = 3 * geometry.interior.pixelCount * 4
+        let state = optimizer == .adam ? 5 * own : (2 * history + 8) * own
+        return Breakdown(process: Self.processBytes, weights: try weightsBytes(),
+                         graphs: recompute ? (graphs.max() ?? 0) : graphs.reduce(0, +), windows: windows, band: band, optimizer: state)
+    }
+
+    /// The fewest shards (at most `maxShards`) whose largest shard's peak fits `budget` bytes,
+    /// with `columns` windows across each band (recomputed when more than one); nil if none does.
+    public func shards(objective: TiledObjective, tile: Int, columns: Int = 1, budget: Int, maxShards: Int) throws -> (count: Int, peak: Int)? {
+        let rows = (objective.height + tile - 1) / tile
+        for count in 1...max(1, min(maxShards, rows)) {
+            var peak = 0
+            for index in 0..<count {
+                let geometry = try ExactShard.geometry(objective: objective, tile: tile, halo: nil, scheme: .gradientExchange,
+                                                       shards: count, index: index, columns: columns)
+                peak = max(peak, try breakdown(geometry, recompute: columns > 1).total)
+            }
+            if peak <= budget { return (count, peak) }
+        }
+        return nil
+    }
+}
