@@ -176,10 +176,13 @@ public struct TileTaskRenderer: Sendable {
         let resume = try order.resumePath.map {
             try ExactShardCheckpoint.decode(try FileBytes.read(path: $0, what: "checkpoint", maxBytes: 1 << 31))
         }
-        let (contentBand, initial) = try windowInputs(settings, width: width, height: height, rect: geometry.band, what: "an exact shard")
-        let shard = try ExactShard(network: network, objective: objective, geometry: geometry, shards: order.shardCount,
-                                   index: order.shardIndex, content: VGGPreprocessing.tensor(from: contentBand),
-                                   initial: VGGPreprocessing.tensor(from: initial), threads: threads)
+        // The band's images as read are dropped once the shard holds what it needs.
+        let shard = try { () throws -> ExactShard in
+            let (contentBand, initial) = try windowInputs(settings, width: width, height: height, rect: geometry.band, what: "an exact shard")
+            return try ExactShard(network: network, objective: objective, geometry: geometry, shards: order.shardCount,
+                                  index: order.shardIndex, content: VGGPreprocessing.tensor(from: contentBand),
+                                  initial: VGGPreprocessing.tensor(from: initial), threads: threads)
+        }()
         if let resume { logger.info("shard resumes from its checkpoint", metadata: ["iteration": "\(resume.iteration)"]) }
         let outcome = try withoutActuallyEscaping(exchange) { exchange in
             var round = 0
@@ -203,7 +206,8 @@ public struct TileTaskRenderer: Sendable {
                                   scheme: geometry.scheme, windowPixels: geometry.windowPixels, resumedAt: outcome.resumedAt,
                                   checkpoints: outcome.checkpoints,
                                   modelMb: try? Double(ExactMemoryModel(layers: objective.tappedLayers, optimizer: settings.optimizer,
-                                                                        history: settings.lbfgsHistory, threads: threads)
+                                                                        history: settings.lbfgsHistory, threads: threads,
+                                                                        contentLayers: settings.contentLayers.map(\.layer))
                                       .breakdown(geometry, recompute: shard.recomputes).total) / 1_048_576)
         return (VGGPreprocessing.image(from: shard.interiorPixels), summary)
     }

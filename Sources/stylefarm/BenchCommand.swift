@@ -61,6 +61,15 @@ struct BenchExactCommand: ParsableCommand {
     @Option(help: "Threads.")
     var threads = 1
 
+    @Option(help: "Time only this shard (1-based) and skip the whole-image evaluation: for one band of an image too large for one graph.")
+    var onlyShard: Int?
+
+    @Flag(help: "Print ExactMemoryModel's prediction for every shard (Adam, and L-BFGS with --history) without running anything.")
+    var planOnly = false
+
+    @Option(help: "L-BFGS history for --plan-only.")
+    var history = 10
+
     func run() throws {
         CLILogging.bootstrap()
         let sides = size.split(separator: "x").compactMap { Int($0) }
@@ -70,8 +79,16 @@ struct BenchExactCommand: ParsableCommand {
         guard let scheme = ExactTileStep.Scheme(rawValue: scheme) else {
             throw ValidationError("--scheme must be \(ExactTileStep.Scheme.allCases.map(\.rawValue).joined(separator: " or "))")
         }
-        let bench = ExactShardBenchmark(width: width, height: height, tile: tile, shards: shards, scheme: scheme, columns: columns,
+        var bench = ExactShardBenchmark(width: width, height: height, tile: tile, shards: shards, scheme: scheme, columns: columns,
                                         threads: threads, iterations: iterations)
+        if let onlyShard {
+            guard (1...shards).contains(onlyShard) else { throw ValidationError("--only-shard must be 1…\(shards)") }
+            bench.onlyShard = onlyShard - 1
+        }
+        if planOnly {
+            print(try JSONOutput.line(try bench.plan(history: history)))
+            return
+        }
         let network = try WeightsStore.fromEnvironment().loadNetwork(
             for: bench.preset.styleLayers.map(\.layer) + bench.preset.contentLayers.map(\.layer))
         print(try JSONOutput.line(try bench.run(network: network) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }))

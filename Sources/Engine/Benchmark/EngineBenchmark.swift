@@ -95,21 +95,23 @@ public struct EngineBenchmark: Sendable {
         syntheticImage(width: size, height: size, seed: seed)
     }
 
-    /// The same pattern on a `width`×`height` image (scaled by the longer side).
-    public static func syntheticImage(width: Int, height: Int, seed: UInt64) -> Tensor {
+    /// The same pattern on a `width`×`height` image (scaled by the longer side), or on its
+    /// `rows` alone (a band of an image too large to make whole; its noise differs).
+    public static func syntheticImage(width: Int, height: Int, seed: UInt64, rows: Range<Int>? = nil) -> Tensor {
         var rng = SeededRandom(seed: seed)
-        var pixels = [Float](repeating: 0, count: width * height * 3)
+        let rows = rows ?? 0..<height
+        var pixels = [Float](repeating: 0, count: width * rows.count * 3)
         let f = Float(seed) * 0.7 + 1
         let size = Float(max(width, height))
-        for y in 0..<height {
+        for y in rows {
             for x in 0..<width {
                 let u = Float(x) / size, v = Float(y) / size
                 for c in 0..<3 {
                     let wave = sin(f * 9 * u + Float(c)) * cos(f * 7 * v - Float(c))
-                    pixels[(y * width + x) * 3 + c] = max(0, min(255, 128 + 90 * wave + 20 * (rng.nextUnitFloat() - 0.5)))
+                    pixels[((y - rows.lowerBound) * width + x) * 3 + c] = max(0, min(255, 128 + 90 * wave + 20 * (rng.nextUnitFloat() - 0.5)))
                 }
             }
         }
-        return VGGPreprocessing.tensor(from: RGBImage(width: width, height: height, pixels: pixels))
+        return VGGPreprocessing.tensor(from: RGBImage(width: width, height: rows.count, pixels: pixels))
     }
 }

@@ -14,6 +14,11 @@ public struct ExactShardBenchmark: Sendable {
         public var ratio: Double
         /// Bytes of the shard's graphs (all windows' when they are kept, one when recomputed).
         public var graphMb: Double
+        /// `ExactMemoryModel`'s prediction of a worker's peak for this shard (Adam), and this
+        /// process's peak so far (one shard's when `onlyShard` is set).
+        public var modelMb: Double
+        public var peakRssMb: Double
+        public var secondsPerMegapixel: Double
     }
 
     public struct Report: Sendable, Codable, Equatable {
@@ -41,6 +46,9 @@ public struct ExactShardBenchmark: Sendable {
     public var threads: Int
     public var iterations: Int
     public var preset: Preset = .pastiche
+    /// Time only this shard (0-based) and skip the whole-image evaluation (for bands of images
+    /// too large for one graph); its share is then 0.
+    public var onlyShard: Int?
 
     public init(width: Int, height: Int, tile: Int, shards: Int, scheme: ExactTileStep.Scheme, columns: Int = 1, threads: Int, iterations: Int) {
         self.width = width
@@ -57,7 +65,6 @@ public struct ExactShardBenchmark: Sendable {
         guard width >= 16, height >= 16, iterations >= 1, threads >= 1 else {
             throw EngineError(.invalidArgument, "bench exact needs a size ≥ 16, --iterations ≥ 1, --threads ≥ 1")
         }
-        let content = EngineBenchmark.syntheticImage(width: width, height: height, seed: 1)
         let style = EngineBenchmark.syntheticImage(width: 256, height: 256, seed: 2)
         let grams = try FeatureTargets.grams(network: network, pooling: preset.pooling, image: style,
                                              layers: preset.styleLayers.map(\.layer), threads: threads)
@@ -77,7 +84,8 @@ public struct ExactShardBenchmark: Sendable {
         }
 
         var (wholeSeconds, wholeGraph) = (0.0, 0)
-        do {
+        if onlyShard == nil {
+            let content = EngineBenchmark.syntheticImage(width: width, height: height, seed: 1)
             let targets = try FeatureTargets.activations(network: network, pooling: preset.pooling, image: content,
                                                          layers: preset.contentLayers.map(\.layer), threads: threads)
             let graph = try FeatureGraph(network: network, pooling: preset.pooling, height: height, width: width,
@@ -92,13 +100,16 @@ public struct ExactShardBenchmark: Sendable {
 
         var reports: [Shard] = []
         var halo = 0
-        for index in 0..<shards {
+        for index in 0..<shards where onlyShard == nil || onlyShard == index {
             let geometry = try ExactShard.geometry(objective: objective, tile: tile, halo: nil, scheme: scheme, shards: shards,
                                                    index: index, columns: columns)
             halo = geometry.layout.halo
-            let band = content.cropped(to: geometry.band)
+            let band = EngineBenchmark.syntheticImage(width: width, height: height, seed: 1, rows: geometry.band.rows)
             let shard = try ExactShard(network: network, objective: objective, geometry: geometry, shards: shards, index: index,
                                        content: band, initial: band, threads: threads)
+            let model = try ExactMemoryModel(layers: objective.tappedLayers, optimizer: .adam, history: 0, threads: threads,
+                                             contentLayers: preset.contentLayers.map(\.layer))
+                .breakdown(geometry, recompute: shard.recomputes).total
             var graphBytes = 0
             let seconds = try median {
                 let sums = try shard.forwardSums()
@@ -108,11 +119,44 @@ public struct ExactShardBenchmark: Sendable {
             }
             let share = wholeSeconds * Double(geometry.interior.height) / Double(height)
             reports.append(Shard(index: index, rows: geometry.interior.height, windowPixels: geometry.windowPixels, seconds: seconds,
-                                 shareSeconds: share, ratio: seconds / share, graphMb: Double(graphBytes) / 1_048_576))
+                                 shareSeconds: share, ratio: share > 0 ? seconds / share : 0, graphMb: Double(graphBytes) / 1_048_576,
+                                 modelMb: Double(model) / 1_048_576, peakRssMb: ProcessMemory.peakResidentMegabytes(),
+                                 secondsPerMegapixel: seconds / (Double(geometry.interior.pixelCount) / 1e6)))
             progress("shard \(index + 1): \(seconds) s, \(seconds / share)× its share")
         }
         return Report(width: width, height: height, tile: tile, shards: shards, scheme: scheme.rawValue, halo: halo, threads: threads,
                       wholeSeconds: wholeSeconds, wholeGraphMb: Double(wholeGraph) / 1_048_576, shardReports: reports,
-                      slowestOverWhole: (reports.map(\.seconds).max() ?? 0) / wholeSeconds)
+                      slowestOverWhole: wholeSeconds > 0 ? (reports.map(\.seconds).max() ?? 0) / wholeSeconds : 0)
+    }
+
+    /// One shard's predicted peak, by term (`ExactMemoryModel`).
+    public struct PlannedShard: Sendable, Codable, Equatable {
+        public var index: Int
+        public var rows: Int
+        public var windows: Int
+        public var windowPixels: Int
+        public var adamMb: Double
+        public var lbfgsMb: Double
+        public var adam: ExactMemoryModel.Breakdown
+    }
+
+    /// Every shard's predicted peak for Adam and for L-BFGS with `history`, nothing run.
+    public func plan(history: Int) throws -> [PlannedShard] {
+        let objective = TiledObjective(width: width, height: height, pooling: preset.pooling, contentLayers: preset.contentLayers,
+                                       styles: [StyleTerm(layers: preset.styleLayers, weight: 1, grams: [:])],
+                                       alpha: preset.alpha, beta: preset.beta, tvWeight: preset.tvWeight)
+        let adam = ExactMemoryModel(layers: objective.tappedLayers, optimizer: .adam, history: history, threads: threads,
+                                    contentLayers: preset.contentLayers.map(\.layer))
+        let lbfgs = ExactMemoryModel(layers: objective.tappedLayers, optimizer: .lbfgs, history: history, threads: threads,
+                                     contentLayers: preset.contentLayers.map(\.layer))
+        return try (0..<shards).map { index in
+            let geometry = try ExactShard.geometry(objective: objective, tile: tile, halo: nil, scheme: scheme, shards: shards,
+                                                   index: index, columns: columns)
+            let recompute = geometry.windows.count > 1 && scheme == .gradientExchange
+            let a = try adam.breakdown(geometry, recompute: recompute), l = try lbfgs.breakdown(geometry, recompute: recompute)
+            return PlannedShard(index: index, rows: geometry.interior.height, windows: geometry.windows.count,
+                                windowPixels: geometry.windowPixels, adamMb: Double(a.total) / 1_048_576,
+                                lbfgsMb: Double(l.total) / 1_048_576, adam: a)
+        }
     }
 }

@@ -9,10 +9,11 @@
 /// - graphs: `FeatureGraph.plannedBytes` of every window (windows kept), or of the largest
 ///   (recomputed: one graph alive at a time) — activations, gradients, workspace, ≈ 1.2–2 KB
 ///   per window pixel to block5_relu1;
-/// - windows: per window its pixels and gradient (6 floats per pixel), a cropped copy of its
-///   pixels and its gradient contribution while it runs, and its content targets;
-/// - band: the band's pixels, the content band and starting image as read (RGB and CHW), and
-///   the gradient-exchange contribution over the band: 18 floats per band pixel;
+/// - windows: while a window runs, its pixels and gradient, a cropped copy of its pixels and its
+///   gradient contribution (12 floats per pixel: every window's when kept, the largest's when
+///   recomputed), and every window's content targets (their activations, always kept);
+/// - band: the band's pixels and the gradient-exchange contribution over it, and the content
+///   band and starting image while the shard is made: 12 floats per band pixel;
 /// - optimiser, per own pixel: Adam 5 × 3 floats (x, m, v, the gradient, a copy); L-BFGS
 ///   (2·history + 8) × 3 floats (x, g, the direction, the trial point and its gradient,
 ///   s and y being made, and history pairs of s and y).
@@ -27,9 +28,12 @@ public struct ExactMemoryModel: Sendable, Equatable {
     public var optimizer: RenderSettings.OptimizerKind
     public var history: Int
     public var threads: Int
+    /// The layers whose activations of the content are kept as targets.
+    public var contentLayers: [String]
 
-    public init(layers: [String], optimizer: RenderSettings.OptimizerKind, history: Int, threads: Int = 1) {
+    public init(layers: [String], optimizer: RenderSettings.OptimizerKind, history: Int, threads: Int = 1, contentLayers: [String] = []) {
         self.layers = layers
+        self.contentLayers = contentLayers
         self.optimizer = optimizer
         self.history = history
         self.threads = threads
@@ -54,17 +58,28 @@ public struct ExactMemoryModel: Sendable, Equatable {
     }
 
     public func breakdown(_ geometry: ExactShard.Geometry, recompute: Bool) throws -> Breakdown {
-        var graphs: [Int] = []
-        var windows = 0
+        var graphs: [Int] = [], buffers: [Int] = []
+        var targets = 0
+        let targetFields = try contentLayers.map { layer -> (channels: Int, stride: Int) in
+            let field = try VGG19Architecture.receptiveField(of: layer)
+            let step = try VGG19Architecture.location(of: layer).step
+            var channels = 3
+            for case .convolution(let i) in VGG19Architecture.steps.prefix(step + 1) { channels = VGG19Architecture.convolutions[i].outChannels }
+            return (channels, field.stride)
+        }
         for index in geometry.windows {
             let tile = geometry.layout.tiles[index]
             let crops = geometry.scheme == .gradientExchange
                 ? try ExactTileStep.rowCrops(layout: geometry.layout, tile: tile, layers: layers) : [:]
             graphs.append(try FeatureGraph.plannedBytes(height: tile.window.height, width: tile.window.width, taps: layers,
                                                         threads: threads, rowCrops: crops))
-            windows += 12 * tile.window.pixelCount * 4
+            buffers.append(12 * tile.window.pixelCount * 4)
+            for field in targetFields {
+                targets += field.channels * (tile.window.height / field.stride) * (tile.window.width / field.stride) * 4
+            }
         }
-        let band = 18 * geometry.band.pixelCount * 4
+        let windows = (recompute ? (buffers.max() ?? 0) : buffers.reduce(0, +)) + targets
+        let band = 12 * geometry.band.pixelCount * 4
         let own = 3 * geometry.interior.pixelCount * 4
         let state = optimizer == .adam ? 5 * own : (2 * history + 8) * own
         return Breakdown(process: Self.processBytes, weights: try weightsBytes(),

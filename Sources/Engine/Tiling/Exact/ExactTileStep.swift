@@ -61,8 +61,8 @@ public final class ExactTileStep {
     private let threads: Int
     /// Gradient exchange: the rows each pooling step keeps (`FeatureGraph.rowCrops`).
     let rowCrops: [Int: Range<Int>]
-    let pixels: FloatBuffer
-    let gradient: FloatBuffer
+    /// The window's pixels and its gradient, alive with the graph.
+    private var buffers: (pixels: FloatBuffer, gradient: FloatBuffer)?
     let contentTargets: [String: FloatBuffer]
     let fields: [String: ReceptiveField]
     let styleLayers: [String]
@@ -114,8 +114,6 @@ public final class ExactTileStep {
         self.network = network
         self.threads = threads
         rowCrops = scheme == .gradientExchange ? try Self.rowCrops(layout: layout, tile: tile, layers: layers) : [:]
-        pixels = FloatBuffer(count: 3 * tile.window.pixelCount)
-        gradient = FloatBuffer(count: 3 * tile.window.pixelCount)
         let targets = try FeatureTargets.activations(network: network, pooling: objective.pooling, image: contentWindow,
                                                      layers: objective.contentLayers.map(\.layer), threads: threads)
         contentTargets = targets.mapValues { values in
@@ -140,12 +138,14 @@ public final class ExactTileStep {
 
     /// Bytes held by this tile's graph (while it lives) and buffers.
     public var bytesAllocated: Int {
-        (graph?.bytesAllocated ?? 0) + (pixels.count + gradient.count + contentTargets.values.reduce(0) { $0 + $1.count }) * MemoryLayout<Float>.stride
+        (graph?.bytesAllocated ?? 0) + ((buffers.map { $0.pixels.count + $0.gradient.count } ?? 0)
+                                        + contentTargets.values.reduce(0) { $0 + $1.count }) * MemoryLayout<Float>.stride
     }
 
     /// The graph, made if it was released.
     private func liveGraph() throws -> FeatureGraph {
         if let graph { return graph }
+        buffers = (FloatBuffer(count: 3 * tile.window.pixelCount), FloatBuffer(count: 3 * tile.window.pixelCount))
         let made = try FeatureGraph(network: network, pooling: objective.pooling, height: tile.window.height,
                                     width: tile.window.width, taps: objective.tappedLayers, threads: threads, rowCrops: rowCrops)
         graph = made
@@ -155,6 +155,7 @@ public final class ExactTileStep {
     /// Frees the graph (its activations); the next `forward` makes it again.
     public func release() {
         graph = nil
+        buffers = nil
         hasForward = false
     }
 
@@ -164,8 +165,9 @@ public final class ExactTileStep {
         guard window.channels == 3, window.width == tile.window.width, window.height == tile.window.height else {
             throw EngineError(.invalidArgument, "window pixels are \(window.width)×\(window.height), tile \(tile.index)'s window is \(tile.window)")
         }
-        window.withUnsafeBufferPointer { pixels.base.update(from: $0.baseAddress!, count: $0.count) }
         let graph = try liveGraph()
+        guard let (pixels, _) = buffers else { throw EngineError(.failed, "tile \(tile.index) has no buffers") }
+        window.withUnsafeBufferPointer { pixels.base.update(from: $0.baseAddress!, count: $0.count) }
         graph.forward(pixels.base)
         hasForward = true
 
@@ -201,12 +203,12 @@ public final class ExactTileStep {
             }
             sums.contentSquares[weighted.layer] = total
         }
-        sums.tv = ownedTotalVariation()
+        sums.tv = ownedTotalVariation(pixels)
         return sums
     }
 
     /// Σ of squared differences over the pixel pairs whose top or left pixel is in the interior.
-    func ownedTotalVariation() -> Double {
+    func ownedTotalVariation(_ pixels: FloatBuffer) -> Double {
         let w = tile.window.width, h = tile.window.height
         let inner = tile.interiorInWindow
         var total = 0.0
@@ -235,7 +237,7 @@ public final class ExactTileStep {
             throw EngineError(.invalidArgument, "tile \(tile.index) uses the gradient-exchange scheme: call backwardContribution")
         }
         try backPropagate(globalGrams: globalGrams)
-        return copyGradient(tile.interiorInWindow)
+        return try copyGradient(tile.interiorInWindow)
     }
 
     /// `.gradientExchange` scheme: back-propagates the loss of the activations and TV pairs this
@@ -247,12 +249,14 @@ public final class ExactTileStep {
             throw EngineError(.invalidArgument, "tile \(tile.index) uses the wide-halo scheme: call backward")
         }
         try backPropagate(globalGrams: globalGrams)
-        return copyGradient(PixelRect(x: 0, y: 0, width: tile.window.width, height: tile.window.height))
+        return try copyGradient(PixelRect(x: 0, y: 0, width: tile.window.width, height: tile.window.height))
     }
 
     /// Fills `gradient` (the window's dL/dx) for the current scheme.
     private func backPropagate(globalGrams: [String: [Float]]) throws {
-        guard hasForward, let graph else { throw EngineError(.failed, "backward before forward on tile \(tile.index)") }
+        guard hasForward, let graph, let (pixels, gradient) = buffers else {
+            throw EngineError(.failed, "backward before forward on tile \(tile.index)")
+        }
         folded = []
         for layer in styleLayers {
             let shape = graph.activation(layer).shape
@@ -280,12 +284,12 @@ public final class ExactTileStep {
             _ = TotalVariation.evaluate(pixels.base, channels: 3, height: shape.height, width: shape.width,
                                         weight: objective.tvWeight, gradient: gradient.base)
         case .gradientExchange:
-            addOwnedTotalVariationGradient()
+            addOwnedTotalVariationGradient(pixels, gradient)
         }
     }
 
     /// `weight · dTV/dx` of the pairs this tile owns (top or left pixel in the interior).
-    private func addOwnedTotalVariationGradient() {
+    private func addOwnedTotalVariationGradient(_ pixels: FloatBuffer, _ gradient: FloatBuffer) {
         let w = tile.window.width, h = tile.window.height
         let inner = tile.interiorInWindow
         let weight = objective.tvWeight
@@ -303,7 +307,8 @@ public final class ExactTileStep {
     }
 
     /// A rectangle of the window's gradient as a tensor.
-    private func copyGradient(_ rect: PixelRect) -> Tensor {
+    private func copyGradient(_ rect: PixelRect) throws -> Tensor {
+        guard let gradient = buffers?.gradient else { throw EngineError(.failed, "tile \(tile.index) has no gradient") }
         let shape = (height: tile.window.height, width: tile.window.width)
         var out = Tensor(channels: 3, height: rect.height, width: rect.width)
         out.withUnsafeMutableBufferPointer { out in
