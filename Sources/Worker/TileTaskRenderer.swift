@@ -207,7 +207,8 @@ public struct TileTaskRenderer: Sendable {
                                   checkpoints: outcome.checkpoints,
                                   modelMb: try? Double(ExactMemoryModel(layers: objective.tappedLayers, optimizer: settings.optimizer,
                                                                         history: settings.lbfgsHistory, threads: threads,
-                                                                        contentLayers: settings.contentLayers.map(\.layer))
+                                                                        contentLayers: settings.contentLayers.map(\.layer),
+                                                                        heldConvolutions: network.convolutions.count)
                                       .breakdown(geometry, recompute: shard.recomputes).total) / 1_048_576)
         return (VGGPreprocessing.image(from: shard.interiorPixels), summary)
     }

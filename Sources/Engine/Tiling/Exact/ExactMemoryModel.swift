@@ -5,7 +5,7 @@
 ///
 /// - process: the worker without a task (Swift runtime, OpenBLAS, ZeroMQ, the weights file's
 ///   pages once read): `processBytes`, measured;
-/// - weights: the convolutions up to the deepest layer, float32 (`weightsBytes`);
+/// - weights: the convolutions up to the deepest layer, float32, twice (`weightsBytes`);
 /// - graphs: `FeatureGraph.plannedBytes` of every window (windows kept), or of the largest
 ///   (recomputed: one graph alive at a time) — activations, gradients, workspace, ≈ 1.2–2 KB
 ///   per window pixel to block5_relu1;
@@ -21,8 +21,10 @@
 /// `ExactMemoryModelTests` checks the graph term against real graphs, and
 /// `FarmExactMemoryTests` the whole against a worker's measured peak.
 public struct ExactMemoryModel: Sendable, Equatable {
-    /// A worker's resident memory before its first task (measured on this build: 45–60 MB).
-    public static let processBytes = 64 << 20
+    /// A process's resident memory besides its weights and its shard (Swift runtime, OpenBLAS,
+    /// sockets, the weights file's pages): measured 33–52 MB (`bench exact --only-shard` at
+    /// 256² and 1024², whose peaks less the other terms leave that much).
+    public static let processBytes = 48 << 20
 
     public var layers: [String]
     public var optimizer: RenderSettings.OptimizerKind
@@ -30,9 +32,17 @@ public struct ExactMemoryModel: Sendable, Equatable {
     public var threads: Int
     /// The layers whose activations of the content are kept as targets.
     public var contentLayers: [String]
+    /// Convolutions the process holds: a worker loads all of VGG19's (`workerConvolutions`) to
+    /// run any task; nil for those up to the deepest layer (`stylefarm bench exact`).
+    public var heldConvolutions: Int?
 
-    public init(layers: [String], optimizer: RenderSettings.OptimizerKind, history: Int, threads: Int = 1, contentLayers: [String] = []) {
+    /// What a farm worker holds (`stylefarm worker` loads all 16).
+    public static let workerConvolutions = 16
+
+    public init(layers: [String], optimizer: RenderSettings.OptimizerKind, history: Int, threads: Int = 1, contentLayers: [String] = [],
+                heldConvolutions: Int? = nil) {
         self.layers = layers
+        self.heldConvolutions = heldConvolutions
         self.contentLayers = contentLayers
         self.optimizer = optimizer
         self.history = history
@@ -54,7 +64,10 @@ public struct ExactMemoryModel: Sendable, Equatable {
         let deepest = try layers.map { try VGG19Architecture.location(of: $0).step }.max() ?? 0
         var convolutions = 0
         for step in VGG19Architecture.steps.prefix(deepest + 1) { if case .convolution = step { convolutions += 1 } }
-        return VGG19Architecture.convolutions.prefix(convolutions).reduce(0) { $0 + ($1.inChannels * 9 + 1) * $1.outChannels } * 4
+        if let heldConvolutions { convolutions = max(convolutions, min(heldConvolutions, VGG19Architecture.convolutions.count)) }
+        // Two copies: each convolution keeps its weights taps-major and flipped (for the
+        // backward pass); the arrays as read are gone by the time a shard runs.
+        return 2 * VGG19Architecture.convolutions.prefix(convolutions).reduce(0) { $0 + ($1.inChannels * 9 + 1) * $1.outChannels } * 4
     }
 
     public func breakdown(_ geometry: ExactShard.Geometry, recompute: Bool) throws -> Breakdown {
