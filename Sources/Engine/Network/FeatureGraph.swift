@@ -50,6 +50,7 @@ public final class FeatureGraph {
             throw EngineError(.invalidArgument, "image size \(width)×\(height) is empty")
         }
         guard !taps.isEmpty else { throw EngineError(.invalidArgument, "no content or style layers given") }
+        ProcessMemory.largeAllocationsAreMapped
         var locations: [String: VGG19Architecture.LayerLocation] = [:]
         for name in taps { locations[name] = try VGG19Architecture.location(of: name) }
         let stepCount = locations.values.map(\.step).max()! + 1
