@@ -80,6 +80,16 @@ struct TiledPlannerStagesTests {
         #expect(try order(try #require(tasks.first { $0.key == "shard-1" }))?.render.initialization == "task:stitch-1")
     }
 
+    @Test func anAskedShardCountBeyondAnEarlyStagesRowsTakesOneShardARowThere() throws {
+        // Stage 1, 256×192, has two tile rows; the output, 1024×768, six.
+        let tasks = try TiledPlanner.plan(Self.staged([256, 1024], shards: 4), contentWidth: 400, contentHeight: 300, capacity: roomy)
+        #expect(tasks.filter { $0.kind == .shard }.map(\.key) == ["shard-1-1", "shard-1-2", "shard-1", "shard-2", "shard-3", "shard-4"])
+        let error = #expect(throws: EngineError.self) {
+            try TiledPlanner.plan(Self.staged([256, 1024], shards: 7), contentWidth: 400, contentHeight: 300, capacity: roomy)
+        }
+        #expect(error?.message.contains("--shards 7 must be 1…6") == true, "\(error?.message ?? "no error")")
+    }
+
     @Test func aJobOfOneStageKeepsItsKeysAndHasNoStage() throws {
         var base = RenderRequest(contentPath: "content.png", stylePaths: ["style.png"])
         base.initialization = "content"
@@ -89,8 +99,10 @@ struct TiledPlannerStagesTests {
         #expect(try tasks.compactMap(order).allSatisfy { $0.stage == nil && $0.render.initialization == "content" })
     }
 
-    @Test(arguments: [(workers: 0, asked: nil, expected: 1), (3, nil, 3), (3, 2, 2), (40, nil, 6), (1, 4, 1)] as [(Int, Int?, Int)])
-    func shardsAreTheFewestOfRowsWorkersAndTheAskedNumber(workers: Int, asked: Int?, expected: Int) throws {
+    /// Auto: the fewer of tile rows and connected workers (at least 1). An explicit number is
+    /// kept whatever is connected (the gang waits for that many workers).
+    @Test(arguments: [(workers: 0, asked: nil, expected: 1), (3, nil, 3), (40, nil, 6), (3, 2, 2), (1, 4, 4), (0, 2, 2)] as [(Int, Int?, Int)])
+    func autoShardsAreTheFewerOfRowsAndWorkersAndAnAskedNumberIsKept(workers: Int, asked: Int?, expected: Int) throws {
         // 1024×768 in 128-pixel tiles: six tile rows.
         let tasks = try TiledPlanner.plan(Self.staged([1024], shards: asked), contentWidth: 400, contentHeight: 300,
                                           capacity: ExactCapacity(workers: workers, smallestMemory: 64 << 30))

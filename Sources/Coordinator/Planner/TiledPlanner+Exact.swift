@@ -129,7 +129,7 @@ extension TiledPlanner {
                                          order: .styleTargets(StyleTargetsOrder(render: targets, outputWidth: stage.width, outputHeight: stage.height))))
             let start = number > 1 ? [stitchKey(stage: number - 1, of: count)] : fromContent ? [] : [coarseKey]
             let sizing = try shardSizing(spec, settings: settings, width: stage.width, height: stage.height, budget: budget,
-                                         workers: capacity.workers, stage: count == 1 ? nil : number)
+                                         workers: capacity.workers, stage: count == 1 ? nil : number, last: number == count)
             var keys: [String] = []
             for index in 0..<sizing.shards {
                 let key = shardKey(stage: number, of: count, index: index)
@@ -164,22 +164,24 @@ extension TiledPlanner {
         var peak: Int
     }
 
-    /// Shards: the tile rows, the connected workers (at least 1) and `--shards`, whichever is
-    /// fewest. The scheme: `ExactSchemeCost`'s choice, except that a wide halo that does not
+    /// Shards: with `--shards auto`, the tile rows or the connected workers (at least 1),
+    /// whichever are fewer; an explicit `--shards` is kept (the gang waits for that many
+    /// workers, as it always has: a job submitted before its workers connect is not cut
+    /// smaller), except that an earlier stage with fewer tile rows takes one shard a row. The scheme: `ExactSchemeCost`'s choice, except that a wide halo that does not
     /// fit `budget` gives way to the gradient exchange (unless asked for by name). Columns:
     /// the fewest windows across (1…64) whose largest shard's predicted peak
     /// (`ExactMemoryModel`, recomputing graphs when more than one) fits `budget`; refused with
     /// the figures when none does. Without a budget, one column.
     static func shardSizing(_ spec: TiledSpec, settings: RenderSettings, width: Int, height: Int, budget: Int?, workers: Int?,
-                            stage: Int?) throws -> ShardSizing {
+                            stage: Int?, last: Bool = true) throws -> ShardSizing {
         let layers = tappedLayers(settings)
         let rows = try TileWindowLayout(width: width, height: height, tile: spec.tile, layers: layers, exactGradient: false).rows
         var shards = min(rows, max(1, workers ?? rows))
         if let asked = spec.shards {
-            guard asked <= rows else {
+            guard asked <= rows || !last else {
                 throw EngineError(.invalidArgument, "--shards \(asked) must be 1…\(rows): each shard takes whole rows of tiles, and \(stage.map { "stage \($0)" } ?? "this image") (\(width)×\(height)) has \(rows)")
             }
-            shards = min(shards, asked)
+            shards = min(rows, asked)
         }
         let choice = spec.exactScheme ?? .auto
         let cost = try ExactSchemeCost().choose(choice, width: width, height: height, tile: spec.tile, shards: shards, layers: layers,
