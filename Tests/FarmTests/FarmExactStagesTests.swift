@@ -6,7 +6,8 @@ import TestSupport
 import Engine
 import Farm
 
-/// An exact job coarse to fine on a real farm: every stage exact, each from the stitch before.
+/// An exact job coarse to fine on a real farm: every stage exact, each from the stitch before;
+/// job.json, index.html and the dashboard's job page show the stages.
 @Suite(.serialized)
 struct FarmExactStagesTests {
     func options(_ farm: FarmHarness, iterations: Int) -> [String] {
@@ -27,7 +28,8 @@ struct FarmExactStagesTests {
 
     @Test func aTwoStageExactJobRendersEachStageFromTheOneBefore() throws {
         let farm = try FarmHarness()
-        try farm.startCoordinator()
+        try farm.startCoordinator(extra: ["--http", "127.0.0.1:0"])
+        let base = try FarmHTTPTests.httpBase(farm)
         try farm.startWorkers(2)
         try farm.waitForWorkers(2)
         // 80×60 content: stage 1 is 64×48 (one tile row, one shard), stage 2 128×96 (two).
@@ -73,5 +75,8 @@ struct FarmExactStagesTests {
         #expect(stages.allSatisfy { ($0["predictedPeakMb"] as? Int ?? 0) > 0 && ($0["columns"] as? Int) == 1 }, "\(stages)")
         let page = try String(contentsOfFile: folder + "/index.html", encoding: .utf8)
         #expect(page.contains("href=\"stage-1.png\""), "index.html links stage 1")
+        let dashboard = try FarmDashboardTests.curl(base + "/jobs/" + job)
+        #expect(dashboard.status == 200 && dashboard.body.contains("id=\"stages\""), "the dashboard's job page lists the stages")
+        #expect(dashboard.body.contains("/jobs/\(job)/files/stage-1.png"), "and links stage 1's image")
     }
 }
