@@ -10,4 +10,10 @@ int openblas_get_num_threads(void);
 char *openblas_get_config(void);
 char *openblas_get_corename(void);
 
+#include <malloc.h>
+
+/// Every allocation of 4 MB or more its own mapping, returned to the system when freed (glibc
+/// otherwise raises the threshold to the largest block freed; see ProcessMemory).
+static inline int sf_map_large_allocations(void) { return mallopt(M_MMAP_THRESHOLD, 4 << 20); }
+
 #endif

@@ -29,6 +29,10 @@ enum JobPage {
         var fragments = [head(model), workerList(workers)]
         var body = fragments[0].html + actions(model.status) + fragments[1].html
         if let picture = model.picture {
+            if let stages = stages(model) {
+                body += stages.html
+                fragments.append(stages)
+            }
             let placed = tiles(model, picture)
             body += "<h2>Picture</h2>" + placed.body
             fragments += placed.fragments
@@ -217,6 +221,19 @@ enum JobPage {
         let unplotted = running.count(where: { $0.running?.lines.isEmpty ?? true })
         if unplotted > 0 { figures += "<p class=\"muted\">and \(unplotted) more running</p>" }
         return .init(id: "curves", html: "<section id=\"curves\"><h2>Loss curves of running tasks</h2><div class=\"curves\">\(figures)</div></section>")
+    }
+
+    /// A coarse-to-fine exact job's stages, one per stitch (`stitch-1`, …, `stitch` last), each
+    /// with its state and, once stitched, its image; nil for a job of one stage.
+    static func stages(_ model: JobPageModel) -> PageShell.Fragment? {
+        let stitches = model.tasks.filter { $0.kind == PlannedTask.Kind.stitch.rawValue }
+        guard stitches.count > 1 else { return nil }
+        let jobURL = "/jobs/\(HTML.urlSegment(model.status.id))"
+        let items = stitches.enumerated().map { index, task in
+            let image = task.output.map { "<a href=\"\(jobURL)/files/\(HTML.urlSegment($0))\">\(HTML.escape($0))</a>" } ?? ""
+            return "<li>stage \(index + 1) <span class=\"s-\(HTML.escape(task.state))\">\(HTML.escape(task.state))</span> \(image)</li>"
+        }.joined()
+        return .init(id: "stages", html: "<section id=\"stages\"><h2>Stages</h2><p class=\"muted\">coarse to fine, every stage exact; the picture shows the last</p><ol>\(items)</ol></section>")
     }
 
     static func fileList(_ model: JobPageModel, _ files: [String]) -> PageShell.Fragment {

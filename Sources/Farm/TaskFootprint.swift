@@ -15,9 +15,15 @@ public enum TaskFootprint {
         return overflow || pixels < 0 ? nil : bytes
     }
 
-    /// The most pixels `order` renders at once: a render's largest stage, a tile's window, an
-    /// exact shard's windows together (each of its tiles keeps a feature graph). 0 when it
-    /// cannot be told (the worker's own check still applies).
+    /// The pixels whose footprint is at least `bytes` (rounded up).
+    public static func pixels(forBytes bytes: Int) -> Int {
+        bytes <= 0 ? 0 : (bytes - 1) / bytesPerPixel + 1
+    }
+
+    /// The most pixels `order` renders at once: a render's largest stage, a tile's window. For an
+    /// exact shard, `ExactMemoryModel`'s predicted peak expressed in such pixels (or, when the
+    /// model cannot tell, its windows together). 0 when it cannot be told (the worker's own
+    /// check still applies).
     public static func pixels(of order: WorkOrder) -> Int {
         switch order {
         case .render, .styleTargets:
@@ -27,6 +33,9 @@ public enum TaskFootprint {
             let (pixels, overflow) = tile.window.width.multipliedReportingOverflow(by: tile.window.height)
             return overflow ? Int.max : pixels
         case .shard(let shard):
+            // The memory model's prediction, as the pixels `bytes(forPixels:)` turns back into
+            // (at least) those bytes, so that `canRun` compares the prediction with the memory.
+            if let predicted = try? shard.predictedPeakBytes() { return pixels(forBytes: predicted) }
             guard shard.tile > 0, shard.shardCount > 0 else { return 0 }
             let columns = (shard.outputWidth + shard.tile - 1) / shard.tile, rows = (shard.outputHeight + shard.tile - 1) / shard.tile
             if shard.scheme == .gradientExchange {

@@ -153,10 +153,17 @@ public struct ShardOrder: Sendable, Codable, Equatable {
     /// The checkpoint this shard resumes from (`ExactShardCheckpoint`; a `blob:` reference until
     /// the worker resolves it), nil to start from the starting image.
     public var resumePath: String?
+    /// Coarse-to-fine exact jobs: the stage (1-based) this shard renders; nil for a job of one
+    /// stage. Gangs, restarts and checkpoints never mix shards of different stages.
+    public var stage: Int?
+
+    /// The stage for grouping: 1 when the job has one.
+    public var stageNumber: Int { stage ?? 1 }
 
     public init(render: RenderRequest, outputWidth: Int, outputHeight: Int, tile: Int, halo: Int?, shardIndex: Int,
                 shardCount: Int, styleTargetsPath: String, scheme: ExactTileStep.Scheme? = nil, columns: Int? = nil,
-                checkpointEvery: Int? = nil, resumePath: String? = nil) {
+                checkpointEvery: Int? = nil, resumePath: String? = nil, stage: Int? = nil) {
+        self.stage = stage
         self.scheme = scheme
         self.columns = columns
         self.checkpointEvery = checkpointEvery

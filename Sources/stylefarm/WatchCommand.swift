@@ -64,11 +64,26 @@ extension WatchCommand {
         }
     }
 
+    /// Where a task goes in the line of a tiled job's other tasks: the coarse pass, then each
+    /// exact stage (`style-targets-2`, `shard-2-1`…, `stitch-2`) in order, the last stage's
+    /// unsuffixed keys last; shards by number.
+    static func stageOrder(_ key: String) -> [Int] {
+        if key == "coarse" { return [0] }
+        let kinds = ["style-targets": 0, "shard": 1, "stitch": 2]
+        for (prefix, kind) in kinds.sorted(by: { $0.value < $1.value }) where key == prefix || key.hasPrefix(prefix + "-") {
+            let numbers = key.dropFirst(prefix.count).split(separator: "-").compactMap { Int($0) }
+            // style-targets-S, stitch-S, shard-S-K: staged; style-targets, stitch, shard-K: the last stage.
+            let staged = kind == 1 ? numbers.count == 2 : numbers.count == 1
+            let stage = staged ? numbers.first ?? 0 : Int.max
+            return [1, stage, kind, numbers.last ?? 0]
+        }
+        return [2]
+    }
+
     static func tileLines(_ tiles: TileGridStatus) -> [String] {
         let rows = tiles.rows, columns = tiles.columns
         var stages: [String] = []
-        let shards = tiles.stages.keys.filter { $0.hasPrefix("shard-") }.sorted { $0.count == $1.count ? $0 < $1 : $0.count < $1.count }
-        for key in ["coarse", "style-targets"] + shards + ["stitch"] {
+        for key in tiles.stages.keys.sorted(by: { stageOrder($0).lexicographicallyPrecedes(stageOrder($1)) }) {
             if let state = tiles.stages[key] { stages.append("\(key) \(state)") }
         }
         let counts = rows * columns > 0 ? "tiles \(tiles.done)/\(rows * columns) done (\(rows)×\(columns)); " : ""

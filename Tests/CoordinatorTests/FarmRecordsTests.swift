@@ -249,7 +249,7 @@ struct ExactGangRecordsTests {
         // What the coordinator finds: one shard ready, one done, none running.
         #expect(try records.transaction { tx in try tx.runnableShards()[job]?.count } == 1)
         #expect(try records.transaction { tx in try tx.shardsRunning(ofJob: job) } == 0)
-        #expect(try records.transaction { tx in try tx.reopenShards(ofJob: job) } == 1)
+        #expect(try records.transaction { tx in try tx.reopenShards(ofJob: job, stage: 1) } == 1)
         #expect(try records.transaction { tx in try tx.runnableShards()[job]?.count } == 2, "the gang can be leased whole again")
         let outcomes = try records.transaction { tx in try attempts.map { try tx.outcome(ofAttempt: $0) } }
         #expect(outcomes == ["lost", "lost"], "no shard keeps a success its gang does not share")
@@ -325,5 +325,79 @@ struct ExactCheckpointRecordsTests {
             try db.execute(sql: "DELETE FROM job WHERE id = ?", arguments: [job])
         }
         #expect(try queue.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM exact_checkpoint") } == 0)
+    }
+}
+
+/// A coarse-to-fine exact job: restarts and checkpoints of one stage's gang never touch another stage.
+struct ExactStageRecordsTests {
+    let request = RenderRequest(contentPath: "blob:c", stylePaths: ["blob:s"])
+
+    func sha(_ n: Int) -> String { String(repeating: String(n % 10), count: 64) }
+
+    /// Two stages of two shards each (`shard-1-k`, then `shard-k`), as the planner keys them.
+    func twoStageJob(_ records: FarmRecords) throws -> String {
+        var tasks: [PlannedTask] = []
+        for stage in 1...2 {
+            for index in 0..<2 {
+                let key = stage == 2 ? "shard-\(index + 1)" : "shard-1-\(index + 1)"
+                let order = ShardOrder(render: request, outputWidth: 64 * stage, outputHeight: 64 * stage, tile: 32, halo: nil,
+                                       shardIndex: index, shardCount: 2, styleTargetsPath: "blob:t", stage: stage)
+                tasks.append(try PlannedTask(key: key, kind: .shard, parameters: [], request: request,
+                                             dependsOn: stage == 2 ? ["shard-1-1", "shard-1-2"] : [], outputName: "shards/\(key).png",
+                                             order: .shard(order)))
+            }
+        }
+        return try records.createJob(kind: "tiled", spec: Data("{}".utf8), priority: 0, tasks: tasks)
+    }
+
+    func states(_ records: FarmRecords, _ job: String) throws -> [String: String] {
+        Dictionary(uniqueKeysWithValues: try records.tasks(ofJob: job).map { ($0.key, $0.state) })
+    }
+
+    @Test func aLostShardOfStageTwoReopensOnlyStageTwosShards() throws {
+        let dir = try TemporaryDirectory()
+        let records = try FarmRecords(path: dir.path("farm.sqlite"), budget: .init(backoffBase: 0))
+        let job = try twoStageJob(records)
+        func leaseGang() throws -> [Int64] {
+            try records.transaction { tx in try tx.runnableShards()[job, default: []].map { try tx.recordAttempt($0, by: "w\($0.key)") } }
+        }
+        let first = try leaseGang()
+        #expect(first.count == 2, "only stage 1 is runnable: stage 2 waits for it")
+        for attempt in first { #expect(try records.completeAttempt(attempt, result: Data(), outputPath: "a") == .accepted) }
+        let second = try leaseGang()
+        #expect(second.count == 2)
+        #expect(try records.completeAttempt(second[0], result: Data(), outputPath: "b") == .accepted)
+        #expect(try records.endAttempt(second[1], .lost(.workerLost), reason: "") == .requeued)
+
+        #expect(try records.transaction { tx in try tx.reopenShards(ofJob: job, stage: 2) } == 1, "stage 2's finished shard")
+        let after = try states(records, job)
+        #expect(after["shard-1-1"] == "done" && after["shard-1-2"] == "done", "stage 1 stays finished: \(after)")
+        #expect(after["shard-1"] == "ready" && after["shard-2"] == "ready", "\(after)")
+        #expect(try records.transaction { tx in try tx.reopenShards(ofJob: job, stage: 1) } == 2,
+                "the same query does reopen stage 1 when asked: the filter is what keeps it finished")
+    }
+
+    @Test func aCheckpointResumesOnlyTheStageThatSavedIt() throws {
+        let dir = try TemporaryDirectory()
+        let records = try FarmRecords(path: dir.path("farm.sqlite"))
+        let job = try twoStageJob(records)
+        for index in 0..<2 {
+            _ = try records.recordCheckpoint(job: job, stage: 1, iteration: 10, shardIndex: index, shardCount: 2, sha256: sha(index), bytes: 8)
+        }
+        #expect(try records.latestCheckpoint(ofJob: job, stage: 1)?.iteration == 10)
+        #expect(try records.latestCheckpoint(ofJob: job, stage: 2) == nil, "stage 2's gang has nothing to resume from")
+        // Stage 2 saving the same iteration with the same shard count does not complete with stage 1's rows.
+        #expect(try records.recordCheckpoint(job: job, stage: 2, iteration: 10, shardIndex: 0, shardCount: 2, sha256: sha(5), bytes: 8)
+                == .waiting(stored: 1, of: 2))
+        #expect(try records.latestCheckpoint(ofJob: job, stage: 1)?.shards.map(\.sha256) == [sha(0), sha(1)], "stage 1's row was not overwritten")
+        let progress = try records.recordCheckpoint(job: job, stage: 2, iteration: 10, shardIndex: 1, shardCount: 2, sha256: sha(6), bytes: 8)
+        guard case .complete(let dropped) = progress else {
+            Issue.record("stage 2's second shard completes its checkpoint: \(progress)")
+            return
+        }
+        #expect(dropped.sorted() == [sha(0), sha(1)], "stage 1's checkpoint goes once stage 2 has one")
+        let latest = try #require(try records.latestCheckpoint(ofJob: job))
+        #expect(latest.stage == 2 && latest.shards.map(\.sha256) == [sha(5), sha(6)])
+        #expect(try records.latestCheckpoint(ofJob: job, stage: 1) == nil)
     }
 }

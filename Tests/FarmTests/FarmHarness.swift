@@ -75,6 +75,18 @@ final class FarmHarness {
         }
     }
 
+    /// Waits until `count` workers are connected (`stylefarm workers` lists them): an exact
+    /// job's shards are as many as the connected workers when it is submitted.
+    func waitForWorkers(_ count: Int, timeout: TimeInterval = 60) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let (status, output) = try run(["workers", "--coordinator", endpoint])
+            if status == 0, output.split(separator: "\n").filter({ !$0.hasPrefix("no workers") && !$0.hasPrefix("…") }).count >= count { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestFixtureMissing(message: "\(count) workers did not connect within \(Int(timeout)) s; see \(dir.url.path)")
+    }
+
     func log(_ prefix: String) -> String {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.url.path)) ?? []
         return names.filter { $0.hasPrefix(prefix) }.sorted()

@@ -23,7 +23,7 @@ extension JobIndexPage {
     /// The page of a finished tiled job: the output (through its preview when large), the
     /// coarse pass, the tile grid or the shards, each part's loss curves, and every file.
     static func tiled(jobID: String, spec: TiledSpec, styleNames: [String], parts: [TiledPart], outputSize: (width: Int, height: Int)?,
-                      finishedAt: String, files: JobFolderFiles) -> String {
+                      finishedAt: String, files: JobFolderFiles, stages: [ExactStagePlan] = []) -> String {
         let output = TiledPlanner.outputName
         var body = "<h1>Tiled render \(HTMLText.escape(jobID))</h1>\n"
         let size = outputSize.map { "\($0.width)×\($0.height) px · " } ?? ""
@@ -32,7 +32,7 @@ extension JobIndexPage {
         var settings: [(String, String)] = [("content", spec.base.contentPath)]
         for (index, name) in styleNames.enumerated() { settings.append(("style \(index + 1)", name)) }
         settings.append(("tile, halo", "\(spec.tile) px, " + (spec.halo.map { "\($0) px" } ?? "default")))
-        if spec.mode == .exact { settings.append(("shards", "\(spec.shards ?? 2)")) }
+        if spec.mode == .exact { settings.append(("shards", spec.shards.map(String.init) ?? "auto")) }
         if let iterations = spec.base.iterations { settings.append(("iterations", "\(iterations)")) }
         settings.append(("bit depth", "\(spec.bitDepth)"))
         body += table(settings)
@@ -50,6 +50,20 @@ extension JobIndexPage {
             body += "<div class=\"cards\"><div class=\"card\">" + image(coarse.outputName, alt: "coarse pass", in: files)
                 + losses(coarse.finalLosses, styleNames: styleNames)
                 + lossPlot(file: coarse.lossPlotFile, inline: coarse.lossPlotSVG, in: files) + "</div></div>\n"
+        }
+
+        if stages.count > 1 {
+            body += "<h2>Stages</h2>\n<p class=\"meta\">Coarse to fine, each stage exact; each starts from the one before, resized.</p>\n"
+            var rows: [(String, String)] = []
+            for stage in stages {
+                let name = stage.stage == stages.count ? output : TiledPlanner.stageImageName(stage.stage)
+                rows.append(("stage \(stage.stage)", "\(stage.width)×\(stage.height) px, \(stage.iterations) iterations, \(stage.shards) shards × \(stage.columns) windows, \(stage.scheme), ≈\(stage.predictedPeakMb) MiB a shard → \(name)"))
+            }
+            body += table(rows)
+            body += "<div class=\"cards\">" + stages.dropLast().map { stage in
+                "<div class=\"card\"><h3>stage \(stage.stage)</h3>" + image(TiledPlanner.stageImageName(stage.stage), alt: "stage \(stage.stage)", lazy: true, in: files)
+                    + "<div class=\"meta\">" + link(TiledPlanner.stageImageName(stage.stage), in: files) + "</div></div>"
+            }.joined() + "</div>\n"
         }
 
         let tiles = parts.compactMap { part in part.tilePosition.map { (part, $0) } }

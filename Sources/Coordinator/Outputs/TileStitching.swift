@@ -63,7 +63,7 @@ public enum TileStitching {
             }
         }
         try writer.finish()
-        try writePreview(sink.second, beside: path)
+        if plan.preview != false { try writePreview(sink.second, beside: path) }
         return Summary(width: plan.width, height: plan.height, bitDepth: plan.bitDepth, tiles: bands.count,
                        peakHeldRows: tallest, bandRows: tallest, seconds: (ContinuousClock.now - started).seconds)
     }

@@ -54,8 +54,10 @@ public enum TiledPlanner {
         spec.halo ?? min(64, (spec.tile / 4 + alignment - 1) / alignment * alignment)
     }
 
+    /// - Parameter capacity: exact mode: the workers the shards are sized for (their count and
+    ///   memory); `.unknown` (the client's own check) sizes them as if workers were plentiful.
     public static func plan(_ spec: TiledSpec, contentWidth: Int, contentHeight: Int,
-                            maximumTiles: Int = maximumTiles) throws -> [PlannedTask] {
+                            maximumTiles: Int = maximumTiles, capacity: ExactCapacity = .unknown) throws -> [PlannedTask] {
         try refuseUnsupportedOptions(spec.base)
         let (width, height) = try outputSize(spec, contentWidth: contentWidth, contentHeight: contentHeight)
         guard spec.tile >= 64, spec.tile % alignment == 0 else {
@@ -72,10 +74,19 @@ public enum TiledPlanner {
             var coarse = spec.base
             coarse.size = min(spec.coarseSize ?? 512, longest)
             coarse.iterations = spec.coarseIterations ?? spec.base.iterations
-            if coarse.scales == nil && coarse.scaleSizes == nil && coarse.size! >= 256 { coarse.scales = 2 }
+            if spec.mode == .exact {
+                // An exact job's --scale-sizes are its own stages, not the coarse pass's.
+                coarse.scaleSizes = nil
+                coarse.scaleIterations = nil
+            }
+            if coarse.scales == nil && coarse.scaleSizes == nil && (coarse.size ?? 0) >= 256 { coarse.scales = 2 }
             coarse.threads = nil
             _ = try validated(coarse, "the coarse pass")
             tasks.append(PlannedTask(key: coarseKey, kind: .coarse, parameters: [], request: coarse, dependsOn: [], outputName: "coarse.png"))
+        }
+
+        if spec.mode == .exact {
+            return tasks + (try planExact(spec, width: width, height: height, fromContent: fromContent, capacity: capacity))
         }
 
         // The tiles' and targets' options: the output's size, one stage, no pixel limit below
@@ -88,9 +99,7 @@ public enum TiledPlanner {
         output.threads = nil
         output.maxPixels = max(spec.base.maxPixels ?? ImageLimits.defaultMaxPixels, longest * longest)
         output.initialization = fromContent ? "content" : taskReference + coarseKey
-        // Exact mode runs Adam unless L-BFGS is asked for (its dot products are summed across shards).
-        if spec.mode == .exact, output.optimizer == nil { output.optimizer = .adam }
-        let settings = try validated(output, "a tile")
+        _ = try validated(output, "a tile")
         // The targets read the styles only: no starting image (and so no reference to the
         // coarse pass, which they do not wait for and which a worker could not resolve).
         var targets = output
@@ -100,48 +109,25 @@ public enum TiledPlanner {
                                      order: .styleTargets(StyleTargetsOrder(render: targets, outputWidth: width, outputHeight: height))))
         let inputs = tasks.map(\.key)
 
-        var stitch = PlannedTask(key: stitchKey, kind: .stitch, parameters: [], request: output, dependsOn: [], outputName: outputName)
-        switch spec.mode {
-        case .independent:
-            let halo = halo(spec)
-            guard (0...spec.tile).contains(halo) else {
-                throw EngineError(.invalidArgument, "--halo \(halo) must be 0…\(spec.tile) (the tile size)")
-            }
-            let grid = try TileGrid(width: width, height: height, tileSize: spec.tile, halo: halo, alignment: alignment)
-            guard grid.count <= maximumTiles else {
-                throw EngineError(.invalidArgument, "\(width)×\(height) in tiles of \(spec.tile) makes \(grid.count) tiles, more than \(maximumTiles); use a larger --tile")
-            }
-            for tile in grid.tiles {
-                tasks.append(try PlannedTask(key: tile.position.key, kind: .tile, parameters: [], request: output, dependsOn: inputs,
-                                             outputName: "tiles/\(tile.position.key).png",
-                                             order: .tile(TileOrder(render: output, outputWidth: width, outputHeight: height,
-                                                                    interior: tile.interior, window: tile.window,
-                                                                    styleTargetsPath: taskReference + styleTargetsKey))))
-            }
-            stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: halo,
-                                                                       bitDepth: spec.bitDepth))
-        case .exact:
-            let layers = tappedLayers(settings)
-            let shards = spec.shards ?? 2
-            let scheme = try ExactSchemeCost().choose(spec.exactScheme ?? .auto, width: width, height: height, tile: spec.tile,
-                                                      shards: shards, layers: layers, halo: spec.halo,
-                                                      lbfgs: settings.optimizer == .lbfgs).chosen
-            let every = spec.checkpointEvery ?? defaultCheckpointEvery
-            guard every >= 0 else { throw EngineError(.invalidArgument, "--checkpoint-every \(every) must be 0 (none) or more") }
-            for index in 0..<shards {
-                tasks.append(try PlannedTask(key: "shard-\(index + 1)", kind: .shard, parameters: [], request: output, dependsOn: inputs,
-                                             outputName: "shards/shard-\(index + 1).png",
-                                             order: .shard(ShardOrder(render: output, outputWidth: width, outputHeight: height,
-                                                                      tile: spec.tile, halo: scheme.halo, shardIndex: index, shardCount: shards,
-                                                                      styleTargetsPath: taskReference + styleTargetsKey, scheme: scheme.scheme,
-                                                                      columns: scheme.scheme == .gradientExchange ? 1 : nil,
-                                                                      checkpointEvery: every > 0 ? every : nil))))
-            }
-            stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: 0,
-                                                                       bitDepth: spec.bitDepth,
-                                                                       bands: (1...shards).map { "shard-\($0)" }))
+        let halo = halo(spec)
+        guard (0...spec.tile).contains(halo) else {
+            throw EngineError(.invalidArgument, "--halo \(halo) must be 0…\(spec.tile) (the tile size)")
         }
-        stitch.dependsOn = tasks.filter { $0.kind == .tile || $0.kind == .shard }.map(\.key)
+        let grid = try TileGrid(width: width, height: height, tileSize: spec.tile, halo: halo, alignment: alignment)
+        guard grid.count <= maximumTiles else {
+            throw EngineError(.invalidArgument, "\(width)×\(height) in tiles of \(spec.tile) makes \(grid.count) tiles, more than \(maximumTiles); use a larger --tile")
+        }
+        for tile in grid.tiles {
+            tasks.append(try PlannedTask(key: tile.position.key, kind: .tile, parameters: [], request: output, dependsOn: inputs,
+                                         outputName: "tiles/\(tile.position.key).png",
+                                         order: .tile(TileOrder(render: output, outputWidth: width, outputHeight: height,
+                                                                interior: tile.interior, window: tile.window,
+                                                                styleTargetsPath: taskReference + styleTargetsKey))))
+        }
+        var stitch = PlannedTask(key: stitchKey, kind: .stitch, parameters: [], request: output, dependsOn: [], outputName: outputName)
+        stitch.storedRequest = try JSONEncoder().encode(StitchPlan(width: width, height: height, tile: spec.tile, halo: halo,
+                                                                   bitDepth: spec.bitDepth))
+        stitch.dependsOn = tasks.filter { $0.kind == .tile }.map(\.key)
         tasks.append(stitch)
         return tasks
     }
@@ -169,7 +155,7 @@ public enum TiledPlanner {
         }
     }
 
-    private static func validated(_ request: RenderRequest, _ what: String) throws -> RenderSettings {
+    static func validated(_ request: RenderRequest, _ what: String) throws -> RenderSettings {
         do {
             var probe = request
             if probe.initialization?.hasPrefix(taskReference) == true { probe.initialization = "content" }

@@ -26,8 +26,12 @@ public struct TiledSpec: Sendable, Codable, Equatable {
     public var coarseSize: Int?
     /// Iterations of the coarse pass; nil for `base.iterations`.
     public var coarseIterations: Int?
-    /// Exact mode: how many workers share the tile rows (default 2).
+    /// Exact mode: how many workers share the tile rows; nil (`--shards auto`) for as many as
+    /// there are tile rows and connected workers that can run shards.
     public var shards: Int?
+    /// Exact mode: the memory one shard may use, in bytes (`--worker-memory`); nil for the
+    /// smallest a connected shard-capable worker announced, else `ExactCapacity.defaultWorkerMemory`.
+    public var workerMemory: Int?
     /// Exact mode: how gradients are made exact (`ExactSchemeCost`); nil is `auto`.
     public var exactScheme: ExactSchemeCost.Choice?
     /// Exact mode: iterations between the shards' checkpoints (nil: 10; 0: none).
@@ -39,8 +43,10 @@ public struct TiledSpec: Sendable, Codable, Equatable {
 
     public init(base: RenderRequest, size: Int? = nil, width: Int? = nil, height: Int? = nil, tile: Int, halo: Int? = nil,
                 mode: Mode = .independent, shards: Int? = nil, coarseSize: Int? = nil, coarseIterations: Int? = nil,
-                bitDepth: Int = 8, priority: Int = 0, exactScheme: ExactSchemeCost.Choice? = nil, checkpointEvery: Int? = nil) {
+                bitDepth: Int = 8, priority: Int = 0, exactScheme: ExactSchemeCost.Choice? = nil, checkpointEvery: Int? = nil,
+                workerMemory: Int? = nil) {
         self.shards = shards
+        self.workerMemory = workerMemory
         self.exactScheme = exactScheme
         self.checkpointEvery = checkpointEvery
         self.base = base
@@ -67,6 +73,9 @@ public struct StitchPlan: Sendable, Codable, Equatable {
     /// Exact mode: the shards' keys, top to bottom; their results are whole-width bands,
     /// concatenated rather than blended.
     public var bands: [String]? = nil
+    /// Whether `preview.png` is written beside the PNG when it is large (nil: yes). An exact
+    /// job's intermediate stages write none: the preview is the output's.
+    public var preview: Bool? = nil
 
     /// The grid the tiles were cut by.
     public func grid() throws -> TileGrid {

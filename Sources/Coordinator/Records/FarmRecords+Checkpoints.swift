@@ -12,6 +12,8 @@ extension FarmRecords {
     /// A complete checkpoint of an exact job: every shard's state at one iteration.
     public struct ExactCheckpoint: Sendable, Equatable {
         public var jobID: String
+        /// The stage whose shards saved it (`ShardOrder.stageNumber`).
+        public var stage: Int
         public var iteration: Int
         public var shardCount: Int
         /// By shard index, 0..<shardCount.
@@ -32,9 +34,9 @@ extension FarmRecords {
         case complete(dropped: [String])
     }
 
-    /// The latest complete checkpoint of `job`, if it has one.
-    public func latestCheckpoint(ofJob job: String) throws -> ExactCheckpoint? {
-        try reading { try $0.latestCheckpoint(ofJob: job) }
+    /// The latest complete checkpoint of `job`'s stage `stage` (nil: of any stage), if it has one.
+    public func latestCheckpoint(ofJob job: String, stage: Int? = nil) throws -> ExactCheckpoint? {
+        try reading { try $0.latestCheckpoint(ofJob: job, stage: stage) }
     }
 
     /// The stored request (work order) of a job's task, by key.
@@ -51,37 +53,46 @@ extension FarmRecords {
         }
     }
 
-    /// Records that shard `shardIndex` of `shardCount` saved its state at `iteration` as blob
-    /// `sha256` (see `Transaction.recordCheckpoint`).
-    public func recordCheckpoint(job: String, iteration: Int, shardIndex: Int, shardCount: Int, sha256: String,
+    /// The stored order of a job's first ready shard (of the stage that waits), if any.
+    public func firstReadyShardRequest(ofJob job: String) throws -> Data? {
+        try database.read { db in
+            try Data.fetchOne(db, sql: "SELECT request FROM task WHERE job_id = ? AND kind = 'shard' AND state = 'ready' ORDER BY id LIMIT 1",
+                              arguments: [job])
+        }
+    }
+
+    /// Records that shard `shardIndex` of `shardCount` of stage `stage` saved its state at
+    /// `iteration` as blob `sha256` (see `Transaction.recordCheckpoint`).
+    public func recordCheckpoint(job: String, stage: Int = 1, iteration: Int, shardIndex: Int, shardCount: Int, sha256: String,
                                  bytes: Int64) throws -> CheckpointProgress {
-        try transaction { try $0.recordCheckpoint(job: job, iteration: iteration, shardIndex: shardIndex, shardCount: shardCount,
-                                                  sha256: sha256, bytes: bytes) }
+        try transaction { try $0.recordCheckpoint(job: job, stage: stage, iteration: iteration, shardIndex: shardIndex,
+                                                  shardCount: shardCount, sha256: sha256, bytes: bytes) }
     }
 }
 
 extension FarmRecords.Transaction {
-    /// Records one shard's checkpoint. Once every shard of the iteration is in, the iteration is
-    /// marked complete and every other iteration's rows of the job go (an older complete one,
-    /// and rows of an iteration a lost gang never finished); the blobs only those rows named
-    /// are returned, for the caller to delete.
-    func recordCheckpoint(job: String, iteration: Int, shardIndex: Int, shardCount: Int, sha256: String,
+    /// Records one shard's checkpoint. Once every shard of the stage's iteration is in, the
+    /// iteration is marked complete and every other row of the job goes (an older complete
+    /// one, rows of an iteration a lost gang never finished, and an earlier stage's, which no
+    /// gang resumes now); the blobs only those rows named are returned, for the caller to delete.
+    func recordCheckpoint(job: String, stage: Int = 1, iteration: Int, shardIndex: Int, shardCount: Int, sha256: String,
                           bytes: Int64) throws -> FarmRecords.CheckpointProgress {
         try execute("""
-            INSERT INTO exact_checkpoint (job_id, iteration, shard_index, shard_count, sha256, bytes, stored_at, complete)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 0)
-            ON CONFLICT (job_id, iteration, shard_index) DO UPDATE SET
+            INSERT INTO exact_checkpoint (job_id, stage, iteration, shard_index, shard_count, sha256, bytes, stored_at, complete)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)
+            ON CONFLICT (job_id, stage, iteration, shard_index) DO UPDATE SET
                 shard_count = excluded.shard_count, sha256 = excluded.sha256, bytes = excluded.bytes, stored_at = excluded.stored_at
-            """, arguments: [job, iteration, shardIndex, shardCount, sha256, bytes, FarmRecords.now()])
+            """, arguments: [job, stage, iteration, shardIndex, shardCount, sha256, bytes, FarmRecords.now()])
         let stored = try Int.fetchOne(try db.cachedStatement(sql: """
-            SELECT COUNT(*) FROM exact_checkpoint WHERE job_id = ? AND iteration = ? AND shard_count = ? AND shard_index < ?
-            """), arguments: [job, iteration, shardCount, shardCount]) ?? 0
+            SELECT COUNT(*) FROM exact_checkpoint WHERE job_id = ? AND stage = ? AND iteration = ? AND shard_count = ? AND shard_index < ?
+            """), arguments: [job, stage, iteration, shardCount, shardCount]) ?? 0
         guard stored == shardCount else { return .waiting(stored: stored, of: shardCount) }
-        try execute("UPDATE exact_checkpoint SET complete = 1 WHERE job_id = ? AND iteration = ?", arguments: [job, iteration])
+        try execute("UPDATE exact_checkpoint SET complete = 1 WHERE job_id = ? AND stage = ? AND iteration = ?",
+                    arguments: [job, stage, iteration])
         let older = try String.fetchAll(try db.cachedStatement(sql: """
-            SELECT DISTINCT sha256 FROM exact_checkpoint WHERE job_id = ? AND iteration != ?
-            """), arguments: [job, iteration])
-        try execute("DELETE FROM exact_checkpoint WHERE job_id = ? AND iteration != ?", arguments: [job, iteration])
+            SELECT DISTINCT sha256 FROM exact_checkpoint WHERE job_id = ? AND NOT (stage = ? AND iteration = ?)
+            """), arguments: [job, stage, iteration])
+        try execute("DELETE FROM exact_checkpoint WHERE job_id = ? AND NOT (stage = ? AND iteration = ?)", arguments: [job, stage, iteration])
         return .complete(dropped: try unreferenced(older))
     }
 
@@ -103,14 +114,21 @@ extension FarmRecords.Transaction {
         return try unreferenced(shas)
     }
 
-    func latestCheckpoint(ofJob job: String) throws -> FarmRecords.ExactCheckpoint? {
+    /// The latest complete checkpoint of a job's stage (nil: the latest stage that has one).
+    func latestCheckpoint(ofJob job: String, stage: Int? = nil) throws -> FarmRecords.ExactCheckpoint? {
+        let latest = try Row.fetchOne(try db.cachedStatement(sql: """
+            SELECT stage, iteration FROM exact_checkpoint WHERE job_id = ? AND complete = 1 AND (? IS NULL OR stage = ?)
+            ORDER BY stage DESC, iteration DESC LIMIT 1
+            """), arguments: [job, stage, stage])
+        guard let latest else { return nil }
+        let found: Int = latest["stage"], iteration: Int = latest["iteration"]
         let rows = try Row.fetchAll(try db.cachedStatement(sql: """
             SELECT iteration, shard_index, shard_count, sha256, bytes FROM exact_checkpoint
-            WHERE job_id = ? AND complete = 1 AND iteration = (SELECT MAX(iteration) FROM exact_checkpoint WHERE job_id = ? AND complete = 1)
+            WHERE job_id = ? AND complete = 1 AND stage = ? AND iteration = ?
             ORDER BY shard_index
-            """), arguments: [job, job])
+            """), arguments: [job, found, iteration])
         guard let first = rows.first else { return nil }
-        return FarmRecords.ExactCheckpoint(jobID: job, iteration: first["iteration"], shardCount: first["shard_count"],
+        return FarmRecords.ExactCheckpoint(jobID: job, stage: found, iteration: first["iteration"], shardCount: first["shard_count"],
                                            shards: rows.map { FarmRecords.CheckpointShard(shardIndex: $0["shard_index"], sha256: $0["sha256"],
                                                                                           bytes: $0["bytes"]) })
     }

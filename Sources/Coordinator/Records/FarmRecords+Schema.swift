@@ -143,6 +143,28 @@ extension FarmRecords {
                 );
                 """)
         }
+        migrator.registerMigration("v7-checkpoint-stage") { db in
+            // Coarse-to-fine exact jobs run a gang per stage; a checkpoint resumes only shards
+            // of the stage that saved it. Rows from before are of a job's only stage, 1.
+            try db.execute(sql: """
+                CREATE TABLE exact_checkpoint_staged (
+                    job_id TEXT NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+                    stage INTEGER NOT NULL DEFAULT 1,     -- 1-based; a job of one stage has only 1
+                    iteration INTEGER NOT NULL,
+                    shard_index INTEGER NOT NULL,
+                    shard_count INTEGER NOT NULL,
+                    sha256 TEXT NOT NULL,
+                    bytes INTEGER NOT NULL,
+                    stored_at REAL NOT NULL,
+                    complete INTEGER NOT NULL DEFAULT 0,
+                    PRIMARY KEY (job_id, stage, iteration, shard_index)
+                );
+                INSERT INTO exact_checkpoint_staged (job_id, stage, iteration, shard_index, shard_count, sha256, bytes, stored_at, complete)
+                    SELECT job_id, 1, iteration, shard_index, shard_count, sha256, bytes, stored_at, complete FROM exact_checkpoint;
+                DROP TABLE exact_checkpoint;
+                ALTER TABLE exact_checkpoint_staged RENAME TO exact_checkpoint;
+                """)
+        }
         return migrator
     }
 }

@@ -1,3 +1,4 @@
+import Farm
 import Foundation
 import GRDB
 
@@ -59,12 +60,20 @@ extension FarmRecords.Transaction {
     /// Puts a running exact job's finished shards (and those whose results are being written)
     /// back in the queue, their results void: the gang runs again as a whole. Each is charged
     /// a loss. Returns the shards reopened.
-    func reopenShards(ofJob job: String) throws -> Int {
+    ///
+    /// Only shards of `stage` (`ShardOrder.stageNumber`): a coarse-to-fine job's earlier
+    /// stages are finished and stitched, and the current stage starts from their result.
+    func reopenShards(ofJob job: String, stage: Int) throws -> Int {
         guard try String.fetchOne(try db.cachedStatement(sql: "SELECT state FROM job WHERE id = ?"), arguments: [job]) == "running" else { return 0 }
-        let shards = try Int64.fetchAll(try db.cachedStatement(sql: """
-            SELECT id FROM task WHERE job_id = ? AND kind = 'shard' AND state IN ('done', 'leased')
+        let shards = try Row.fetchAll(try db.cachedStatement(sql: """
+            SELECT id, request FROM task WHERE job_id = ? AND kind = 'shard' AND state IN ('done', 'leased')
               AND NOT EXISTS (SELECT 1 FROM attempt a WHERE a.id = task.current_attempt AND a.outcome = 'running')
-            """), arguments: [job])
+            """), arguments: [job]).compactMap { row -> Int64? in
+            // A request that is no shard order (there are none today) counts as the only stage.
+            var found = 1
+            if case .shard(let order)? = try? WorkOrder.decode(row["request"]) { found = order.stageNumber }
+            return found == stage ? row["id"] : nil
+        }
         try reopen(shards, reason: "gang cancelled: another shard was lost; the gang starts again")
         return shards.count
     }
@@ -81,13 +90,17 @@ extension FarmRecords.Transaction {
             """), arguments: [job, key])
     }
 
-    /// The stored outputs of a job's finished tasks of one kind, by key.
-    func outputPaths(ofJob job: String, kind: String) throws -> [String: String] {
+    /// The stored outputs of a job's finished tasks of one kind, by key; only those of `keys`
+    /// when given (an exact stage's stitch takes its own stage's shards).
+    func outputPaths(ofJob job: String, kind: String, keys: [String]? = nil) throws -> [String: String] {
         var paths: [String: String] = [:]
+        let wanted = keys.map(Set.init)
         for row in try Row.fetchAll(try db.cachedStatement(sql: """
             SELECT key, output_path FROM task WHERE job_id = ? AND kind = ? AND state = 'done'
             """), arguments: [job, kind]) {
-            paths[row["key"]] = row["output_path"]
+            let key: String = row["key"]
+            if let wanted, !wanted.contains(key) { continue }
+            paths[key] = row["output_path"]
         }
         return paths
     }

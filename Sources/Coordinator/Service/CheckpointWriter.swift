@@ -14,6 +14,8 @@ final class CheckpointWriter: Sendable {
     /// Which shard's checkpoint a write is, and the round it answers.
     struct Shard: Sendable, Equatable {
         var jobID: String
+        /// The stage of the gang that saved it (`ShardOrder.stageNumber`).
+        var stage: Int = 1
         var attemptID: Int64
         var shardIndex: Int
         var shardCount: Int

@@ -13,6 +13,8 @@ import Farm
 extension CoordinatorService {
     struct ExactGang {
         var jobID: String
+        /// The stage its shards render (`ShardOrder.stageNumber`): restarts and checkpoints stay within it.
+        var stage: Int = 1
         var shardCount: Int
         /// attempt id → the member's worker and shard index.
         var members: [Int64: (peer: Data, taskID: String, index: Int)] = [:]
@@ -49,20 +51,26 @@ extension CoordinatorService {
     func leaseGangs(_ tx: FarmRecords.Transaction, _ effects: inout BatchEffects, wanting: inout [Data: WorkerSession],
                     blocked: [String: Set<String>]) throws -> GangReservation? {
         var reservation: GangReservation?
-        for (job, shards) in try tx.runnableGangs() where gangs[job] == nil {
-            let orders = try shards.map { candidate -> ShardOrder in
+        for (job, ready) in try tx.runnableGangs() where gangs[job] == nil {
+            let decoded = try ready.map { candidate -> (FarmRecords.Transaction.Candidate, ShardOrder) in
                 guard case .shard(let order) = try WorkOrder.decode(candidate.request) else {
                     throw EngineError(.invalidArgument, "task \(candidate.key) is not a shard order")
                 }
-                return order
+                return (candidate, order)
             }
+            // A coarse-to-fine job's stages run one after the other (each starts from the stitch
+            // of the one before), so one stage is ready at a time; should more ever be, the
+            // earliest goes first. A gang is one stage's shards.
+            guard let stage = decoded.map(\.1.stageNumber).min() else { continue }
+            let members = decoded.filter { $0.1.stageNumber == stage }
+            let shards = members.map(\.0), orders = members.map(\.1)
             guard let count = orders.first?.shardCount else { continue }
             guard shards.count == count else {
                 // Some shards are ready and the rest are not running: they finished in a gang
                 // that lost another member (or before a restart). A shard cannot run alone, so
                 // the finished ones run again with the others (from the latest checkpoint).
-                if try tx.shardsRunning(ofJob: job) == 0, try tx.reopenShards(ofJob: job) > 0 {
-                    logger.notice("exact gang restarts whole", metadata: ["job.id": "\(job)"])
+                if try tx.shardsRunning(ofJob: job) == 0, try tx.reopenShards(ofJob: job, stage: stage) > 0 {
+                    logger.notice("exact gang restarts whole", metadata: ["job.id": "\(job)", "stage": "\(stage)"])
                 }
                 continue
             }
@@ -83,8 +91,8 @@ extension CoordinatorService {
             }
             // A gang that stopped between its shards' saves left rows no new gang may mix with its own.
             effects.unneededBlobs += try tx.dropIncompleteCheckpoints(ofJob: job)
-            let checkpoint = try resumableCheckpoint(ofJob: job, shardCount: count, tx)
-            var gang = ExactGang(jobID: job, shardCount: count)
+            let checkpoint = try resumableCheckpoint(ofJob: job, stage: stage, shardCount: count, tx)
+            var gang = ExactGang(jobID: job, stage: stage, shardCount: count)
             for ((candidate, order), peer) in zip(zip(shards, orders), free) {
                 guard let session = wanting.removeValue(forKey: peer) else { continue }
                 let resume = checkpoint?.shard(order.shardIndex).map { BlobReference.scheme + $0.sha256 }
@@ -104,11 +112,13 @@ extension CoordinatorService {
         return reservation
     }
 
-    /// The job's latest complete checkpoint, when a gang of `shardCount` can resume from it:
-    /// one shard each, and every blob still in the store (a blob gone from the disk means the
-    /// gang starts from the beginning rather than sending workers for a file that is not there).
-    func resumableCheckpoint(ofJob job: String, shardCount: Int, _ tx: FarmRecords.Transaction) throws -> FarmRecords.ExactCheckpoint? {
-        guard let checkpoint = try tx.latestCheckpoint(ofJob: job) else { return nil }
+    /// The latest complete checkpoint of the job's stage `stage`, when a gang of `shardCount`
+    /// can resume from it: one shard each, and every blob still in the store (a blob gone from
+    /// the disk means the gang starts from the beginning rather than sending workers for a file
+    /// that is not there). Another stage's checkpoint is never resumed.
+    func resumableCheckpoint(ofJob job: String, stage: Int = 1, shardCount: Int,
+                             _ tx: FarmRecords.Transaction) throws -> FarmRecords.ExactCheckpoint? {
+        guard let checkpoint = try tx.latestCheckpoint(ofJob: job, stage: stage) else { return nil }
         let indices = checkpoint.shards.map(\.shardIndex)
         guard checkpoint.shardCount == shardCount, indices == Array(0..<shardCount) else {
             logger.notice("exact checkpoint does not fit the gang; starting from the beginning",
@@ -197,7 +207,7 @@ extension CoordinatorService {
         }
         gang.received[index] = Data()
         gangs[job] = gang
-        checkpoints.enqueue(CheckpointWriter.Shard(jobID: job, attemptID: exchange.attemptID, shardIndex: index, shardCount: gang.shardCount,
+        checkpoints.enqueue(CheckpointWriter.Shard(jobID: job, stage: gang.stage, attemptID: exchange.attemptID, shardIndex: index, shardCount: gang.shardCount,
                                                    iteration: header.iteration, step: exchange.step, bytes: exchange.bytes.count),
                             bytes: exchange.bytes)
     }
@@ -220,7 +230,7 @@ extension CoordinatorService {
             }
             if let sha = stored.sha256, !gang.checkpointFailed {
                 do {
-                    let progress = try records.recordCheckpoint(job: shard.jobID, iteration: shard.iteration, shardIndex: shard.shardIndex,
+                    let progress = try records.recordCheckpoint(job: shard.jobID, stage: shard.stage, iteration: shard.iteration, shardIndex: shard.shardIndex,
                                                                 shardCount: shard.shardCount, sha256: sha, bytes: Int64(shard.bytes))
                     if case .complete(let dropped) = progress {
                         checkpoints.remove(dropped)
@@ -304,7 +314,7 @@ extension CoordinatorService {
             // Shards that had already finished (or whose results are being written) run again
             // with the others: one shard's pixels are only right together with all the others'.
             if retryable {
-                do { _ = try records.transaction { try $0.reopenShards(ofJob: job) } } catch {
+                do { _ = try records.transaction { try $0.reopenShards(ofJob: job, stage: gang.stage) } } catch {
                     logger.error("could not restart a gang's finished shards", metadata: ["job.id": "\(job)", "error": "\(error)"])
                 }
             }

@@ -55,7 +55,7 @@ extension CoordinatorService {
         for candidate in try tx.runnableStitches() {
             let plan = try JSONDecoder().decode(StitchPlan.self, from: candidate.request)
             let parts: PlannedTask.Kind = plan.bands == nil ? .tile : .shard
-            let tiles = try tx.outputPaths(ofJob: candidate.jobID, kind: parts.rawValue)
+            let tiles = try tx.outputPaths(ofJob: candidate.jobID, kind: parts.rawValue, keys: plan.bands)
             let attemptID = try tx.recordAttempt(candidate, by: Self.coordinatorWorkerID)
             effects.stitches.append(StitchJob(attemptID: attemptID, jobID: candidate.jobID, key: candidate.key, plan: plan,
                                               tiles: tiles, path: jobDirectory(candidate.jobID) + "/" + candidate.outputName))

@@ -46,6 +46,13 @@ public final class CoordinatorService: @unchecked Sendable {
         }
     }
 
+    /// The workers an exact job submitted now would be sized for: those connected, not
+    /// drained, that announced the shard work order; the smallest memory one of them announced.
+    func exactCapacity() -> ExactCapacity {
+        let capable = workers.values.filter { !drained.contains($0.name) && $0.canRun(kind: PlannedTask.Kind.shard.rawValue, pixels: 0) }
+        return ExactCapacity(workers: capable.count, smallestMemory: capable.compactMap(\.memoryBytes).min().map { Int(clamping: $0) })
+    }
+
     struct WorkerSession {
         var id: String
         var name: String
@@ -363,10 +370,11 @@ public final class CoordinatorService: @unchecked Sendable {
             // never on the loop that answers heartbeats. The reply comes back through
             // `deferredReplies`.
             let (records, blobs, limits, logger, deferred, wakeup) = (records, blobs, configuration.jobLimits, logger, deferredReplies, outputWakeup)
+            let capacity = exactCapacity()
             submissions.async {
                 let answer: Message
                 do {
-                    let jobID = try JobSubmission.accept(submit, records: records, blobs: blobs, limits: limits)
+                    let jobID = try JobSubmission.accept(submit, records: records, blobs: blobs, limits: limits, capacity: capacity)
                     logger.info("job submitted", metadata: ["job.id": "\(jobID)"])
                     answer = .submitted(JobSubmitted(jobID: jobID))
                 } catch let refusal as JobSubmission.Refusal {

@@ -88,7 +88,7 @@ public enum FarmStatus {
     static func gangWaiting(job: String, records: FarmRecords, blocked: Set<String>, drained: Set<String>,
                             workers: [WorkerStatus]) throws -> String? {
         let ready = try records.readyShards(ofJob: job)
-        guard ready.count > 0, let stored = try records.request(ofTask: "shard-1", inJob: job),
+        guard ready.count > 0, let stored = try records.firstReadyShardRequest(ofJob: job),
               case .shard(let order)? = try? WorkOrder.decode(stored) else { return nil }
         let needed = TaskFootprint.bytes(forPixels: ready.pixels)
         let capable = workers.filter { worker in

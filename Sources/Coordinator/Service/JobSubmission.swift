@@ -16,9 +16,10 @@ public enum JobSubmission {
         init(_ message: String) { self.message = message }
     }
 
+    /// - Parameter capacity: the workers an exact job's shards are sized for.
     public static func accept(_ submit: SubmitJob, records: FarmRecords, blobs: BlobStore,
-                              limits: JobLimits = JobLimits()) throws -> String {
-        let job = try validate(submit, blobs: blobs, limits: limits)
+                              limits: JobLimits = JobLimits(), capacity: ExactCapacity = .unknown) throws -> String {
+        let job = try validate(submit, blobs: blobs, limits: limits, capacity: capacity)
         // Only now, with the job known good, are its images stored (already hashed and checked).
         for (sha256, bytes) in job.images {
             try blobs.store(bytes, verifiedDigest: sha256)
@@ -35,7 +36,7 @@ public enum JobSubmission {
         var images: [String: [UInt8]]
     }
 
-    static func validate(_ submit: SubmitJob, blobs: BlobStore, limits: JobLimits) throws -> Planned {
+    static func validate(_ submit: SubmitJob, blobs: BlobStore, limits: JobLimits, capacity: ExactCapacity = .unknown) throws -> Planned {
         guard (-1_000_000...1_000_000).contains(submit.priority) else { throw Refusal("priority \(submit.priority) is out of range ±1000000") }
         // The images sent with the job, by digest; each must be named by the spec.
         var sent: [String: [UInt8]] = [:]
@@ -71,7 +72,7 @@ public enum JobSubmission {
                 checked.base = base
                 try checkNumbers(checked, limits: limits)
                 let tasks = try TiledPlanner.plan(checked, contentWidth: content.width, contentHeight: content.height,
-                                                  maximumTiles: limits.maxTasks)
+                                                  maximumTiles: limits.maxTasks, capacity: capacity)
                 for task in tasks where task.kind == .coarse { try checkTask(try task.request.resolve(), limits: limits, what: "the coarse pass") }
                 return Planned(kind: "tiled", spec: try encoder.encode(checked), tasks: tasks, images: sent)
             case let other:
@@ -132,7 +133,15 @@ public enum JobSubmission {
     }
 
     static func checkNumbers(_ spec: TiledSpec, limits: JobLimits) throws {
-        try checkRequestNumbers(spec.base, limits: limits)
+        var base = spec.base
+        if spec.mode == .exact, let sizes = base.scaleSizes {
+            // An exact job's stages are rendered in shards, as large as its output may be.
+            for size in sizes where !(16...TileGrid.maxSide).contains(size) {
+                throw Refusal("--scale-sizes must be 16…\(TileGrid.maxSide) (got \(size))")
+            }
+            base.scaleSizes = nil
+        }
+        try checkRequestNumbers(base, limits: limits)
         let halo = spec.halo ?? TiledPlanner.halo(spec)
         guard (64...65_536).contains(spec.tile), (0...spec.tile).contains(halo) else {
             throw Refusal("--tile must be 64…65536 and --halo 0…tile (got tile \(spec.tile), halo \(halo))")
@@ -147,7 +156,13 @@ public enum JobSubmission {
         if let iterations = spec.coarseIterations, !(1...limits.maxIterations).contains(iterations) {
             throw Refusal("--coarse-iterations must be 1…\(limits.maxIterations) (got \(iterations))")
         }
-        if let shards = spec.shards, !(1...64).contains(shards) { throw Refusal("--shards must be 1…64 (got \(shards))") }
+        if let shards = spec.shards, !(1...64).contains(shards) { throw Refusal("--shards must be 1…64 or auto (got \(shards))") }
+        if let memory = spec.workerMemory, !((128 << 20)...(1 << 50)).contains(memory) {
+            throw Refusal("--worker-memory must be 128M…1P (got \(memory) bytes)")
+        }
+        if let sizes = spec.base.scaleSizes, spec.mode == .exact, sizes.count > TiledPlanner.maximumExactStages {
+            throw Refusal("--scale-sizes gives \(sizes.count) stages; an exact job has at most \(TiledPlanner.maximumExactStages)")
+        }
         if let every = spec.checkpointEvery, !(0...limits.maxIterations).contains(every) {
             throw Refusal("--checkpoint-every must be 0 (no checkpoints) … \(limits.maxIterations) (got \(every))")
         }

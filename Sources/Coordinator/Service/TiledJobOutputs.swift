@@ -50,12 +50,15 @@ public enum TiledJobOutputs {
         /// Each scheme's estimate (`ExactSchemeCost`): the largest shard's window pixels.
         var estimatedWindowPixels: [String: Int]
         var checkpoint: Checkpoint?
+        /// Every stage, coarse to fine (one for a job without --scale-sizes): its size, shards,
+        /// windows across, scheme and the memory model's peak for its largest shard.
+        var stages: [ExactStagePlan]
 
         /// The summary of `job`'s shard orders, nil for a job without shards.
         static func of(job: String, records: FarmRecords) throws -> ExactSummary? {
             guard let stored = try records.request(ofTask: "shard-1", inJob: job),
                   case .shard(let order) = try WorkOrder.decode(stored) else { return nil }
-            let settings = try order.render.resolve()
+            let settings = try order.render.resolvingTaskReferences().resolve()
             let scheme = order.scheme ?? .wideHalo
             var estimates: [String: Int] = [:]
             for candidate in ExactTileStep.Scheme.allCases {
@@ -65,10 +68,29 @@ public enum TiledJobOutputs {
                 estimates[ExactSchemeCost.name(candidate)] = estimate?.windowPixels
             }
             let checkpoint = try records.latestCheckpoint(ofJob: job)
+            let stages = try Self.stages(ofJob: job, records: records)
             return ExactSummary(scheme: ExactSchemeCost.name(scheme), halo: order.halo, shards: order.shardCount, columns: order.columns,
                                 checkpointEvery: order.checkpointEvery ?? 0, optimizer: settings.optimizer.rawValue,
                                 estimatedWindowPixels: estimates,
-                                checkpoint: checkpoint.map { Checkpoint(iteration: $0.iteration, bytes: $0.bytes) })
+                                checkpoint: checkpoint.map { Checkpoint(iteration: $0.iteration, bytes: $0.bytes) }, stages: stages)
+        }
+
+        /// The stages of `job` as its shard orders were planned.
+        static func stages(ofJob job: String, records: FarmRecords) throws -> [ExactStagePlan] {
+            var orders: [Int: [ShardOrder]] = [:]
+            for task in try records.tasks(ofJob: job) where task.kind == PlannedTask.Kind.shard.rawValue {
+                guard let stored = try records.request(ofTask: task.key, inJob: job),
+                      case .shard(let order) = try WorkOrder.decode(stored) else { continue }
+                orders[order.stageNumber, default: []].append(order)
+            }
+            return try orders.keys.sorted().compactMap { stage in
+                guard let shards = orders[stage], let first = shards.first else { return nil }
+                let peak = try shards.map { try $0.predictedPeakBytes() }.max() ?? 0
+                return ExactStagePlan(stage: stage, width: first.outputWidth, height: first.outputHeight,
+                                      iterations: try first.render.resolvingTaskReferences().resolve().iterations,
+                                      shards: first.shardCount, columns: first.columns ?? 1,
+                                      scheme: ExactSchemeCost.name(first.scheme ?? .wideHalo), predictedPeakMb: (peak + (1 << 20) - 1) >> 20)
+            }
         }
     }
 
@@ -90,9 +112,9 @@ public enum TiledJobOutputs {
         let plots = try LossCurveFiles.write(lastAttempts: LossCurveFiles.lastAttempts(lines), outputNames: outputNames,
                                              titles: [:], styleNames: names, directory: directory)
         OutputWriter.flushFileSystem(of: directory)   // the loss plots, written without a flush each
+        let exact = spec.mode == .exact ? try ExactSummary.of(job: jobID, records: records) : nil
         let manifest = Manifest(jobID: jobID, weightsSHA256: weightsSHA256, spec: try JSONValue(jsonData: specData),
-                                output: directory + "/" + TiledPlanner.outputName, tasks: tasks,
-                                exact: spec.mode == .exact ? try ExactSummary.of(job: jobID, records: records) : nil)
+                                output: directory + "/" + TiledPlanner.outputName, tasks: tasks, exact: exact)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(manifest).write(to: URL(fileURLWithPath: directory + "/job.json"), options: .atomic)
@@ -107,7 +129,8 @@ public enum TiledJobOutputs {
         let outputSize = results[TiledPlanner.stitchKey]?.result.flatMap { try? JSONDecoder().decode(TileStitching.Summary.self, from: $0) }
         let page = JobIndexPage.tiled(jobID: jobID, spec: spec, styleNames: names, parts: parts,
                                       outputSize: outputSize.map { ($0.width, $0.height) },
-                                      finishedAt: ISO8601DateFormatter().string(from: Date()), files: JobFolderFiles(directory: directory))
+                                      finishedAt: ISO8601DateFormatter().string(from: Date()), files: JobFolderFiles(directory: directory),
+                                      stages: exact?.stages ?? [])
         try FileBytes.writeAtomically(Array(page.utf8), to: directory + "/" + JobIndexPage.fileName, what: "the job's index page")
     }
 }

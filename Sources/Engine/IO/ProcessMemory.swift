@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+internal import CSFOpenBLAS
 
 /// The process's peak resident memory, for benchmarks and render summaries.
 public enum ProcessMemory {
@@ -17,8 +18,6 @@ public enum ProcessMemory {
     /// a 16384-wide band whose live buffers never exceeded about 1.1 GB. Applied once, by the
     /// first `FeatureGraph`.
     static let largeAllocationsAreMapped: Void = {
-        #if canImport(Glibc)
-        _ = mallopt(M_MMAP_THRESHOLD, 4 << 20)
-        #endif
+        _ = sf_map_large_allocations()
     }()
 }
