@@ -19,7 +19,9 @@ extension ShardOrder {
                                        alpha: settings.alpha, beta: settings.beta, tvWeight: settings.tvWeight)
         let geometry = try ExactShard.geometry(objective: objective, tile: tile, halo: halo, scheme: scheme, shards: shards, index: index,
                                                columns: scheme == .gradientExchange ? columns : 1)
-        let model = ExactMemoryModel(layers: objective.tappedLayers, optimizer: settings.optimizer, history: settings.lbfgsHistory)
+        let model = ExactMemoryModel(layers: objective.tappedLayers, optimizer: settings.optimizer, history: settings.lbfgsHistory,
+                                     contentLayers: settings.contentLayers.map(\.layer),
+                                     heldConvolutions: ExactMemoryModel.workerConvolutions)
         return try model.breakdown(geometry, recompute: scheme == .gradientExchange && columns > 1).total
     }
 }
