@@ -20,21 +20,6 @@ extension Tensor {
 
     /// Writes `source` (same channels, `rect`'s size) into `rect` of this tensor.
     public mutating func paste(_ source: Tensor, at rect: PixelRect) {
-        precondition(source.channels == channels && source.width == rect.width && source.height == rect.height,
-                     "Tensor.paste: \(source.width)×\(source.height) does not fill \(rect)")
-        precondition(rect.x >= 0 && rect.y >= 0 && rect.maxX <= width && rect.maxY <= height,
-                     "Tensor.paste: \(rect) is outside \(width)×\(height)")
-        let (c0, h, w) = (channels, height, width)
-        source.withUnsafeBufferPointer { src in
-            withUnsafeMutableBufferPointer { dst in
-                for c in 0..<c0 {
-                    for row in 0..<rect.height {
-                        let to = (c * h + rect.y + row) * w + rect.x
-                        let from = (c * rect.height + row) * rect.width
-                        for i in 0..<rect.width { dst[to + i] = src[from + i] }
-                    }
-                }
-            }
-        }
+        combine(source, at: rect, "Tensor.paste") { $0 = $1 }
     }
 }
