@@ -8,6 +8,8 @@ import Engine
 /// the optimiser's history measure 685 MB at 512², 2.6 KB a pixel (README, "Speed").
 public enum TaskFootprint {
     public static let bytesPerPixel = 3000
+    /// The most a style-targets task holds at once (a 640² style, the largest done in one pass).
+    public static let styleTargetsPixels = 640 * 640
 
     /// Bytes for `pixels` rendered at once; nil when that overflows (no worker has that much).
     public static func bytes(forPixels pixels: Int) -> Int? {
@@ -26,9 +28,15 @@ public enum TaskFootprint {
     /// check still applies).
     public static func pixels(of order: WorkOrder) -> Int {
         switch order {
-        case .render, .styleTargets:
+        case .render:
             let side = (try? order.request.resolve().stageSizes.max()) ?? nil
             return square(side ?? 0)
+        case .styleTargets:
+            // The styles at the output's scale, each in one pass up to 640² and window by window
+            // above (`TileTaskRenderer.wholeStylePixels`, `TiledGram`): never more than 640² at once,
+            // however large the output (a 4096² output's targets are not 4096² at once).
+            let side = (try? order.request.resolve().stageSizes.max()) ?? nil
+            return min(square(side ?? 0), styleTargetsPixels)
         case .tile(let tile):
             let (pixels, overflow) = tile.window.width.multipliedReportingOverflow(by: tile.window.height)
             return overflow ? Int.max : pixels

@@ -95,6 +95,18 @@ struct TiledPlannerExactTests {
         #expect(predicted > 2048 * min(1536, bandHeight) * 1200)
     }
 
+    /// Style targets are computed window by window above 640²: a 4096² job's targets must not
+    /// look like 4096² at once, or no worker would ever take them (a 4096² exact job waited for
+    /// a 48 GB worker).
+    @Test func styleTargetsAtAnyOutputSizeNeedAtMostA640Window() throws {
+        for size in [256, 4096] {
+            let tasks = try TiledPlanner.plan(TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: size, tile: 256,
+                                                        mode: .exact, shards: 1), contentWidth: 400, contentHeight: 400)
+            let targets = try #require(tasks.first { $0.kind == .styleTargets })
+            #expect(targets.peakPixels == min(size * size, 640 * 640), "\(size): \(targets.peakPixels)")
+        }
+    }
+
     @Test(arguments: [
         (TiledSpec(base: RenderRequest(contentPath: "c", stylePaths: ["s"]), size: 1024, tile: 256, halo: 32, mode: .exact,
                    exactScheme: .wideHalo), "--halo"),
