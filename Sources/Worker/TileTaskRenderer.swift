@@ -164,6 +164,8 @@ public struct TileTaskRenderer: Sendable {
                       exchange: (ExchangeRound, [UInt8]) throws -> [UInt8],
                       progress: PreviewingProgress = { _, _ in }) throws -> (band: RGBImage, summary: TileSummary) {
         let started = ContinuousClock.now
+        // The shard's own peak, not the process's since it loaded its weights.
+        ProcessMemory.resetPeak()
         var request = order.render
         request.threads = threads
         let settings = try request.resolve()
@@ -202,7 +204,7 @@ public struct TileTaskRenderer: Sendable {
         let summary = TileSummary(interior: shard.interior, window: geometry.band, initialLosses: outcome.initialLosses,
                                   finalLosses: outcome.finalLosses, iterationsRun: outcome.iterationsRun,
                                   evaluations: outcome.evaluations, stoppedEarly: outcome.stoppedEarly,
-                                  seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentMegabytes(),
+                                  seconds: (ContinuousClock.now - started).seconds, peakRssMb: ProcessMemory.peakResidentSinceResetMegabytes(),
                                   scheme: geometry.scheme, windowPixels: geometry.windowPixels, resumedAt: outcome.resumedAt,
                                   checkpoints: outcome.checkpoints,
                                   modelMb: try? Double(ExactMemoryModel(layers: objective.tappedLayers, optimizer: settings.optimizer,
