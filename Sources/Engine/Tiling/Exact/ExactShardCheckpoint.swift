@@ -55,16 +55,16 @@ public struct ExactShardCheckpoint: Sendable, Equatable {
         guard scalars.values.allSatisfy(\.isFinite) else { throw EngineError(.numeric, "a checkpoint's scalars are not finite") }
         let floatNames = floats.keys.sorted(), doubleNames = doubles.keys.sorted()
         let header = Header(iteration: iteration, shardIndex: shardIndex, shardCount: shardCount, optimizer: optimizer, scalars: scalars,
-                            arrays: floatNames.map { ArrayEntry(name: $0, type: "f32", count: floats[$0]!.count) }
-                                + doubleNames.map { ArrayEntry(name: $0, type: "f64", count: doubles[$0]!.count) })
+                            arrays: floatNames.map { ArrayEntry(name: $0, type: "f32", count: floats[$0]?.count ?? 0) }
+                                + doubleNames.map { ArrayEntry(name: $0, type: "f64", count: doubles[$0]?.count ?? 0) })
         let json = [UInt8](try JSONEncoder().encode(header))
         var bytes = Self.magic + ExactExchangeCodec.littleEndian(UInt32(json.count)) + json
         bytes.reserveCapacity(bytes.count + 4 * floats.values.reduce(0) { $0 + $1.count } + 8 * doubles.values.reduce(0) { $0 + $1.count })
-        for name in floatNames {
-            for value in floats[name]! { bytes += ExactExchangeCodec.littleEndian(value.bitPattern) }
+        for (_, values) in floats.sorted(by: { $0.key < $1.key }) {
+            for value in values { bytes += ExactExchangeCodec.littleEndian(value.bitPattern) }
         }
-        for name in doubleNames {
-            for value in doubles[name]! { bytes += ExactExchangeCodec.littleEndian64(value.bitPattern) }
+        for (_, values) in doubles.sorted(by: { $0.key < $1.key }) {
+            for value in values { bytes += ExactExchangeCodec.littleEndian64(value.bitPattern) }
         }
         return bytes
     }

@@ -158,7 +158,7 @@ final class ShardLBFGS {
             alphas[i] = dotWithD(pairs[i].s) * pairs[i].curvature
             c[pairs[i].y, default: 0] -= alphas[i]
         }
-        if !pairs.isEmpty { for key in c.keys { c[key]! *= hessianScale } }
+        if !pairs.isEmpty { c = c.mapValues { $0 * hessianScale } }
         for i in pairs.indices {
             let b = dotWithD(pairs[i].y) * pairs[i].curvature
             c[pairs[i].s, default: 0] += alphas[i] - b
