@@ -11,6 +11,17 @@ extension ShardOrder {
                                            columns: columns ?? 1)
     }
 
+    /// Where this shard's windows, band and rows lie.
+    public func geometry() throws -> ExactShard.Geometry {
+        let settings = try render.resolvingTaskReferences().resolve()
+        let objective = TiledObjective(width: outputWidth, height: outputHeight, pooling: settings.pooling, contentLayers: settings.contentLayers,
+                                       styles: settings.styleLayers.map { StyleTerm(layers: $0, weight: 1, grams: [:]) },
+                                       alpha: settings.alpha, beta: settings.beta, tvWeight: settings.tvWeight)
+        let scheme = scheme ?? .wideHalo
+        return try ExactShard.geometry(objective: objective, tile: tile, halo: halo, scheme: scheme, shards: shardCount, index: shardIndex,
+                                       columns: scheme == .gradientExchange ? columns ?? 1 : 1)
+    }
+
     /// `predictedPeakBytes` of shard `index` of `shards` of a `width`×`height` image.
     public static func predictedPeakBytes(settings: RenderSettings, width: Int, height: Int, tile: Int, halo: Int?,
                                           scheme: ExactTileStep.Scheme, shards: Int, index: Int, columns: Int) throws -> Int {

@@ -22,6 +22,10 @@ extension CoordinatorService {
         /// no bytes here: they go to the `CheckpointWriter`).
         var round: (step: Int, phase: ExchangePhase)?
         var received: [Int: Data] = [:]
+        /// Each member's band rows (its window's rows: its own and its halo), by shard index:
+        /// edge rows go only to the shards whose band they touch. Empty when the orders could
+        /// not tell (then every shard gets every other shard's rows).
+        var bands: [Int: Range<Int>] = [:]
         /// When the round's first contribution arrived (the exchange round time runs to its broadcast).
         var roundStarted: ContinuousClock.Instant?
         /// A checkpoint round: the iteration its shards saved, and the shards whose blobs are
@@ -101,6 +105,7 @@ extension CoordinatorService {
                 effects.assignments.append((peer, TaskAssignment(taskID: String(candidate.taskID), attemptID: attemptID, jobID: job,
                                                                  settings: settings, inputs: Self.blobInputs(of: settings)), candidate.key))
                 gang.members[attemptID] = (peer, String(candidate.taskID), order.shardIndex)
+                if let band = try? order.geometry().band { gang.bands[order.shardIndex] = band.rows }
             }
             gangs[job] = gang
             if let checkpoint {
@@ -164,7 +169,7 @@ extension CoordinatorService {
             return
         }
         do {
-            let answers = try answer(exchange.phase, received: gang.received, shardCount: gang.shardCount)
+            let answers = try answer(exchange.phase, received: gang.received, shardCount: gang.shardCount, bands: gang.bands)
             finishRound(&gang, step: exchange.step, phase: exchange.phase, answers: answers)
         } catch {
             // Malformed or non-finite sums: another attempt would diverge the same way.
@@ -281,7 +286,7 @@ extension CoordinatorService {
 
     /// Each shard's answer to a complete round: the sum of all partial sums (in shard order),
     /// or every other shard's edge strips.
-    func answer(_ phase: ExchangePhase, received: [Int: Data], shardCount: Int) throws -> [Data] {
+    func answer(_ phase: ExchangePhase, received: [Int: Data], shardCount: Int, bands: [Int: Range<Int>] = [:]) throws -> [Data] {
         switch phase {
         case .sums:
             let sums = try (0..<shardCount).map { try ExactExchangeCodec.decodeSums([UInt8](received[$0]!)) }
@@ -294,11 +299,25 @@ extension CoordinatorService {
             // Stored by `relay` (`store`); once all are written, each shard gets an empty answer.
             return Array(repeating: Data(), count: shardCount)
         case .pixels, .gradients:
-            let strips = try (0..<shardCount).map {
-                try ExactExchangeCodec.decodeStrips([UInt8](received[$0]!), maxPixels: TileGrid.maxSide * 4096)
+            // Relayed as bytes, strip by strip, to the shards whose band the strip's rows touch:
+            // at 4096² and 8 shards, decoding every strip and sending each shard all the others'
+            // was 440 MB a round on this loop, long enough for every worker to look silent.
+            // The receivers decode (and check) what they get.
+            let strips = try (0..<shardCount).map { index -> (bytes: Data, strips: [ExactExchangeCodec.StripExtent]) in
+                guard let bytes = received[index] else { throw EngineError(.invalidArgument, "shard \(index + 1) sent nothing") }
+                return (bytes, try ExactExchangeCodec.stripExtents([UInt8](bytes), maxPixels: TileGrid.maxSide * 4096))
             }
             return (0..<shardCount).map { index in
-                Data(ExactExchangeCodec.encode(strips.enumerated().filter { $0.offset != index }.flatMap(\.element)))
+                var chosen: [(Data, Range<Int>)] = []
+                for (sender, part) in strips.enumerated() where sender != index {
+                    for strip in part.strips where bands[index].map({ $0.overlaps(strip.rect.rows) }) ?? true {
+                        chosen.append((part.bytes, strip.bytes))
+                    }
+                }
+                var answer = Data(ExactExchangeCodec.littleEndian(UInt32(chosen.count)))
+                answer.reserveCapacity(4 + chosen.reduce(0) { $0 + $1.1.count })
+                for (bytes, range) in chosen { answer.append(bytes[bytes.startIndex + range.lowerBound..<bytes.startIndex + range.upperBound]) }
+                return answer
             }
         }
     }

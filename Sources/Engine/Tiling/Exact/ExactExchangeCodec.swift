@@ -69,7 +69,34 @@ public enum ExactExchangeCodec {
         return strips
     }
 
-    static func littleEndian(_ value: UInt32) -> [UInt8] {
+    /// Where each strip lies in encoded strips: its rectangle and its bytes (header included),
+    /// every size checked but no sample decoded (what a relay needs).
+    public struct StripExtent: Sendable, Equatable {
+        public var rect: PixelRect
+        public var bytes: Range<Int>
+    }
+
+    public static func stripExtents(_ bytes: [UInt8], maxPixels: Int) throws -> [StripExtent] {
+        func failure(_ why: String) -> EngineError { EngineError(.invalidArgument, "exchanged edge rows are malformed: \(why)") }
+        guard bytes.count >= 4 else { throw failure("\(bytes.count) bytes") }
+        var offset = 4, total = 0
+        var extents: [StripExtent] = []
+        for _ in 0..<Int(readUInt32(bytes, at: 0)) {
+            guard offset + 16 <= bytes.count else { throw failure("it ends inside a strip's rectangle") }
+            let r = (0..<4).map { Int(readUInt32(bytes, at: offset + 4 * $0)) }
+            let (count, overflow) = (3 * 4 * r[2]).multipliedReportingOverflow(by: r[3])
+            total += r[2] * r[3]
+            guard r[2] > 0, r[3] > 0, !overflow, total <= maxPixels, offset + 16 + count <= bytes.count else {
+                throw failure("strip \(r[2])×\(r[3]) at (\(r[0]), \(r[1])) of \(bytes.count) bytes, \(total) pixels in all (at most \(maxPixels))")
+            }
+            extents.append(StripExtent(rect: PixelRect(x: r[0], y: r[1], width: r[2], height: r[3]), bytes: offset..<(offset + 16 + count)))
+            offset += 16 + count
+        }
+        guard offset == bytes.count else { throw failure("\(bytes.count - offset) bytes after the last strip") }
+        return extents
+    }
+
+    public static func littleEndian(_ value: UInt32) -> [UInt8] {
         [UInt8(value & 0xff), UInt8(value >> 8 & 0xff), UInt8(value >> 16 & 0xff), UInt8(value >> 24)]
     }
 
