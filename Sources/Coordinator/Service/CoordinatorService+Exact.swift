@@ -287,13 +287,18 @@ extension CoordinatorService {
     /// Each shard's answer to a complete round: the sum of all partial sums (in shard order),
     /// or every other shard's edge strips.
     func answer(_ phase: ExchangePhase, received: [Int: Data], shardCount: Int, bands: [Int: Range<Int>] = [:]) throws -> [Data] {
+        // Every shard's bytes, in shard order (the round is complete, but a gap is an error, not a trap).
+        func sent(_ index: Int) throws -> Data {
+            guard let bytes = received[index] else { throw EngineError(.invalidArgument, "shard \(index + 1) sent nothing") }
+            return bytes
+        }
         switch phase {
         case .sums:
-            let sums = try (0..<shardCount).map { try ExactExchangeCodec.decodeSums([UInt8](received[$0]!)) }
+            let sums = try (0..<shardCount).map { try ExactExchangeCodec.decodeSums([UInt8](try sent($0))) }
             let total = Data(try ExactExchangeCodec.encode(try ExactPartialSums.sum(sums)))
             return Array(repeating: total, count: shardCount)
         case .dots:
-            let parts = try (0..<shardCount).map { try ShardReductions.decode([UInt8](received[$0]!)) }
+            let parts = try (0..<shardCount).map { try ShardReductions.decode([UInt8](try sent($0))) }
             return Array(repeating: Data(try ShardReductions.combine(parts).encoded()), count: shardCount)
         case .checkpoint:
             // Stored by `relay` (`store`); once all are written, each shard gets an empty answer.
@@ -304,7 +309,7 @@ extension CoordinatorService {
             // was 440 MB a round on this loop, long enough for every worker to look silent.
             // The receivers decode (and check) what they get.
             let strips = try (0..<shardCount).map { index -> (bytes: Data, strips: [ExactExchangeCodec.StripExtent]) in
-                guard let bytes = received[index] else { throw EngineError(.invalidArgument, "shard \(index + 1) sent nothing") }
+                let bytes = try sent(index)
                 return (bytes, try ExactExchangeCodec.stripExtents([UInt8](bytes), maxPixels: TileGrid.maxSide * 4096))
             }
             return (0..<shardCount).map { index in
