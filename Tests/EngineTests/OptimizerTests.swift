@@ -72,6 +72,35 @@ struct OptimizerTests {
         #expect(f.evaluations <= 2 * losses.count)
     }
 
+    /// PyTorch's rule: only the first iteration's step is scaled by 1/‖g‖₁; the second starts at
+    /// the learning rate. The scaled step's pair is dropped (on an image it is rounding noise),
+    /// so the second iteration is a unit steepest-descent step: on Σ cᵢxᵢ² from 1 that is
+    /// x₂ = x₁(1 − 2c), x₁ = 1 − 2c/‖g₀‖₁. Keeping the pair would have scaled it by yᵀs/yᵀy; taking
+    /// the scaled step again would have left x₂ close to 1.
+    @Test func lbfgsScalesOnlyItsFirstStepAndForgetsThatStepsPair() throws {
+        final class Bowl: DifferentiableFunction {
+            let c: [Double] = (0..<1000).map { 0.1 + 0.3 * Double($0) / 999 }
+            var dimension: Int { c.count }
+            func evaluate(_ x: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>) throws -> Double {
+                var f = 0.0
+                for i in c.indices {
+                    f += c[i] * Double(x[i]) * Double(x[i])
+                    gradient[i] = Float(2 * c[i] * Double(x[i]))
+                }
+                return f
+            }
+        }
+        let bowl = Bowl()
+        let (_, losses) = try run(LBFGS(dimension: 1000), bowl, from: [Float](repeating: 1, count: 1000), iterations: 2)
+        let firstStep = 1 / bowl.c.reduce(0) { $0 + 2 * $1 }
+        let expected = bowl.c.reduce(0) { f, c in
+            let x2 = (1 - 2 * c * firstStep) * (1 - 2 * c)
+            return f + c * x2 * x2
+        }
+        #expect(losses.count == 3)
+        #expect(abs(losses[2] - expected) <= 1e-5 * expected, "after two iterations \(losses[2]), a unit steepest-descent step gives \(expected)")
+    }
+
     @Test func adamFindsTheMinimumOfAQuadratic() throws {
         let f = Quadratic(dimension: 10)
         let (x, losses) = try run(Adam(dimension: 10, settings: .init(learningRate: 0.1, decay: 0.5, decayEvery: 300)), f,

@@ -7,8 +7,8 @@
 /// basis, and each shard forms its slice of the direction from its slices of the basis.
 ///
 /// Everything else is `LBFGS`'s, decision for decision: PyTorch's direction (pairs kept when
-/// yᵀs > 1e-10, the oldest dropped when the history is full, initial scale yᵀs/yᵀy, first step
-/// min(1, 1/‖g‖₁)), the Armijo backtracking on the global loss, the restarts and the stopping
+/// yᵀs > 1e-10, the oldest dropped when the history is full, initial scale yᵀs/yᵀy, the first
+/// iteration's step min(1, 1/‖g‖₁) and its pair never kept), the Armijo backtracking on the global loss, the restarts and the stopping
 /// tests. Each shard takes the same decisions because it sees the same scalars; the result is
 /// `stylefarm render --optimizer lbfgs`'s up to the rounding of the sums' order.
 final class ShardLBFGS {
@@ -83,7 +83,8 @@ final class ShardLBFGS {
             slope = coefficients.reduce(0) { $0 + $1.value * dot(gradientID, $1.key) }
         }
         var step = Double(settings.learningRate)
-        if iterations == 0 || pairs.isEmpty { step = min(1, 1 / gradientSumAbs) * Double(settings.learningRate) }
+        if iterations == 0 { step = min(1, 1 / gradientSumAbs) * step }
+        let scaledFirstStep = step < Double(settings.learningRate)
         let wasSteepestDescent = pairs.isEmpty
         let d = slice(of: coefficients)
 
@@ -129,7 +130,7 @@ final class ShardLBFGS {
         let global = try reduce(ShardReductions(sums: sums, maxes: [localMaxAbs(accepted.gradient), localMaxAbs(s)]))
         for (key, value) in zip(keys, global.sums) { dots[key] = value }
         let ys = dot(yID, sID)
-        if ys > 1e-10 {
+        if ys > 1e-10 && !scaledFirstStep {
             pairs.append((sID, yID, s, y, 1 / ys))
             hessianScale = ys / dot(yID, yID)
         } else {
