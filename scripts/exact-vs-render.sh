@@ -3,7 +3,7 @@
 # whole-image render with the same settings:
 #   scripts/exact-vs-render.sh [SIZE] [TILE] [STEPS] [LR]     (default 256 128 50 1)
 #   OPTIMIZER=adam|lbfgs (default adam)  SCHEME=auto|gradient-exchange|wide-halo (default auto)
-#   PRESET=name (default: the render's default)  CONTENT=path (default tubingen.jpg; a square crop gives a square output:
+#   PRESET=name (default: the render's default)  STYLE=path (default starry_night.jpg)  CONTENT=path (default tubingen.jpg; a square crop gives a square output:
 #   convert tubingen.jpg -gravity center -crop 768x768+0+0 +repage square.png)
 # Prints both wall times and their ratio, the largest per-pixel difference (on 0…255) between
 # the two 16-bit outputs, and both final losses.
@@ -18,7 +18,7 @@ home="${STYLEFARM_HOME:-$HOME/.cache/stylefarm}"
 study="$home/exact-vs-render"
 rm -rf "$study"
 images="${STYLEFARM_IMAGES:-../shared/images}"
-options=(--content "${CONTENT:-$images/tubingen.jpg}" --style "$images/starry_night.jpg" --init content --optimizer "$optimizer" --lr "$lr"
+options=(--content "${CONTENT:-$images/tubingen.jpg}" --style "${STYLE:-$images/starry_night.jpg}" --init content --optimizer "$optimizer" --lr "$lr"
          --iterations "$steps" --size "$size")
 if [[ -n "${PRESET:-}" ]]; then options+=(--preset "$PRESET"); fi
 start_local_farm "$bin" "$study/data" "$study/logs" 2 exact

@@ -158,12 +158,12 @@ struct FarmTiledTests {
     }
 
     /// L-BFGS across two shards is `render --optimizer lbfgs` up to rounding. The first
-    /// iteration agrees to 1e-6; after it, rounding is amplified by the first curvature pair
-    /// (taken after steps of 1/‖g‖₁, whose yᵀs is barely above the 1e-10 threshold), as it is
-    /// between two renders with different thread counts. Measured here: 0.4 % at iteration 4,
-    /// 0.48 % after 20. At 256 px with the default preset (`OPTIMIZER=lbfgs
-    /// scripts/exact-vs-render.sh 256 128 20`) the exact job ends 5.2 % from the render, and the
-    /// render with 2 threads 2.9 % from itself with 1.
+    /// iteration agrees to 1e-6; after it, L-BFGS amplifies the rounding of the sums' order the
+    /// way it amplifies a different thread count in the render (a factor of about 2 per
+    /// iteration, then an Armijo step halved in one run and not the other). Measured here:
+    /// 0.64 % after 20. At 256 px with the default preset and four styles (`STYLE=…
+    /// OPTIMIZER=lbfgs scripts/exact-vs-render.sh 256 128 20`) the exact job ends 0.045–3.8 %
+    /// from the render, and the render with 2 threads 0.10–4.1 % from itself with 1.
     @Test func exactLBFGSAcrossTwoWorkersReachesTheWholeImageRendersLoss() throws {
         let farm = try FarmHarness()
         try farm.startCoordinator()
