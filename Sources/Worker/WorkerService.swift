@@ -181,7 +181,7 @@ public final class WorkerService: @unchecked Sendable {
         var welcomed = false
         var lastHeard = clock.now
         var lastSent = clock.now
-        /// Set when a stop finds a running shard: until then its gang may checkpoint first.
+        // Set when a stop finds a running shard: until then its gang may checkpoint first.
         var stopDeadline: ContinuousClock.Instant?
         while true {
             if stopRequested.load(ordering: .relaxed) {
