@@ -92,9 +92,11 @@ public struct TaskRunner: Sendable {
 
     /// Runs any work order; progress is batched as in `run(_:)`, and with `previews` a batch
     /// now and then carries a small JPEG of the image being optimised (never of style targets).
-    /// `exchange` carries an exact shard's rounds to the coordinator and back.
+    /// `exchange` carries an exact shard's rounds to the coordinator and back, and
+    /// `checkpointRequested` says when one of its answers asked for a checkpoint.
     public func perform(_ order: WorkOrder, batchSeconds: Double = 0.5, previews: PreviewSettings? = nil,
                         isCancelled: @escaping @Sendable () -> Bool = { false },
+                        checkpointRequested: @escaping @Sendable () -> Bool = { false },
                         exchange: (TileTaskRenderer.ExchangeRound, [UInt8]) throws -> [UInt8] = { _, _ in
                             throw EngineError(.failed, "this runner cannot exchange with other shards")
                         },
@@ -118,7 +120,7 @@ public struct TaskRunner: Sendable {
         case .shard(let shard):
             var batcher = ProgressBatcher(seconds: batchSeconds, previews: previews)
             let (band, summary) = try TileTaskRenderer(network: network, logger: logger)
-                .shard(shard, threads: threads, isCancelled: isCancelled, exchange: exchange) { try batcher.add($0, preview: $1, to: onProgress) }
+                .shard(shard, threads: threads, isCancelled: isCancelled, checkpointRequested: checkpointRequested, exchange: exchange) { try batcher.add($0, preview: $1, to: onProgress) }
             try batcher.flush(to: onProgress)
             return Delivery(payload: try ImageFile.encodePNG(band, bitDepth: 16), summary: try JSONValue(encoding: summary),
                             final: RenderProgress(iteration: summary.iterationsRun, iterations: summary.iterationsRun,

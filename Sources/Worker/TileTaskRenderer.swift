@@ -160,7 +160,10 @@ public struct TileTaskRenderer: Sendable {
     /// the other shards through `exchange` (which sends this shard's bytes for a round and
     /// returns the coordinator's answer), from the order's checkpoint if it has one. Returns
     /// the shard's own rows. `progress` may ask for a preview of those rows.
+    /// `checkpointRequested` says, at the end of each iteration, whether an answer since asked
+    /// for a checkpoint there (`ExactShardRun`).
     public func shard(_ order: ShardOrder, threads: Int, isCancelled: @escaping @Sendable () -> Bool = { false },
+                      checkpointRequested: @escaping @Sendable () -> Bool = { false },
                       exchange: (ExchangeRound, [UInt8]) throws -> [UInt8],
                       progress: PreviewingProgress = { _, _ in }) throws -> (band: RGBImage, summary: TileSummary) {
         let started = ContinuousClock.now
@@ -189,7 +192,7 @@ public struct TileTaskRenderer: Sendable {
         let outcome = try withoutActuallyEscaping(exchange) { exchange in
             var round = 0
             var run = ExactShardRun(shard: shard, settings: ExactShardRun.Settings(settings, checkpointEvery: order.checkpointEvery ?? 0),
-                                    isCancelled: isCancelled) { phase, bytes in
+                                    isCancelled: isCancelled, checkpointRequested: checkpointRequested) { phase, bytes in
                 defer { round += 1 }
                 return try exchange(ExchangeRound(step: round, phase: phase), bytes)
             }

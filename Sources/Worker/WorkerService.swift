@@ -9,7 +9,8 @@ import Farm
 /// A farm worker: one DEALER socket owned by the thread in `run()`, which announces itself,
 /// asks for work, fetches missing input blobs, runs each task on a separate thread, streams its
 /// loss lines, and heartbeats all along. If the coordinator falls silent it reconnects with
-/// back-off; on `stop()` it hands its task back and says goodbye.
+/// back-off; on `stop()` it hands its task back and says goodbye. An exact shard is handed back
+/// after its gang's checkpoint, within `stopCheckpointGrace` (`ShardStopCheckpoint`).
 public final class WorkerService: @unchecked Sendable {
     // @unchecked Sendable: the socket and session state are touched only by the thread in run();
     // the render thread talks to it through `outbox` (a Mutex) and its task's `CancelFlag` (an Atomic).
@@ -26,6 +27,9 @@ public final class WorkerService: @unchecked Sendable {
         /// What `hello` announces: the memory it may render in, and the machine.
         public var memoryBytes: Int64? = MachineMemory.announced()
         public var host: String? = ProcessInfo.processInfo.hostName
+        /// How long a worker stopped during an exact shard waits for its gang's checkpoint
+        /// before it hands the shard back without one (zero: at once, as for any other task).
+        public var stopCheckpointGrace: Duration = .seconds(30)
 
         public init(endpoint: String, name: String, threads: Int, weightsSHA256: String?) {
             self.endpoint = endpoint
@@ -53,6 +57,8 @@ public final class WorkerService: @unchecked Sendable {
         var started = false
         /// This task's own cancel flag: a new task never clears an old one's.
         let cancel: CancelFlag
+        /// An exact shard's checkpoint before a stop (unused by other tasks).
+        let stopCheckpoint = ShardStopCheckpoint()
     }
 
     /// A render thread's cancel flag, one per task.
@@ -85,20 +91,22 @@ public final class WorkerService: @unchecked Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let outbox = Mutex<[Outgoing]>([])
     /// The coordinator's answers to an exact shard's exchange rounds, for the render thread.
-    private let exchangeReplies = Mutex<[ShardExchangeReply]>([])
+    let exchangeReplies = Mutex<[ShardExchangeReply]>([])
     /// Signalled when an exchange reply arrives, so the waiting render thread wakes at once.
-    private let exchangeArrived = DispatchSemaphore(value: 0)
+    let exchangeArrived = DispatchSemaphore(value: 0)
     /// Wakes the socket's thread when a render thread queues a message (no polling interval
     /// between an exact shard's round and its sending). Made by `run()` for its context.
     private let outboxWakeup = Mutex<ZMQWakeup?>(nil)
     private let renderThreads = DispatchGroup()
-    private let clock = ContinuousClock()
-    private var active: ActiveTask?
+    let clock = ContinuousClock()
+    var active: ActiveTask?
     /// Attempts assigned in this session (what this session may report on), and the highest.
     private var sessionAttempts: Set<Int64> = []
     private var lastAssignment: Int64?
     /// What this session's coordinator asked of previews in its welcome; nil: it takes none.
     private var previewOffer: PreviewOffer?
+    /// Whether this session's coordinator takes a shard's request for a checkpoint on stop.
+    var checkpointsOnStop = false
 
     /// `runner` nil: the worker fetches the coordinator's weights first, as `provisioning` says.
     public init(configuration: Configuration, runner: TaskRunner?, provisioning: WeightsProvisioning? = nil,
@@ -143,6 +151,7 @@ public final class WorkerService: @unchecked Sendable {
         sessionAttempts = []
         lastAssignment = nil
         previewOffer = nil
+        checkpointsOnStop = false
         let socket = try ZMQSocket(context, type: .dealer, options: ZMQSocketOptions(limits: configuration.limits) {
             $0.security = configuration.security
         })
@@ -162,7 +171,8 @@ public final class WorkerService: @unchecked Sendable {
             digest = parsed
         }
         send(.hello(Hello(workerName: configuration.name, threads: configuration.threads,
-                          capabilities: WorkerCapability.allCases.map(\.rawValue) + [PreviewOffer.capability], weightsSHA256: digest,
+                          capabilities: WorkerCapability.allCases.map(\.rawValue) + [PreviewOffer.capability, ShardExchange.checkpointOnStopCapability],
+                          weightsSHA256: digest,
                           engineVersion: StyleFarmBuild.engineVersion, zmqVersion: ZeroMQVersion.runtime,
                           memoryBytes: configuration.memoryBytes, host: configuration.host)), on: socket)
 
@@ -171,7 +181,18 @@ public final class WorkerService: @unchecked Sendable {
         var welcomed = false
         var lastHeard = clock.now
         var lastSent = clock.now
-        while !stopRequested.load(ordering: .relaxed) {
+        // Set when a stop finds a running shard: until then its gang may checkpoint first.
+        var stopDeadline: ContinuousClock.Instant?
+        while true {
+            if stopRequested.load(ordering: .relaxed) {
+                if stopDeadline == nil { stopDeadline = askForStopCheckpoint() }
+                guard let deadline = stopDeadline, active != nil else { break }
+                guard clock.now < deadline else {
+                    logger.notice("no checkpoint of the shard's gang within the grace period; handing the shard back without one",
+                                  metadata: ["grace": "\(configuration.stopCheckpointGrace)"])
+                    break
+                }
+            }
             // An exact shard waits on every exchange round: poll often while one runs.
             let ready = try ZMQSocket.poll([(socket, .readable), (outboxSignals, .readable)], timeout: .milliseconds(50))
             if ready[1].contains(.readable) { try ZMQWakeup.drain(outboxSignals) }
@@ -188,6 +209,7 @@ public final class WorkerService: @unchecked Sendable {
                             heartbeat = .milliseconds(max(50, welcome.heartbeatIntervalMilliseconds))
                             liveness = max(2, welcome.liveness)
                             previewOffer = welcome.previews
+                            checkpointsOnStop = welcome.checkpointsOnStop == true
                             logger.info("joined the farm", metadata: ["worker.id": "\(welcome.workerID)"])
                             if runner == nil, !loading { try fetchWeights(welcome.weights, on: socket) }
                             sendReady(on: socket)
@@ -262,6 +284,7 @@ public final class WorkerService: @unchecked Sendable {
     /// coordinator never counts a repeated `ready` as a second slot.
     private func sendReady(on socket: ZMQSocket) {
         guard runner != nil else { return }   // no task before the weights are loaded
+        guard !stopRequested.load(ordering: .relaxed) else { return }   // waiting for a shard's checkpoint: no new task
         send(.ready(Ready(credit: active == nil ? 1 : 0, holding: active.map { [$0.assignment.attemptID] } ?? [],
                           lastAssignment: lastAssignment ?? 0)), on: socket)
     }
@@ -316,6 +339,7 @@ public final class WorkerService: @unchecked Sendable {
         let assignment = task.assignment
         let order = task.order
         let cancel = task.cancel
+        let stopCheckpoint = task.stopCheckpoint
         let previews = previewOffer.map(PreviewSettings.init)
         logger.info("task started", metadata: ["task.id": "\(assignment.taskID)", "attempt.id": "\(assignment.attemptID)"])
         renderThreads.enter()
@@ -324,7 +348,10 @@ public final class WorkerService: @unchecked Sendable {
             let message: Message
             do {
                 let output = try runner.perform(order, previews: previews, isCancelled: { cancel.isSet },
-                                                exchange: { [self] round, bytes in try exchange(round, bytes, for: assignment, cancel: cancel) },
+                                                checkpointRequested: { stopCheckpoint.takeRequest() },
+                                                exchange: { [self] round, bytes in
+                                                    try exchange(round, bytes, for: assignment, cancel: cancel, stop: stopCheckpoint)
+                                                },
                                                 onProgress: { batch in
                     let lines = batch.records.map(Self.lossLine)
                     let progress = Message.progress(TaskProgress(taskID: assignment.taskID, attemptID: assignment.attemptID, lines: lines,
@@ -336,7 +363,9 @@ public final class WorkerService: @unchecked Sendable {
                                              finalLosses: Self.lossLine(output.final), summary: output.summary,
                                              image: Data(output.payload)))
             } catch let error as EngineError where error.code == .cancelled {
-                message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID, reason: "cancelled",
+                // A shard stopped after its gang's checkpoint says so (its error's message).
+                message = .failure(TaskFailure(taskID: assignment.taskID, attemptID: assignment.attemptID,
+                                               reason: stopCheckpoint.isStopping ? error.message : "cancelled",
                                                retryable: true, handBack: true))
             } catch {
                 // Bad input fails the same way on every worker: not worth retrying.
@@ -397,31 +426,8 @@ public final class WorkerService: @unchecked Sendable {
         thread.start()
     }
 
-    /// Sends a shard's round through the main thread's socket and waits for the coordinator's
-    /// answer (or a cancel: a shard of an aborted job must not wait for ever).
-    private func exchange(_ round: TileTaskRenderer.ExchangeRound, _ bytes: [UInt8], for assignment: TaskAssignment,
-                          cancel: CancelFlag) throws -> [UInt8] {
-        guard let phase = ExchangePhase(rawValue: round.phase.rawValue) else {
-            throw EngineError(.failed, "unknown exchange phase \(round.phase.rawValue)")
-        }
-        let message = Message.exchange(ShardExchange(taskID: assignment.taskID, attemptID: assignment.attemptID,
-                                                     step: round.step, phase: phase, bytes: Data(bytes)))
-        enqueue(Outgoing(attemptID: assignment.attemptID, message: message, finished: false))
-        while true {
-            let reply = exchangeReplies.withLock { replies -> ShardExchangeReply? in
-                guard let index = replies.firstIndex(where: {
-                    $0.attemptID == assignment.attemptID && $0.step == round.step && $0.phase == phase
-                }) else { return nil }
-                return replies.remove(at: index)
-            }
-            if let reply { return [UInt8](reply.bytes) }
-            if cancel.isSet { throw EngineError(.cancelled, "cancelled while waiting for the other shards") }
-            _ = exchangeArrived.wait(timeout: .now() + .milliseconds(50))
-        }
-    }
-
     /// Queues a render thread's message for the socket's thread and wakes it.
-    private func enqueue(_ outgoing: Outgoing) {
+    func enqueue(_ outgoing: Outgoing) {
         outbox.withLock { $0.append(outgoing) }
         outboxWakeup.withLock { $0 }?.signal()
     }

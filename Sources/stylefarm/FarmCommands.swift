@@ -182,7 +182,16 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Name shown in `stylefarm status` (default: the host name).")
     var name = ProcessInfo.processInfo.hostName
 
+    @Option(help: "Seconds a worker stopped (SIGTERM, SIGINT) while it runs an exact shard waits for its gang's checkpoint, so that the gang resumes from there; then it hands the shard back without one. 0: at once. At most 50 (the shutdown's own limit is 60).")
+    var stopGrace = 30
+
     @OptionGroup var keys: KeyOptions
+
+    func validate() throws {
+        // The services' graceful shutdown gives up after 60 s (`runServices`); the hand-back and
+        // goodbye must fit after the grace.
+        guard (0...50).contains(stopGrace) else { throw ValidationError("--stop-grace must be 0–50 seconds; got \(stopGrace)") }
+    }
 
     func run() throws {
         let signals = ShutdownSignals()
@@ -202,6 +211,7 @@ struct WorkerCommand: ParsableCommand {
         var configuration = WorkerService.Configuration(endpoint: join, name: name, threads: threads,
                                                         weightsSHA256: hasWeights ? try StreamingSHA256.hex(ofFileAt: store.weightsPath) : nil)
         configuration.security = try keys.security()
+        configuration.stopCheckpointGrace = .seconds(stopGrace)
         let service = WorkerService(configuration: configuration, runner: runner,
                                     provisioning: .init(destination: store.weightsPath, makeRunner: runner(loading:)),
                                     context: try ZMQContext(), logger: logger)

@@ -11,13 +11,15 @@ final class HandWorker {
     let peer: RawPeer
     var lastAssignment: Int64 = 0
     var holding: [Int64] = []
+    let welcome: Welcome
 
     init(_ farm: FarmHarness, name: String, capabilities: [String] = WorkerCapability.allCases.map(\.rawValue)) throws {
         peer = try RawPeer(farm.endpoint)
         try peer.send(RawPeer.hello(name, memoryBytes: 8 << 30, capabilities: capabilities))
-        guard case .welcome? = try peer.receive(until: { if case .welcome = $0 { true } else { false } }) else {
+        guard case .welcome(let welcome)? = try peer.receive(until: { if case .welcome = $0 { true } else { false } }) else {
             throw TestFailure("no welcome for \(name)")
         }
+        self.welcome = welcome
     }
 
     func ready() throws { try peer.send(.ready(Ready(credit: 1, holding: holding, lastAssignment: lastAssignment))) }
@@ -39,9 +41,9 @@ final class HandWorker {
         holding.removeAll { $0 == assignment.attemptID }
     }
 
-    func exchange(_ assignment: TaskAssignment, step: Int, phase: ExchangePhase, bytes: [UInt8]) throws {
+    func exchange(_ assignment: TaskAssignment, step: Int, phase: ExchangePhase, bytes: [UInt8], checkpointRequested: Bool? = nil) throws {
         try peer.send(.exchange(ShardExchange(taskID: assignment.taskID, attemptID: assignment.attemptID, step: step, phase: phase,
-                                              bytes: Data(bytes))))
+                                              bytes: Data(bytes), checkpointRequested: checkpointRequested)))
     }
 
     func exchanged(timeout: Duration = .seconds(10)) throws -> ShardExchangeReply? {

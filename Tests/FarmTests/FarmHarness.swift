@@ -121,6 +121,15 @@ final class FarmHarness {
         try run(["wait", job, "--coordinator", endpoint, "--timeout", String(timeout)] + extra)
     }
 
+    /// Waits up to `timeout` for `process` to exit; false if it is still running.
+    func waitForExit(_ process: Process, timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { return false }
+        process.waitUntilExit()
+        return true
+    }
+
     func kill9(_ process: Process) {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -38,8 +38,10 @@ struct FarmNodeTests {
         #expect(worker.name == "bare" && worker.host == ProcessInfo.processInfo.hostName)
         #expect((worker.memoryBytes ?? 0) > 1 << 28)
         #expect(worker.task?.hasPrefix(job + "/") == true)
-        // The work orders it runs, and that it sends previews with its progress.
-        #expect(Set(worker.capabilities ?? []) == Set(WorkerCapability.allCases.map(\.rawValue) + [PreviewOffer.capability]))
+        // The work orders it runs, that it sends previews with its progress, and that a stopped
+        // exact shard asks its gang for a checkpoint first.
+        #expect(Set(worker.capabilities ?? []) == Set(WorkerCapability.allCases.map(\.rawValue)
+                                                      + [PreviewOffer.capability, ShardExchange.checkpointOnStopCapability]))
 
         let (code, output) = try farm.wait(job)
         #expect(code == 0, "\(output)")

@@ -49,6 +49,10 @@ enum Samples {
         .blobRequest(BlobRequest(sha256: digestB, offset: 4 << 20, length: 4 << 20)),
         .welcome(Welcome(workerID: "w4", heartbeatIntervalMilliseconds: 500, liveness: 6, weights: WeightsOffer(sha256: digestB, bytes: 80_098_096))),
         .blob(BlobReply(sha256: digestB, bytes: png, offset: 4 << 20, totalBytes: 80_098_096)),
+        // A worker stopping during an exact shard asks its gang for a checkpoint first.
+        .exchange(ShardExchange(taskID: "t1", attemptID: 7, step: 4, phase: .pixels, bytes: png, checkpointRequested: true)),
+        .exchanged(ShardExchangeReply(attemptID: 7, step: 4, phase: .pixels, bytes: png, checkpointRequested: true)),
+        .welcome(Welcome(workerID: "w5", heartbeatIntervalMilliseconds: 500, liveness: 6, checkpointsOnStop: true)),
     ]
 }
 

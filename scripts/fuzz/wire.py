@@ -280,8 +280,10 @@ def valid_message(kind, ctx, rng):
     if kind == "goodbye":
         return {"reason": "fuzz goodbye"}, []
     if kind == "exchange":
-        return ({"taskID": task, "attemptID": attempt, "step": rng.randrange(3), "phase": rng.choice(["sums", "pixels"])},
-                [struct.pack("<4f", 1.0, 2.0, 3.0, 4.0)])
+        header = {"taskID": task, "attemptID": attempt, "step": rng.randrange(3), "phase": rng.choice(["sums", "pixels"])}
+        if rng.random() < 0.3:
+            header["checkpointRequested"] = rng.choice([True, False, None])   # a stopping worker's request
+        return header, [struct.pack("<4f", 1.0, 2.0, 3.0, 4.0)]
     if kind == "welcome":
         return {"workerID": "fz-1234", "heartbeatIntervalMilliseconds": 500, "liveness": 6}, []
     if kind == "refused":
@@ -295,7 +297,10 @@ def valid_message(kind, ctx, rng):
     if kind == "cancel":
         return {"taskID": task, "attemptID": attempt}, []
     if kind == "exchanged":
-        return {"attemptID": attempt, "step": 0, "phase": "sums"}, [b"\x00" * 16]
+        header = {"attemptID": attempt, "step": 0, "phase": "sums"}
+        if rng.random() < 0.3:
+            header["checkpointRequested"] = rng.choice([True, False, None])
+        return header, [b"\x00" * 16]
     if kind == "submit":
         spec, blobs = ctx.base_spec(), ctx.base_blobs()
         return ({"spec": spec, "kind": "sweep", "priority": -5, "blobs": [b[0] for b in blobs]},

@@ -32,6 +32,8 @@ enum SeedCorpus {
             .goodbye(Goodbye(reason: "SIGTERM")),
             .exchange(ShardExchange(taskID: "t1", attemptID: 7, step: 3, phase: .sums, bytes: png)),
             .exchanged(ShardExchangeReply(attemptID: 7, step: 3, phase: .pixels, bytes: Data())),
+            .exchange(ShardExchange(taskID: "t1", attemptID: 7, step: 4, phase: .pixels, bytes: png, checkpointRequested: true)),
+            .exchanged(ShardExchangeReply(attemptID: 7, step: 4, phase: .pixels, bytes: Data(), checkpointRequested: true)),
             .welcome(Welcome(workerID: "w3", heartbeatIntervalMilliseconds: 1000, liveness: 3)),
             .refused(Refused(reason: "weights differ")),
             .assign(TaskAssignment(taskID: "t1", attemptID: 7, jobID: "j1", settings: settings, inputs: ["content": digestA, "style.0": digestB])),

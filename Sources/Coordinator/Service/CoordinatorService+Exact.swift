@@ -10,6 +10,9 @@ import Farm
 /// lives only in memory: if any member's attempt ends badly (its worker is lost, it fails),
 /// the others are cancelled and every shard is requeued, to start again together — from the
 /// job's latest complete checkpoint when it has one (`checkpoint` rounds, stored as blobs).
+/// A member whose worker is stopping asks for a checkpoint in a round (`checkpointRequested`):
+/// that round's answers ask every member for one at the end of the iteration, so that the gang
+/// resumes from there when the member hands its shard back after it (`ShardStopCheckpoint`).
 extension CoordinatorService {
     struct ExactGang {
         var jobID: String
@@ -33,6 +36,8 @@ extension CoordinatorService {
         var checkpointIteration: Int?
         var checkpointWritten: Set<Int> = []
         var checkpointFailed = false
+        /// The shards that asked for a checkpoint in the round being collected.
+        var checkpointAsked: Set<Int> = []
     }
 
     /// Free workers held back for the first exact job that waits for a gang: only tasks of jobs
@@ -159,6 +164,8 @@ extension CoordinatorService {
         }
         if gang.round == nil { gang.roundStarted = clock.now }
         gang.round = (exchange.step, exchange.phase)
+        // A checkpoint round's answer ends the stopping shard's task anyway: no request there.
+        if exchange.checkpointRequested == true, exchange.phase != .checkpoint { gang.checkpointAsked.insert(member.index) }
         if exchange.phase == .checkpoint {
             // Stored, not relayed: answered once every shard's blob is written (`recordStoredCheckpoints`).
             return store(exchange, of: member.index, in: &gang)
@@ -259,10 +266,23 @@ extension CoordinatorService {
         }
     }
 
-    /// Answers every member for a complete round and starts the next.
+    /// Answers every member for a complete round and starts the next. A round in which a
+    /// member asked for a checkpoint asks it of every member, or of none when one of them
+    /// predates the request (the shards must all save at the same iteration, or none).
     private func finishRound(_ gang: inout ExactGang, step: Int, phase: ExchangePhase, answers: [Data]) {
+        let asked = !gang.checkpointAsked.isEmpty
+        let request = asked && gang.members.values.allSatisfy {
+            workers[$0.peer]?.capabilities.contains(ShardExchange.checkpointOnStopCapability) == true
+        }
+        if asked {
+            logger.notice(request ? "exact gang checkpoints at the end of this iteration: a member is stopping"
+                                  : "a stopping member asked for a checkpoint; another member predates the request, so the gang goes on without one",
+                          metadata: ["job.id": "\(gang.jobID)", "step": "\(step)", "shards": "\(gang.checkpointAsked.map { $0 + 1 }.sorted())"])
+        }
         for (attempt, member) in gang.members {
-            reply(.exchanged(ShardExchangeReply(attemptID: attempt, step: step, phase: phase, bytes: answers[member.index])), to: member.peer)
+            guard member.index < answers.count else { continue }
+            reply(.exchanged(ShardExchangeReply(attemptID: attempt, step: step, phase: phase, bytes: answers[member.index],
+                                                checkpointRequested: request ? true : nil)), to: member.peer)
         }
         if let started = gang.roundStarted {
             metrics.exchangeRound.recordNanoseconds(CoordinatorMetrics.nanoseconds(clock.now - started))
@@ -273,6 +293,7 @@ extension CoordinatorService {
         gang.checkpointIteration = nil
         gang.checkpointWritten = []
         gang.checkpointFailed = false
+        gang.checkpointAsked = []
         gangs[gang.jobID] = gang
     }
 

@@ -351,11 +351,14 @@ public final class CoordinatorService: @unchecked Sendable {
                                                                   capabilities: hello.capabilities, engineVersion: hello.engineVersion,
                                                                   weightsSHA256: (hello.weightsSHA256 ?? configuration.weights?.offer.sha256)?.hex))
             // A worker without weights is offered the coordinator's before its first `ready`.
-            // Previews only for a worker that said it sends them: an older one would refuse the key.
+            // Previews and checkpoints on stop only for a worker that said it knows them: an
+            // older one would refuse the keys.
             reply(.welcome(Welcome(workerID: id, heartbeatIntervalMilliseconds: Int(configuration.heartbeat.seconds * 1000),
                                    liveness: configuration.liveness,
                                    weights: hello.weightsSHA256 == nil ? configuration.weights?.offer : nil,
-                                   previews: hello.capabilities.contains(PreviewOffer.capability) ? configuration.previews : nil)), to: peer)
+                                   previews: hello.capabilities.contains(PreviewOffer.capability) ? configuration.previews : nil,
+                                   checkpointsOnStop: hello.capabilities.contains(ShardExchange.checkpointOnStopCapability) ? true : nil)),
+                  to: peer)
             logger.info("worker joined", metadata: ["worker.id": "\(id)", "worker.threads": "\(hello.threads)",
                                                     "worker.host": "\(hello.host ?? "?")", "worker.memory.mb": "\((hello.memoryBytes ?? 0) >> 20)",
                                                     "fetches.weights": "\(hello.weightsSHA256 == nil)"])

@@ -18,14 +18,19 @@ public struct Welcome: WireBody {
     /// attach previews to its progress, as this says. Absent, a worker sends none (and a worker
     /// that predates previews never sees the key its strict decoder would refuse).
     public var previews: PreviewOffer?
+    /// True only for a worker whose `hello` announced ``ShardExchange/checkpointOnStopCapability``:
+    /// this coordinator understands `ShardExchange.checkpointRequested`, so a worker stopping
+    /// during a shard may ask its gang for a checkpoint first. Absent, it stops at once.
+    public var checkpointsOnStop: Bool?
 
     public init(workerID: String, heartbeatIntervalMilliseconds: Int, liveness: Int, weights: WeightsOffer? = nil,
-                previews: PreviewOffer? = nil) {
+                previews: PreviewOffer? = nil, checkpointsOnStop: Bool? = nil) {
         self.workerID = workerID
         self.heartbeatIntervalMilliseconds = heartbeatIntervalMilliseconds
         self.liveness = liveness
         self.weights = weights
         self.previews = previews
+        self.checkpointsOnStop = checkpointsOnStop
     }
 
     public func validate() throws(ProtocolError) {

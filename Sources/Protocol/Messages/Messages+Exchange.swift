@@ -8,6 +8,13 @@ public import Foundation
 // one "dots" round per iteration (partial dot products, summed), and every K iterations each
 // shard sends its state ("checkpoint"), stored by the coordinator. The coordinator answers a
 // round once every shard of the job has sent it.
+//
+// A worker asked to stop (SIGTERM) while it runs a shard sets `checkpointRequested` on its next
+// round; the coordinator sets it on that round's answer to every shard, and each saves a
+// checkpoint at the end of that iteration, so that the gang resumes from there rather than
+// from the last periodic checkpoint. Both sides set the key only when the other announced it
+// understands it (`ShardExchange.checkpointOnStopCapability`, `Welcome.checkpointsOnStop`):
+// a strict decoder of an older peer would refuse it.
 
 /// The phases of a step's exchange.
 public enum ExchangePhase: String, Sendable, Codable, CaseIterable {
@@ -31,15 +38,23 @@ public struct ShardExchange: WireBody {
     public var step: Int
     public var phase: ExchangePhase
     public var bytes: Data
+    /// True: this shard's worker is stopping and asks the gang for a checkpoint at the end of
+    /// the iteration. Nil otherwise (never sent as false, so an older coordinator sees no key).
+    public var checkpointRequested: Bool?
 
-    private enum CodingKeys: String, CodingKey { case taskID, attemptID, step, phase }
+    /// What a worker adds to `hello`'s capabilities when it understands `checkpointRequested`
+    /// in answers (and sends it when stopping); not a kind of work order.
+    public static let checkpointOnStopCapability = "exact-checkpoint-on-stop"
 
-    public init(taskID: String, attemptID: Int64, step: Int, phase: ExchangePhase, bytes: Data) {
+    private enum CodingKeys: String, CodingKey { case taskID, attemptID, step, phase, checkpointRequested }
+
+    public init(taskID: String, attemptID: Int64, step: Int, phase: ExchangePhase, bytes: Data, checkpointRequested: Bool? = nil) {
         self.taskID = taskID
         self.attemptID = attemptID
         self.step = step
         self.phase = phase
         self.bytes = bytes
+        self.checkpointRequested = checkpointRequested
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +63,7 @@ public struct ShardExchange: WireBody {
         attemptID = try container.decode(Int64.self, forKey: .attemptID)
         step = try container.decode(Int.self, forKey: .step)
         phase = try container.decode(ExchangePhase.self, forKey: .phase)
+        checkpointRequested = try container.decodeIfPresent(Bool.self, forKey: .checkpointRequested)
         bytes = Data()
     }
 
@@ -73,14 +89,19 @@ public struct ShardExchangeReply: WireBody {
     public var step: Int
     public var phase: ExchangePhase
     public var bytes: Data
+    /// True: a shard of the gang asked for a checkpoint in this round (its worker is stopping);
+    /// every shard saves one at the end of the iteration. Sent to every shard of the round or
+    /// to none, and only to workers that announced ``ShardExchange/checkpointOnStopCapability``.
+    public var checkpointRequested: Bool?
 
-    private enum CodingKeys: String, CodingKey { case attemptID, step, phase }
+    private enum CodingKeys: String, CodingKey { case attemptID, step, phase, checkpointRequested }
 
-    public init(attemptID: Int64, step: Int, phase: ExchangePhase, bytes: Data) {
+    public init(attemptID: Int64, step: Int, phase: ExchangePhase, bytes: Data, checkpointRequested: Bool? = nil) {
         self.attemptID = attemptID
         self.step = step
         self.phase = phase
         self.bytes = bytes
+        self.checkpointRequested = checkpointRequested
     }
 
     public init(from decoder: any Decoder) throws {
@@ -88,6 +109,7 @@ public struct ShardExchangeReply: WireBody {
         attemptID = try container.decode(Int64.self, forKey: .attemptID)
         step = try container.decode(Int.self, forKey: .step)
         phase = try container.decode(ExchangePhase.self, forKey: .phase)
+        checkpointRequested = try container.decodeIfPresent(Bool.self, forKey: .checkpointRequested)
         bytes = Data()
     }
 

@@ -30,13 +30,21 @@ struct ExactShardRunTests {
         }
     }
 
-    static func run(_ shards: [ExactShard], settings: ExactShardRun.Settings, resume: [Int: ExactShardCheckpoint]? = nil) throws -> GangRun {
+    /// `requestAt`: every shard's `checkpointRequested` says yes at the end of that iteration
+    /// (as a worker's does once an answer carried the coordinator's request).
+    static func run(_ shards: [ExactShard], settings: ExactShardRun.Settings, resume: [Int: ExactShardCheckpoint]? = nil,
+                    requestAt: Int? = nil) throws -> GangRun {
         let gang = InProcessGang(count: shards.count)
         let boxes = shards.map { Box($0) }
         let results = try gang.run { index in
             var losses: [Double] = []
             var first: Int?
-            var run = ExactShardRun(shard: boxes[index].value, settings: settings) { phase, bytes in
+            var asked = resume?[index]?.iteration ?? 0
+            let requested = { () -> Bool in
+                asked += 1
+                return asked == requestAt
+            }
+            var run = ExactShardRun(shard: boxes[index].value, settings: settings, checkpointRequested: requested) { phase, bytes in
                 try gang.exchange(shard: index, phase: phase, bytes: bytes)
             }
             let outcome = try run.run(resume: resume?[index]) { iteration, l, _ in
@@ -172,6 +180,31 @@ struct ExactShardRunTests {
         let difference = TilingFixtures.maxAbsDifference(resumed.image.values, whole.image.values)
         #expect(difference <= 1e-4, "max pixel difference \(difference)")
         #expect(abs(resumed.losses[0].last! - whole.losses[0].last!) <= 1e-9 * whole.losses[0].last!)
+    }
+
+    /// A stopping worker's request: every shard saves at the end of the iteration it came in,
+    /// whatever `checkpointEvery` says, and the optimisation goes on unchanged; a request in the
+    /// last iteration saves nothing (the result is what the gang needs then).
+    @Test(arguments: [RenderSettings.OptimizerKind.adam, .lbfgs])
+    func aRequestedCheckpointIsSavedByEveryShardAtThatIteration(optimizer: RenderSettings.OptimizerKind) throws {
+        let network = try TilingFixtures.network.get()
+        let objective = try ExactTileStepTests.objective(width: Self.size, height: Self.size, pooling: .max, network: network)
+        let content = TilingFixtures.image(width: Self.size, height: Self.size, seed: 1)
+        let settings = ExactShardRun.Settings(optimizer: optimizer, iterations: 5, adam: .init(learningRate: 2),
+                                              lbfgs: .init(history: 4, learningRate: 1, threads: 1), checkpointEvery: 0)
+        func shards() throws -> [ExactShard] {
+            try Self.shards(objective, network: network, content: content, initial: content, scheme: .gradientExchange, count: 2)
+        }
+        let plain = try Self.run(try shards(), settings: settings)
+        let requested = try Self.run(try shards(), settings: settings, requestAt: 2)
+        #expect(Array(requested.gang.checkpoints.keys) == [2], "saved at the request's iteration only: \(requested.gang.checkpoints.keys)")
+        #expect(requested.gang.checkpoints[2]?.count == 2 && requested.outcomes.allSatisfy { $0.checkpoints == 1 })
+        // Saving reads the state and changes nothing: the same steps as without the request (up
+        // to the summation order OpenBLAS may pick between runs, far below a step of lr 2).
+        let difference = TilingFixtures.maxAbsDifference(requested.image.values, plain.image.values)
+        #expect(difference <= 1e-4, "max pixel difference \(difference)")
+        let last = try Self.run(try shards(), settings: settings, requestAt: 5)
+        #expect(last.gang.checkpoints.isEmpty && last.outcomes.allSatisfy { $0.checkpoints == 0 })
     }
 
     @Test func aCheckpointRoundTripsAndABrokenOneIsRefused() throws {

@@ -10,6 +10,9 @@ public enum ExactExchangePhase: String, Sendable, CaseIterable {
 /// round per iteration. Every `checkpointEvery` iterations the shard's state goes out in a
 /// `checkpoint` round, and a shard started from a checkpoint continues at its iteration.
 /// Every shard makes the same rounds in the same order, so the coordinator can check them.
+/// A checkpoint is also saved at the end of any iteration in which `checkpointRequested` says
+/// a round's answer asked for one (a worker of the gang is stopping): every shard sees the same
+/// answers, so all save at the same iteration, and the gang resumes there.
 public struct ExactShardRun {
     public struct Settings: Sendable {
         public var optimizer: RenderSettings.OptimizerKind
@@ -57,13 +60,18 @@ public struct ExactShardRun {
     public let settings: Settings
     let exchange: Exchange
     let isCancelled: () -> Bool
+    let checkpointRequested: () -> Bool
     private var evaluations = 0
 
-    public init(shard: ExactShard, settings: Settings, isCancelled: @escaping () -> Bool = { false }, exchange: @escaping Exchange) {
+    /// `checkpointRequested` is asked once at the end of every iteration: true if an answer
+    /// since the last time asked for a checkpoint (it forgets the request once it has said so).
+    public init(shard: ExactShard, settings: Settings, isCancelled: @escaping () -> Bool = { false },
+                checkpointRequested: @escaping () -> Bool = { false }, exchange: @escaping Exchange) {
         self.shard = shard
         self.settings = settings
         self.exchange = exchange
         self.isCancelled = isCancelled
+        self.checkpointRequested = checkpointRequested
     }
 
     /// Runs to `settings.iterations`, from `resume` if given; the shard's rows hold the result.
@@ -107,8 +115,13 @@ public struct ExactShardRun {
         return losses
     }
 
+    /// Whether to save a checkpoint at the end of `iteration`: every `checkpointEvery`, or on
+    /// request. The request is asked for first and every time, so that each shard consumes it at
+    /// the same iteration; none after the last iteration (the result is on its way).
     private func checkpointDue(_ iteration: Int) -> Bool {
-        settings.checkpointEvery > 0 && iteration % settings.checkpointEvery == 0 && iteration < settings.iterations
+        let requested = checkpointRequested()
+        guard iteration < settings.iterations else { return false }
+        return requested || (settings.checkpointEvery > 0 && iteration % settings.checkpointEvery == 0)
     }
 
     private func save(_ checkpoint: ExactShardCheckpoint) throws {
