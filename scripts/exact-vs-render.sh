@@ -2,7 +2,7 @@
 # Exact tiled mode on a local farm of two single-threaded workers against one single-threaded
 # whole-image render with the same settings:
 #   scripts/exact-vs-render.sh [SIZE] [TILE] [STEPS] [LR]     (default 256 128 50 1)
-#   OPTIMIZER=adam|lbfgs (default adam)  SCHEME=auto|gradient-exchange|wide-halo (default auto)
+#   STYLEFARM_BIN=path (default: builds and uses the release binary)  OPTIMIZER=adam|lbfgs (default adam)  SCHEME=auto|gradient-exchange|wide-halo (default auto)
 #   PRESET=name (default: the render's default)  STYLE=path (default starry_night.jpg)  CONTENT=path (default tubingen.jpg; a square crop gives a square output:
 #   convert tubingen.jpg -gravity center -crop 768x768+0+0 +repage square.png)
 # Prints both wall times and their ratio, the largest per-pixel difference (on 0…255) between
@@ -11,8 +11,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 size="${1:-256}" tile="${2:-128}" steps="${3:-50}" lr="${4:-1}"
 optimizer="${OPTIMIZER:-adam}" scheme="${SCHEME:-auto}"
-swift build -c release --product stylefarm > /dev/null
-bin="$(swift build -c release --show-bin-path)/stylefarm"
+if [[ -n "${STYLEFARM_BIN:-}" ]]; then bin="$STYLEFARM_BIN"; else   # an optimised build: the engine is slow without one
+  swift build -c release --product stylefarm > /dev/null
+  bin="$(swift build -c release --show-bin-path)/stylefarm"
+fi
 source scripts/local-farm.sh
 home="${STYLEFARM_HOME:-$HOME/.cache/stylefarm}"
 study="$home/exact-vs-render"

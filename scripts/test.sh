@@ -6,7 +6,8 @@
 # (test-dashboard.sh); then the deployment: deploy/ checked without a cluster
 # (check-deploy.sh), and, as root, the Slurm script on a one-node Slurm cluster (test-slurm.sh)
 # and the package on three bare Debian 12 hosts joined over ssh (test-hosts.sh: builds the .deb,
-# a static release build of ~3 minutes; the hosts' debootstrap root is cached under .build/).
+# a static release build of ~3 minutes; the hosts' debootstrap root is cached under .build/);
+# last, with that optimised binary, exact L-BFGS against the render (check-exact-lbfgs.sh).
 # The golden tests read ../shared/golden (or $STYLEFARM_GOLDEN).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -22,3 +23,7 @@ STYLEFARM_BIN="$bin" scripts/test-dashboard.sh
 scripts/check-deploy.sh --binary "$bin"
 STYLEFARM_BIN="$bin" scripts/test-slurm.sh
 scripts/test-hosts.sh
+# Exact L-BFGS against the render at 256 and 512 px needs an optimised engine: the package's
+# static release build, which test-hosts.sh has just made (or, without it, a release build).
+static="$PWD/.build-static/release/stylefarm"
+if [ -x "$static" ]; then STYLEFARM_BIN="$static" scripts/check-exact-lbfgs.sh; else scripts/check-exact-lbfgs.sh; fi
