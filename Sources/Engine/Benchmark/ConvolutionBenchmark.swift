@@ -42,19 +42,23 @@ public struct ConvolutionBenchmark: Sendable {
         let graph = try FeatureGraph(network: network, pooling: .avg, height: size, width: size,
                                      taps: ["block5_conv1"], threads: threads)
         let image = EngineBenchmark.syntheticImage(size: size, seed: 1)
-        image.withUnsafeBufferPointer { graph.forward($0.baseAddress!) }
         var rows: [Row] = []
-        var source = graph.inputShape
-        for (index, step) in graph.steps.enumerated() {
-            defer { source = graph.shapes[index] }
-            guard case .convolution(let i) = step, i > 0, i < weights.layers.count else { continue }
-            let layer = weights.layers[i]
-            let input = UnsafePointer(graph.outputs[index - 1].base)
-            for method in methods {
-                let row = measure(layer: layer, name: VGG19Architecture.convolutions[i].name, method: method, input: input,
-                                  height: source.height, width: source.width)
-                progress(row)
-                rows.append(row)
+        try image.withUnsafeBufferPointer { pixels in
+            guard let imageBase = pixels.baseAddress else { throw EngineError(.invalidArgument, "empty benchmark image") }
+            graph.forward(imageBase)
+            var source = graph.inputShape
+            for (index, step) in graph.steps.enumerated() {
+                defer { source = graph.shapes[index] }
+                guard case .convolution(let i) = step, i < weights.layers.count else { continue }
+                let layer = weights.layers[i]
+                let input = index == 0 ? imageBase : UnsafePointer(graph.outputs[index - 1].base)
+                // The 3-channel first layer is always direct (see `ConvolutionPolicy.method`).
+                for method in i == 0 ? [.direct] : methods {
+                    let row = measure(layer: layer, name: VGG19Architecture.convolutions[i].name, method: method, input: input,
+                                      height: source.height, width: source.width)
+                    progress(row)
+                    rows.append(row)
+                }
             }
         }
         return rows

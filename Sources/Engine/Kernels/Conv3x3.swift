@@ -161,8 +161,10 @@ public struct Conv3x3: Sendable {
         let rows = Self.bandRows(height: height, rowWidth: width + 2, bandColumns: bandColumns)
         var band = max(inChannels, outChannels) * rows * (width + 2)
         if inChannels < Self.shiftedMinimumChannels {
-            // im2col (forward) and col2im (backward) columns: 9·in rows of at least one image row.
-            band = max(band, 9 * inChannels * (width + 2) * max(1, rows / 2))
+            // im2col (forward) and col2im (backward) columns: 9·in rows of at least one image
+            // row, and the backward's masked gradient beside them. Neither pads the image.
+            band = max(band, (9 * inChannels + outChannels) * width * max(1, rows / 2))
+            return (0, band)
         }
         return (max(inChannels, outChannels) * paddedPlane, band)
     }
@@ -240,12 +242,13 @@ public struct Conv3x3: Sendable {
                               inputGradient: inputGradient, height: height, width: width, workspace: workspace, threads: threads)
             return
         }
-        Self.pad(outputGradient, channels: outChannels, height: height, width: width, into: workspace.padded.base,
-                 mask: output, extra: preActivationGradient, threads: threads)
         if inChannels < Self.shiftedMinimumChannels {
-            backwardCol2im(workspace.padded.base, inputGradient, height: height, width: width, workspace: workspace)
+            backwardCol2im(outputGradient, mask: output, extra: preActivationGradient, inputGradient,
+                           height: height, width: width, workspace: workspace)
             return
         }
+        Self.pad(outputGradient, channels: outChannels, height: height, width: width, into: workspace.padded.base,
+                 mask: output, extra: preActivationGradient, threads: threads)
         Self.shiftedConvolution(workspace.padded.base, inChannels: outChannels, outChannels: inChannels,
                                 taps: flippedTapMajor.base, height: height, width: width, workspace: workspace) { band, y0, rows in
             Self.crop(band, rows: rows, width: width, channels: inChannels, into: inputGradient, firstRow: y0,
@@ -253,41 +256,57 @@ public struct Conv3x3: Sendable {
         }
     }
 
-    /// dX for a 3-channel input: columns = Kᵀ × dY (M = 27, K = out), then scatter-add (col2im).
-    private func backwardCol2im(_ paddedGradient: UnsafePointer<Float>, _ inputGradient: UnsafeMutablePointer<Float>,
+    /// dX for a 3-channel input: per band of rows, dY masked by the ReLU (plus `extra`), then
+    /// columns = Kᵀ × dY (M = 27, K = out), then scatter-add (col2im). The band is masked into
+    /// the band area rather than padding the whole gradient first: a 64-channel padded copy of
+    /// the full image (68 MB at 512²) was the largest buffer a Winograd network still needed.
+    private func backwardCol2im(_ outputGradient: UnsafePointer<Float>, mask: UnsafePointer<Float>,
+                                extra: UnsafePointer<Float>?, _ inputGradient: UnsafeMutablePointer<Float>,
                                 height: Int, width: Int, workspace: ConvWorkspace) {
         let k = 9 * inChannels
-        let wp = width + 2
-        let plane = (height + 2) * wp
-        let rowsPerBand = max(1, min(height, workspace.bandCapacity / max(k * wp, 1)))
+        let plane = height * width
+        // The whole multi-thread band area, used as one: masked dY (out × n), then columns (k × n).
+        let area = workspace.bands.count
+        let rowsPerBand = max(1, min(height, area / max((k + outChannels) * width, 1)))
         let bandCount = (height + rowsPerBand - 1) / rowsPerBand
-        inputGradient.update(repeating: 0, count: inChannels * height * width)
+        inputGradient.update(repeating: 0, count: inChannels * plane)
         // Bands scatter into overlapping input rows, so bands run one after another; within a
-        // band the GEMM splits its columns over threads and the scatter splits its channels.
+        // band the masking splits its channels, the GEMM its columns and the scatter its channels.
         let threads = workspace.threads
-        let columns = workspace.bands.base   // the whole multi-thread band area, used as one
+        let masked = workspace.bands.base
         for index in 0..<bandCount {
             let y0 = index * rowsPerBand
             let rows = min(rowsPerBand, height - y0)
-            let n = rows * wp
-            // Columns for padded-grid positions of rows y0+1 … y0+rows (the interior rows).
+            let n = rows * width
+            let columns = masked + outChannels * n
+            Parallel.forEachChunk(outChannels, threads: threads, minimumChunk: 4) { range in
+                for o in range {
+                    let offset = o * plane + y0 * width
+                    let src = outputGradient + offset, m = mask + offset, dst = masked + o * n
+                    for i in 0..<n { dst[i] = m[i] > 0 ? src[i] : 0 }
+                    if let extra {
+                        let e = extra + offset
+                        for i in 0..<n { dst[i] += e[i] }
+                    }
+                }
+            }
             Parallel.forEachChunk(n, threads: threads, minimumChunk: 256) { range in
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(range.count), Int32(outChannels),
-                            1, kernel.base, Int32(k), paddedGradient + (y0 + 1) * wp + range.lowerBound, Int32(plane),
+                            1, kernel.base, Int32(k), masked + range.lowerBound, Int32(n),
                             0, columns + range.lowerBound, Int32(n))
             }
             // Forward: Y[o, y, x] = Σ W[o, c, ky, kx]·X[c, y+ky−1, x+kx−1], so column (c, ky, kx) at
             // output (y, x) adds to dX[c, y+ky−1, x+kx−1].
             Parallel.forEachChunk(inChannels, threads: threads) { channelRange in
                 for c in channelRange {
-                    let dst = inputGradient + c * height * width
+                    let dst = inputGradient + c * plane
                     for s in 0..<9 {
                         let ky = s / 3, kx = s % 3
                         let row = columns + (c * 9 + s) * n
                         for r in 0..<rows {
                             let yIn = y0 + r + ky - 1
                             guard yIn >= 0, yIn < height else { continue }
-                            let src = row + r * wp + 1        // padded column x+1 holds output x
+                            let src = row + r * width
                             let d = dst + yIn * width
                             // Output x reaches input x + kx − 1 when that lies inside the image.
                             let lo = max(0, 1 - kx), hi = min(width, width + 1 - kx)
@@ -298,8 +317,6 @@ public struct Conv3x3: Sendable {
             }
         }
     }
-
-    // MARK: Shared steps
 
     /// Nine accumulating GEMMs per band of output rows over a padded input; `finish` receives
     /// the band (`outChannels × rows·(W+2)`, padded width) to crop.

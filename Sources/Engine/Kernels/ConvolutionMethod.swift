@@ -14,16 +14,25 @@ public enum ConvolutionMethod: String, Sendable, CaseIterable, Codable {
         case .winograd4: .f4
         }
     }
+
+    /// Floats a layer of this method keeps for its weights and bias: direct, the kernel
+    /// taps-major and flipped (the 3-channel first layer only the kernel, for im2col); Winograd,
+    /// the transformed kernel (α² positions, which also serve the backward pass).
+    public func weightFloats(inChannels: Int, outChannels: Int) -> Int {
+        let pairs = inChannels * outChannels
+        if let transform { return transform.positions * pairs + outChannels }
+        return (inChannels < Conv3x3.shiftedMinimumChannels ? 9 : 18) * pairs + outChannels
+    }
 }
 
 /// Which method each layer of a network gets: `STYLEFARM_CONV=direct|winograd|winograd2|winograd4|auto`
-/// (unset: `direct`), read when a network is built from weights.
+/// (unset: `auto`), read when a network is built from weights.
 ///
-/// The default stays `direct` until Winograd passes the quality check of issue 14: on
-/// `tubingen.jpg` with `starry_night.jpg` at 512 px, preset pastiche, 100 L-BFGS iterations, F(4×4)
-/// ended at a loss 3.7 % above direct's (11 233 against 10 827), where 0.5 % is allowed —
-/// the direct method alone spreads 1.7 % between 1 and 2 threads there (11 010 / 10 827), so
-/// whether F(4×4)'s difference is L-BFGS amplifying rounding or a bias is not settled.
+/// `auto` is the default since 11-27: 0.58× the direct method's time per iteration at 512 px
+/// (README, "Winograd convolutions"). Its quality was first in doubt (F(4×4) 3.7 % above direct
+/// after 100 L-BFGS iterations), but that was L-BFGS amplifying rounding, not a bias: with Adam,
+/// which does not amplify it, F(4×4) and direct end 0.07 % apart, and after L-BFGS's first-step
+/// fix F(4×4) lands between the direct method's 1- and 2-thread runs (0.04 % and 0.54 %).
 public enum ConvolutionPolicy: String, Sendable, CaseIterable {
     case direct
     /// F(4×4) on every layer with at least `Conv3x3.shiftedMinimumChannels` input channels.
@@ -34,9 +43,11 @@ public enum ConvolutionPolicy: String, Sendable, CaseIterable {
     case auto
 
     public static let environmentVariable = "STYLEFARM_CONV"
+    /// Without `STYLEFARM_CONV`.
+    public static let standard = ConvolutionPolicy.auto
 
     public static func fromEnvironment(_ environment: [String: String]) throws -> ConvolutionPolicy {
-        guard let value = environment[environmentVariable], !value.isEmpty else { return .direct }
+        guard let value = environment[environmentVariable], !value.isEmpty else { return .standard }
         guard let policy = ConvolutionPolicy(rawValue: value.lowercased()) else {
             throw EngineError(.invalidArgument,
                               "\(environmentVariable)=\(value) is not a convolution method; use one of \(allCases.map(\.rawValue).joined(separator: ", "))")

@@ -53,16 +53,27 @@ struct WinogradConv3x3: Sendable {
     }
 
     func geometry(height: Int, width: Int, bandTiles: Int = Self.bandTiles) -> Geometry {
+        Self.geometry(transform: transform, channels: max(inChannels, outChannels), height: height, width: width, bandTiles: bandTiles)
+    }
+
+    static func geometry(transform: WinogradTransform, channels: Int, height: Int, width: Int, bandTiles: Int) -> Geometry {
         let m = transform.outputSize
         let tilesX = (width + m - 1) / m, tilesY = (height + m - 1) / m
-        let perRow = transform.positions * max(inChannels, outChannels) * tilesX
+        let perRow = transform.positions * channels * tilesX
         let rows = min(tilesY, bandTiles / tilesX, Self.maximumBandFloats / max(perRow, 1))
         return Geometry(tilesX: tilesX, tilesY: tilesY, bandRows: max(1, rows))
     }
 
     /// Floats of each transformed buffer and of per-thread scratch for this layer at this size.
     func workspaceNeeds(height: Int, width: Int, bandTiles: Int = Self.bandTiles) -> (band: Int, scratch: Int) {
-        let g = geometry(height: height, width: width, bandTiles: bandTiles)
+        Self.workspaceNeeds(transform: transform, inChannels: inChannels, outChannels: outChannels,
+                            height: height, width: width, bandTiles: bandTiles)
+    }
+
+    /// The same for a layer of these channel counts (what a memory plan needs without weights).
+    static func workspaceNeeds(transform: WinogradTransform, inChannels: Int, outChannels: Int, height: Int, width: Int,
+                               bandTiles: Int = Self.bandTiles) -> (band: Int, scratch: Int) {
+        let g = geometry(transform: transform, channels: max(inChannels, outChannels), height: height, width: width, bandTiles: bandTiles)
         return (transform.positions * max(inChannels, outChannels) * g.leading, transform.scratchFloats(tiles: g.tilesX))
     }
 

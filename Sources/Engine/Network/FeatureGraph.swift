@@ -250,9 +250,9 @@ public final class FeatureGraph {
     }
 
     /// The bytes `FeatureGraph(…).bytesAllocated` will report for these arguments, without
-    /// weights or allocation (the direct convolution method's workspace): what a memory plan needs.
+    /// weights or allocation, for a network of `policy`'s methods: what a memory plan needs.
     public static func plannedBytes(height: Int, width: Int, taps: [String], threads: Int = 1,
-                                    rowCrops: [Int: Range<Int>] = [:]) throws -> Int {
+                                    rowCrops: [Int: Range<Int>] = [:], policy: ConvolutionPolicy) throws -> Int {
         var locations: [String: VGG19Architecture.LayerLocation] = [:]
         for name in taps { locations[name] = try VGG19Architecture.location(of: name) }
         guard let deepest = locations.values.map(\.step).max() else { throw EngineError(.invalidArgument, "no content or style layers given") }
@@ -265,18 +265,26 @@ public final class FeatureGraph {
         let cutFloats = plan.cuts.values.map(\.fullCount)
         floats += cutFloats.reduce(0, +) + (cutFloats.max() ?? 0)
         floats += 2 * max(plan.shapes.map(\.count).max() ?? 0, 3 * height * width)
-        var padded = 0, band = 0
+        // As `ConvWorkspace(for:threads:)` sizes it.
+        var padded = 0, band = 0, winogradBand = 0, winogradScratch = 0
         var inHeight = height, inWidth = width
         for (index, step) in VGG19Architecture.steps.prefix(stepCount).enumerated() {
             if case .convolution(let i) = step {
-                let needs = Conv3x3.workspaceNeeds(inChannels: specs[i].inChannels, outChannels: specs[i].outChannels,
-                                                   height: inHeight, width: inWidth)
-                padded = max(padded, needs.padded)
-                band = max(band, needs.band)
+                let (inChannels, outChannels) = (specs[i].inChannels, specs[i].outChannels)
+                if let transform = policy.method(inChannels: inChannels, outChannels: outChannels).transform {
+                    let needs = WinogradConv3x3.workspaceNeeds(transform: transform, inChannels: inChannels, outChannels: outChannels,
+                                                               height: inHeight, width: inWidth)
+                    winogradBand = max(winogradBand, needs.band)
+                    winogradScratch = max(winogradScratch, needs.scratch)
+                } else {
+                    let needs = Conv3x3.workspaceNeeds(inChannels: inChannels, outChannels: outChannels, height: inHeight, width: inWidth)
+                    padded = max(padded, needs.padded)
+                    band = max(band, needs.band)
+                }
             }
             (inHeight, inWidth) = (plan.shapes[index].height, plan.shapes[index].width)
         }
-        floats += padded + band * max(1, threads)
+        floats += padded + (band + winogradScratch) * max(1, threads) + 2 * winogradBand
         return floats * MemoryLayout<Float>.stride
     }
 }

@@ -14,6 +14,12 @@ extension VGG19Network {
         })
     }
 
+    /// The policy a network built now would get: `STYLEFARM_CONV`, or the standard one when it
+    /// is unset or not a policy (building the network reports that error).
+    public static var currentConvolutionPolicy: ConvolutionPolicy {
+        (try? ConvolutionPolicy.fromEnvironment(ProcessInfo.processInfo.environment)) ?? .standard
+    }
+
     /// How many convolutions a set of layers needs.
     public static func convolutionsNeeded(for layers: [String]) throws -> Int {
         let deepest = try layers.map { try VGG19Architecture.location(of: $0).step }.max() ?? 0

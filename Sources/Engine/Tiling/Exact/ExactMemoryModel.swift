@@ -5,7 +5,8 @@
 ///
 /// - process: the worker without a task (Swift runtime, OpenBLAS, ZeroMQ, the weights file's
 ///   pages once read): `processBytes`, measured;
-/// - weights: the convolutions up to the deepest layer, float32, twice (`weightsBytes`);
+/// - weights: the convolutions up to the deepest layer as the policy's methods keep them
+///   (`weightsBytes`: direct twice, Winograd F(4×4) as 36/9 of them);
 /// - graphs: `FeatureGraph.plannedBytes` of every window (windows kept), or of the largest
 ///   (recomputed: one graph alive at a time) — activations, gradients, workspace, ≈ 1.2–2 KB
 ///   per window pixel to block5_relu1;
@@ -35,13 +36,17 @@ public struct ExactMemoryModel: Sendable, Equatable {
     /// Convolutions the process holds: a worker loads all of VGG19's (`workerConvolutions`) to
     /// run any task; nil for those up to the deepest layer (`stylefarm bench exact`).
     public var heldConvolutions: Int?
+    /// The workers' convolution methods: the planner's own `STYLEFARM_CONV` (unset on both
+    /// sides by default, so the same), which decides the weights' and workspace's sizes.
+    public var policy: ConvolutionPolicy
 
     /// What a farm worker holds (`stylefarm worker` loads all 16).
     public static let workerConvolutions = 16
 
     public init(layers: [String], optimizer: RenderSettings.OptimizerKind, history: Int, threads: Int = 1, contentLayers: [String] = [],
-                heldConvolutions: Int? = nil) {
+                heldConvolutions: Int? = nil, policy: ConvolutionPolicy = VGG19Network.currentConvolutionPolicy) {
         self.layers = layers
+        self.policy = policy
         self.heldConvolutions = heldConvolutions
         self.contentLayers = contentLayers
         self.optimizer = optimizer
@@ -65,9 +70,10 @@ public struct ExactMemoryModel: Sendable, Equatable {
         var convolutions = 0
         for step in VGG19Architecture.steps.prefix(deepest + 1) { if case .convolution = step { convolutions += 1 } }
         if let heldConvolutions { convolutions = max(convolutions, min(heldConvolutions, VGG19Architecture.convolutions.count)) }
-        // Two copies: each convolution keeps its weights taps-major and flipped (for the
-        // backward pass); the arrays as read are gone by the time a shard runs.
-        return 2 * VGG19Architecture.convolutions.prefix(convolutions).reduce(0) { $0 + ($1.inChannels * 9 + 1) * $1.outChannels } * 4
+        // What each layer's method keeps; the arrays as read are gone by the time a shard runs.
+        return VGG19Architecture.convolutions.prefix(convolutions).reduce(0) {
+            $0 + policy.method(inChannels: $1.inChannels, outChannels: $1.outChannels).weightFloats(inChannels: $1.inChannels, outChannels: $1.outChannels)
+        } * 4
     }
 
     public func breakdown(_ geometry: ExactShard.Geometry, recompute: Bool) throws -> Breakdown {
@@ -85,7 +91,7 @@ public struct ExactMemoryModel: Sendable, Equatable {
             let crops = geometry.scheme == .gradientExchange
                 ? try ExactTileStep.rowCrops(layout: geometry.layout, tile: tile, layers: layers) : [:]
             graphs.append(try FeatureGraph.plannedBytes(height: tile.window.height, width: tile.window.width, taps: layers,
-                                                        threads: threads, rowCrops: crops))
+                                                        threads: threads, rowCrops: crops, policy: policy))
             buffers.append(12 * tile.window.pixelCount * 4)
             for field in targetFields {
                 targets += field.channels * (tile.window.height / field.stride) * (tile.window.width / field.stride) * 4
