@@ -10,7 +10,10 @@ let swiftSettings: [SwiftSetting] = [
 ]
 
 // Numeric kernels are only fast when optimised; `-Ounchecked` is not used so that bounds
-// checks stay on in debug builds, where tests catch indexing mistakes.
+// checks stay on in debug builds, where tests catch indexing mistakes. The engine is optimised
+// (`-O`, checks kept) even in debug builds: its Winograd transforms run 15–30× slower
+// unoptimised, and every farm test's workers render with them.
+let engineSettings = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 let package = Package(
     name: "StyleFarm",
     platforms: [.macOS(.v15)],
@@ -48,7 +51,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: engineSettings
         ),
         .target(
             name: "Protocol",
