@@ -50,7 +50,18 @@ extension WinogradTransform {
     /// `v[ξ·positionStride + t]`. Writes up to `lanes − 1` floats past the last tile.
     func transformInputRow(_ scratch: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>,
                            positionStride: Int) {
-        let a = inputSize, m = outputSize
+        switch (inputSize, outputSize) {
+        case (6, 4): transformInputRow(TileSides64.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
+        case (4, 2): transformInputRow(TileSides42.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
+        default: transformInputRow(RuntimeTileSides.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
+        }
+    }
+
+    /// The same with α and m known when compiled (`S`), so that the α×α loops unroll: F(4×4)'s
+    /// transforms took a quarter of an iteration with α read at run time.
+    private func transformInputRow<S: TileSides>(_: S.Type, _ scratch: UnsafePointer<Float>, tiles: Int,
+                                                  into v: UnsafeMutablePointer<Float>, positionStride: Int) {
+        let a = S.a ?? inputSize, m = S.m ?? outputSize
         let stride = Self.paddedTiles(tiles) + Self.lanes
         inputMatrix.withUnsafeBufferPointer { bt in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: a) { column in
@@ -84,7 +95,16 @@ extension WinogradTransform {
     /// `products[ξ·positionStride + t]`; output (i, j) of tile t goes to `scratch[(i·m + j)·stride + t]`.
     func transformOutputRow(_ products: UnsafePointer<Float>, positionStride: Int, tiles: Int, bias: Float,
                             into scratch: UnsafeMutablePointer<Float>) {
-        let a = inputSize, m = outputSize
+        switch (inputSize, outputSize) {
+        case (6, 4): transformOutputRow(TileSides64.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
+        case (4, 2): transformOutputRow(TileSides42.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
+        default: transformOutputRow(RuntimeTileSides.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
+        }
+    }
+
+    private func transformOutputRow<S: TileSides>(_: S.Type, _ products: UnsafePointer<Float>, positionStride: Int, tiles: Int,
+                                                   bias: Float, into scratch: UnsafeMutablePointer<Float>) {
+        let a = S.a ?? inputSize, m = S.m ?? outputSize
         let stride = Self.paddedTiles(tiles) + Self.lanes
         outputMatrix.withUnsafeBufferPointer { at in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: a) { row in
@@ -146,4 +166,28 @@ extension WinogradTransform {
     static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
     }
+}
+
+/// A Winograd tile's sides α (input) and m (output) as compile-time constants, or nil: read
+/// from the transform at run time.
+protocol TileSides {
+    static var a: Int? { get }
+    static var m: Int? { get }
+}
+
+/// F(4×4, 3×3): 6×6 input tiles.
+enum TileSides64: TileSides {
+    static var a: Int? { 6 }
+    static var m: Int? { 4 }
+}
+
+/// F(2×2, 3×3): 4×4 input tiles.
+enum TileSides42: TileSides {
+    static var a: Int? { 4 }
+    static var m: Int? { 2 }
+}
+
+enum RuntimeTileSides: TileSides {
+    static var a: Int? { nil }
+    static var m: Int? { nil }
 }
