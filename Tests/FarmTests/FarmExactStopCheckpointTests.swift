@@ -150,11 +150,7 @@ struct FarmExactStopCheckpointTests {
         // summation order on other workers may differ).
         let reference = try submit(farm)
         #expect(try farm.wait(reference).status == 0)
-        let resumed = try ImageFile.read(path: farm.data + "/jobs/\(job)/output.png")
-        let whole = try ImageFile.read(path: farm.data + "/jobs/\(reference)/output.png")
-        #expect(resumed.width == whole.width && resumed.height == whole.height)
-        let difference = zip(resumed.pixels, whole.pixels).map { abs($0 - $1) }.max() ?? .infinity
-        #expect(difference <= 2, "resumed output differs from an uninterrupted run by \(difference)/255 (samples are 0…255)")
+        try farm.expectOutputsAgree(job, reference)
     }
 
     /// A real worker whose shard's gang partner is a hand worker that never sends a round: no
