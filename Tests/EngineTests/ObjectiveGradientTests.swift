@@ -5,13 +5,15 @@ import TestSupport
 /// Finite-difference checks of the whole objective on a small VGG19 prefix with random weights.
 struct ObjectiveGradientTests {
     /// The first four convolutions (through block2_conv2) with small random weights.
-    static func smallNetwork() throws -> VGG19Network {
+    /// `policy` picks each layer's method (the 3-channel first layer is always direct).
+    static func smallNetwork(policy: ConvolutionPolicy = .direct) throws -> VGG19Network {
         let specs = VGG19Architecture.convolutions.prefix(4)
         let convs = specs.enumerated().map { i, spec in
             Conv3x3(inChannels: spec.inChannels, outChannels: spec.outChannels,
                     weights: ReferenceKernels.randomValues(spec.outChannels * spec.inChannels * 9, seed: UInt64(100 + i),
                                                            scale: 1 / Float(spec.inChannels * 3)),
-                    bias: ReferenceKernels.randomValues(spec.outChannels, seed: UInt64(200 + i), scale: 0.1))
+                    bias: ReferenceKernels.randomValues(spec.outChannels, seed: UInt64(200 + i), scale: 0.1),
+                    method: policy.method(inChannels: spec.inChannels, outChannels: spec.outChannels))
         }
         return try VGG19Network(convolutions: convs)
     }
@@ -25,8 +27,8 @@ struct ObjectiveGradientTests {
     /// slots) and one without (the shared slot), on overlapping but different layers.
     enum Term: String, CaseIterable { case content, style, tv, all, preActivation, masked }
 
-    static func objective(_ term: Term, pooling: PoolingMode) throws -> StyleTransferObjective {
-        let network = try smallNetwork()
+    static func objective(_ term: Term, pooling: PoolingMode, policy: ConvolutionPolicy = .direct) throws -> StyleTransferObjective {
+        let network = try smallNetwork(policy: policy)
         let content = image(1), style = image(2, height: 8, width: 10)
         let contentLayers = term == .preActivation ? [WeightedLayer("block2_conv1", 0.7)] : [WeightedLayer("block2_relu1", 0.7)]
         let styleLayers = [WeightedLayer("block1_relu1", 2), WeightedLayer("block1_pool", 1), WeightedLayer("block2_relu2", 3)]
@@ -63,7 +65,17 @@ struct ObjectiveGradientTests {
 
     @Test(arguments: Term.allCases, PoolingMode.allCases)
     func gradientMatchesFiniteDifferences(term: Term, pooling: PoolingMode) throws {
-        let objective = try Self.objective(term, pooling: pooling)
+        try expectGradientMatchesFiniteDifferences(term: term, pooling: pooling, policy: .direct)
+    }
+
+    /// The same through the Winograd layers (F(4×4) and F(2×2) on every layer but the first).
+    @Test(arguments: Term.allCases, [ConvolutionPolicy.winograd4, .winograd2])
+    func winogradGradientMatchesFiniteDifferences(term: Term, policy: ConvolutionPolicy) throws {
+        for pooling in PoolingMode.allCases { try expectGradientMatchesFiniteDifferences(term: term, pooling: pooling, policy: policy) }
+    }
+
+    func expectGradientMatchesFiniteDifferences(term: Term, pooling: PoolingMode, policy: ConvolutionPolicy) throws {
+        let objective = try Self.objective(term, pooling: pooling, policy: policy)
         let x = Self.image(3).values
         var gradient = [Float](repeating: .nan, count: x.count)
         _ = x.withUnsafeBufferPointer { xp in
@@ -79,7 +91,7 @@ struct ObjectiveGradientTests {
             // Float32 forward passes and ReLU/max-pool kinks near a ±0.01 step: 2% of the largest
             // gradient component is the tolerance that separates a correct gradient from a wrong one
             // (a missing factor or a sign error is off by 50% or more).
-            #expect(abs(numeric - Double(gradient[i])) <= 0.02 * Double(scale), "coordinate \(i)")
+            #expect(abs(numeric - Double(gradient[i])) <= 0.02 * Double(scale), "coordinate \(i), \(policy), \(pooling)")
         }
     }
 
