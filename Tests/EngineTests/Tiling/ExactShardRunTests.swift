@@ -160,21 +160,24 @@ struct ExactShardRunTests {
         #expect(gang.gang.rounds.filter { $0 == .dots }.count == iterations + 1)
     }
 
+    /// Two gradient-exchange shards of the test objective, starting from the content.
+    static func twoGradientExchangeShards() throws -> [ExactShard] {
+        let network = try TilingFixtures.network.get()
+        let objective = try ExactTileStepTests.objective(width: size, height: size, pooling: .max, network: network)
+        let content = TilingFixtures.image(width: size, height: size, seed: 1)
+        return try shards(objective, network: network, content: content, initial: content, scheme: .gradientExchange, count: 2)
+    }
+
     @Test(arguments: [RenderSettings.OptimizerKind.adam, .lbfgs])
     func aGangResumedFromACheckpointEndsWhereAnUninterruptedOneEnds(optimizer: RenderSettings.OptimizerKind) throws {
-        let network = try TilingFixtures.network.get()
-        let objective = try ExactTileStepTests.objective(width: Self.size, height: Self.size, pooling: .max, network: network)
-        let content = TilingFixtures.image(width: Self.size, height: Self.size, seed: 1)
         let settings = ExactShardRun.Settings(optimizer: optimizer, iterations: 6, adam: .init(learningRate: 2),
                                               lbfgs: .init(history: 4, learningRate: 1, threads: 1), checkpointEvery: 3)
-        let whole = try Self.run(try Self.shards(objective, network: network, content: content, initial: content,
-                                                 scheme: .gradientExchange, count: 2), settings: settings)
+        let whole = try Self.run(try Self.twoGradientExchangeShards(), settings: settings)
         #expect(whole.outcomes.allSatisfy { $0.checkpoints == 1 }, "a checkpoint at 3, none at the last iteration")
         let saved = try #require(whole.gang.checkpoints[3])
         #expect(saved.count == 2)
 
-        let resumed = try Self.run(try Self.shards(objective, network: network, content: content, initial: content,
-                                                   scheme: .gradientExchange, count: 2), settings: settings, resume: saved)
+        let resumed = try Self.run(try Self.twoGradientExchangeShards(), settings: settings, resume: saved)
         #expect(resumed.firstIterations == [3, 3], "the steps before the checkpoint are not redone")
         #expect(resumed.outcomes.allSatisfy { $0.resumedAt == 3 && $0.evaluations < whole.outcomes[0].evaluations })
         let difference = TilingFixtures.maxAbsDifference(resumed.image.values, whole.image.values)
@@ -187,23 +190,17 @@ struct ExactShardRunTests {
     /// last iteration saves nothing (the result is what the gang needs then).
     @Test(arguments: [RenderSettings.OptimizerKind.adam, .lbfgs])
     func aRequestedCheckpointIsSavedByEveryShardAtThatIteration(optimizer: RenderSettings.OptimizerKind) throws {
-        let network = try TilingFixtures.network.get()
-        let objective = try ExactTileStepTests.objective(width: Self.size, height: Self.size, pooling: .max, network: network)
-        let content = TilingFixtures.image(width: Self.size, height: Self.size, seed: 1)
         let settings = ExactShardRun.Settings(optimizer: optimizer, iterations: 5, adam: .init(learningRate: 2),
                                               lbfgs: .init(history: 4, learningRate: 1, threads: 1), checkpointEvery: 0)
-        func shards() throws -> [ExactShard] {
-            try Self.shards(objective, network: network, content: content, initial: content, scheme: .gradientExchange, count: 2)
-        }
-        let plain = try Self.run(try shards(), settings: settings)
-        let requested = try Self.run(try shards(), settings: settings, requestAt: 2)
+        let plain = try Self.run(try Self.twoGradientExchangeShards(), settings: settings)
+        let requested = try Self.run(try Self.twoGradientExchangeShards(), settings: settings, requestAt: 2)
         #expect(Array(requested.gang.checkpoints.keys) == [2], "saved at the request's iteration only: \(requested.gang.checkpoints.keys)")
         #expect(requested.gang.checkpoints[2]?.count == 2 && requested.outcomes.allSatisfy { $0.checkpoints == 1 })
         // Saving reads the state and changes nothing: the same steps as without the request (up
         // to the summation order OpenBLAS may pick between runs, far below a step of lr 2).
         let difference = TilingFixtures.maxAbsDifference(requested.image.values, plain.image.values)
         #expect(difference <= 1e-4, "max pixel difference \(difference)")
-        let last = try Self.run(try shards(), settings: settings, requestAt: 5)
+        let last = try Self.run(try Self.twoGradientExchangeShards(), settings: settings, requestAt: 5)
         #expect(last.gang.checkpoints.isEmpty && last.outcomes.allSatisfy { $0.checkpoints == 0 })
     }
 
