@@ -29,6 +29,17 @@ public final class LBFGS: IterativeOptimizer {
             self.learningRate = learningRate
             self.threads = threads
         }
+
+        /// The line search's first trial step (PyTorch's rule: the first iteration's scaled by
+        /// min(1, 1/‖g‖₁), every later one the learning rate), and whether it was scaled down:
+        /// then its curvature pair is rounding noise and is not kept (see the type's comment).
+        /// `LBFGS` and `ShardLBFGS` both take it from here.
+        func initialStep(iteration: Int, gradientSumAbs: () -> Double) -> (step: Double, scaledDown: Bool) {
+            let rate = Double(learningRate)
+            guard iteration == 0 else { return (rate, false) }
+            let step = min(1, 1 / gradientSumAbs()) * rate
+            return (step, step < rate)
+        }
     }
 
     public let settings: Settings
@@ -77,9 +88,7 @@ public final class LBFGS: IterativeOptimizer {
             computeDirection()
             slope = math.dot(gradient.base, direction.base, n)
         }
-        var step = Double(settings.learningRate)
-        if iterations == 0 { step = min(1, 1 / math.sumAbs(gradient.base, n)) * step }
-        let scaledFirstStep = step < Double(settings.learningRate)
+        var (step, scaledFirstStep) = settings.initialStep(iteration: iterations) { math.sumAbs(gradient.base, n) }
 
         let wasSteepestDescent = steps.isEmpty
         var evaluations = 0

@@ -82,9 +82,7 @@ final class ShardLBFGS {
             coefficients = direction()
             slope = coefficients.reduce(0) { $0 + $1.value * dot(gradientID, $1.key) }
         }
-        var step = Double(settings.learningRate)
-        if iterations == 0 { step = min(1, 1 / gradientSumAbs) * step }
-        let scaledFirstStep = step < Double(settings.learningRate)
+        var (step, scaledFirstStep) = settings.initialStep(iteration: iterations) { gradientSumAbs }
         let wasSteepestDescent = pairs.isEmpty
         let d = slice(of: coefficients)
 
