@@ -19,33 +19,6 @@ extension WinogradTransform {
         return max(inputSize, outputSize) * outputSize * stride
     }
 
-    /// Splits the α rows of tile row `tileRow` of one channel (zero outside the image) by column
-    /// phase into `scratch` (row r, phase p at `(r·m + p)·stride`). With `mask`, values whose mask
-    /// is not positive become 0 (ReLU backward); `extra` is added after.
-    func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, extra: UnsafePointer<Float>?,
-                   height: Int, width: Int, tileRow: Int, tiles: Int, into scratch: UnsafeMutablePointer<Float>) {
-        let m = outputSize
-        let stride = Self.paddedTiles(tiles) + Self.lanes
-        let count = Self.paddedTiles(tiles) + 1
-        for r in 0..<inputSize {
-            let y = tileRow * m + r - 1
-            let inside = y >= 0 && y < height
-            for p in 0..<m {
-                let dst = scratch + (r * m + p) * stride
-                guard inside else { dst.update(repeating: 0, count: count); continue }
-                let offset = y * width
-                for t in 0..<count {
-                    let x = t * m + p - 1
-                    guard x >= 0, x < width else { dst[t] = 0; continue }
-                    var v = source[offset + x]
-                    if let mask, !(mask[offset + x] > 0) { v = 0 }
-                    if let extra { v += extra[offset + x] }
-                    dst[t] = v
-                }
-            }
-        }
-    }
-
     /// V = Bᵀ d B for every tile of a gathered row; position ξ of tile t goes to
     /// `v[ξ·positionStride + t]`. Writes up to `lanes − 1` floats past the last tile.
     func transformInputRow(_ scratch: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>,
@@ -127,31 +100,6 @@ extension WinogradTransform {
                             Self.store(sum, scratch + (i * m + j) * stride + t0)
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /// Writes the m rows of tile row `tileRow` from `scratch` into a C×H×W plane, cropping at the
-    /// image edge, with optional ReLU and pre-activation copy.
-    func scatterRow(_ scratch: UnsafePointer<Float>, tiles: Int, tileRow: Int, height: Int, width: Int,
-                    into output: UnsafeMutablePointer<Float>, relu: Bool, preActivation: UnsafeMutablePointer<Float>?) {
-        let m = outputSize
-        let stride = Self.paddedTiles(tiles) + Self.lanes
-        for i in 0..<m {
-            let y = tileRow * m + i
-            guard y < height else { return }
-            let out = output + y * width
-            let pre = preActivation.map { $0 + y * width }
-            for j in 0..<m {
-                let src = scratch + (i * m + j) * stride
-                var x = j
-                for t in 0..<tiles {
-                    guard x < width else { break }
-                    let v = src[t]
-                    pre?[x] = v
-                    out[x] = relu ? (v > 0 ? v : 0) : v
-                    x += m
                 }
             }
         }
