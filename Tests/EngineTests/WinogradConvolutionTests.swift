@@ -131,6 +131,38 @@ struct WinogradConvolutionTests {
                 == Self.backward(two.conv, gradient: g, mask: mask, extra: nil, c, two.workspace, threads: 2))
     }
 
+    /// F(4×4)'s written-out transforms (`WinogradF4`) are what the general loops compute from the
+    /// constructed matrices, up to float rounding of the reordered sums, and only F(4×4) uses them.
+    @Test func theWrittenOutF4TransformsMatchTheGeneralLoops() {
+        let fast = WinogradTransform.f4
+        var general = fast
+        general.usesWrittenOutF4 = false
+        #expect(fast.usesWrittenOutF4 && !WinogradTransform.f2.usesWrittenOutF4)
+        let tiles = 13                                   // one whole SIMD block and a partial one
+        let stride = WinogradTransform.paddedTiles(tiles) + WinogradTransform.lanes
+        let scratch = ReferenceKernels.randomValues(fast.scratchFloats(tiles: tiles), seed: 21)
+        let products = ReferenceKernels.randomValues(fast.positions * stride, seed: 22)
+        func run(_ t: WinogradTransform) -> (input: [Float], output: [Float]) {
+            var v = [Float](repeating: 0, count: t.positions * stride)
+            var y = [Float](repeating: 0, count: t.scratchFloats(tiles: tiles))
+            scratch.withUnsafeBufferPointer { s in
+                v.withUnsafeMutableBufferPointer { t.transformInputRow(s.baseAddress!, tiles: tiles, into: $0.baseAddress!, positionStride: stride) }
+            }
+            products.withUnsafeBufferPointer { p in
+                y.withUnsafeMutableBufferPointer {
+                    t.transformOutputRow(p.baseAddress!, positionStride: stride, tiles: tiles, bias: 0.25, into: $0.baseAddress!)
+                }
+            }
+            return (v, y)
+        }
+        let a = run(fast), b = run(general)
+        for (x, y) in [(a.input, b.input), (a.output, b.output)] {
+            let worst = zip(x, y).map { abs($0 - $1) }.max() ?? .infinity
+            let largest = y.map(abs).max() ?? 0
+            #expect(largest > 1 && worst <= 1e-5 * largest, "largest difference \(worst) of \(largest)")
+        }
+    }
+
     @Test func theTransformsReproduceLavinsF2() {
         // Lavin & Gray's F(2×2, 3×3) Bᵀ up to the signs of rows 0 and 3, which G and Aᵀ absorb.
         let t = WinogradTransform.f2

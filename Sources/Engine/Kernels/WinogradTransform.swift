@@ -24,6 +24,9 @@ struct WinogradTransform: Sendable {
     /// π: for the rotated kernel, row i of G·J equals `flipScale[i]` × row `flipPosition[i]` of G.
     let flipPosition: [Int]
     let flipScale: [Double]
+    /// Whether these are F(4×4)'s matrices that `WinogradF4` writes out (faster than the
+    /// general loops); tests turn it off to compare the two.
+    var usesWrittenOutF4: Bool
 
     var positions: Int { inputSize * inputSize }
 
@@ -88,6 +91,7 @@ struct WinogradTransform: Sendable {
         }
         flipPosition = position
         flipScale = scale
+        usesWrittenOutF4 = m == 4 && bt == WinogradF4.inputMatrix && at == WinogradF4.outputMatrix
     }
 
     /// U = G g Gᵀ for one 3×3 kernel (row-major), into `positions` floats at stride `stride`.
