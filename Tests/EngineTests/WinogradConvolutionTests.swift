@@ -20,6 +20,7 @@ struct WinogradConvolutionTests {
             Case(method: method, inC: 16, outC: 32, h: 2, w: 3, bandTiles: 1024),
             Case(method: method, inC: 32, outC: 24, h: 19, w: 33, bandTiles: 20),    // several SIMD blocks per row
             Case(method: method, inC: 3, outC: 16, h: 8, w: 8, bandTiles: 1024),     // allowed, if slow
+            Case(method: method, inC: 16, outC: 16, h: 6, w: 75, bandTiles: 1024),   // F(4×4) gathers two SIMD blocks, edges scalar
         ]
     }
 

@@ -49,6 +49,7 @@ enum WinogradF4 {
     }
 
     /// `WinogradTransform.transformInputRow` for these matrices.
+    @inline(never)   // out of line: a profile then shows each step
     static func transformInputRow(_ scratch: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                   positionStride: Int) {
         let stride = WinogradTransform.paddedTiles(tiles) + WinogradTransform.lanes
@@ -68,6 +69,7 @@ enum WinogradF4 {
     }
 
     /// `WinogradTransform.transformOutputRow` for these matrices.
+    @inline(never)   // out of line: a profile then shows each step
     static func transformOutputRow(_ products: UnsafePointer<Float>, positionStride: Int, tiles: Int, bias: Float,
                                    into scratch: UnsafeMutablePointer<Float>) {
         let stride = WinogradTransform.paddedTiles(tiles) + WinogradTransform.lanes

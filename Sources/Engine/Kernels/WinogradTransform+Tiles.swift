@@ -13,10 +13,10 @@ extension WinogradTransform {
     static func paddedTiles(_ tiles: Int) -> Int { (tiles + lanes - 1) / lanes * lanes }
 
     /// Floats of per-thread scratch for a row of `tiles` tiles: the split input rows or the
-    /// split output rows, whichever is larger.
+    /// split output rows, whichever is larger, and the zero-padded row `gatherRow` splits.
     func scratchFloats(tiles: Int) -> Int {
         let stride = Self.paddedTiles(tiles) + Self.lanes
-        return max(inputSize, outputSize) * outputSize * stride
+        return (max(inputSize, outputSize) + 1) * outputSize * stride
     }
 
     /// V = Bᵀ d B for every tile of a gathered row; position ξ of tile t goes to
