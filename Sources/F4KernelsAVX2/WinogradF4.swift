@@ -1,0 +1,1 @@
+../F4Kernels/WinogradF4.swift
