@@ -14,15 +14,6 @@ let swiftSettings: [SwiftSetting] = [
 // (`-O`, checks kept) even in debug builds: unoptimised, its kernels made the farm tests'
 // workers 3.5× slower (the Winograd transforms 15–30×).
 let engineSettings = swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]
-
-// Winograd F(4×4)'s row kernels are one source file compiled twice (Sources/F4KernelsAVX2 holds
-// a symbolic link to it): once for any x86-64, once for x86-64-v3 (`haswell`: AVX2, so that a
-// SIMD8<Float> is one register), chosen at run time by Engine from what the CPU reports.
-#if arch(x86_64)
-let avx2Settings = engineSettings + [.unsafeFlags(["-target-cpu", "haswell"])]
-#else
-let avx2Settings = engineSettings   // no wider variant elsewhere: Engine never selects it
-#endif
 let package = Package(
     name: "StyleFarm",
     platforms: [.macOS(.v15)],
@@ -52,15 +43,11 @@ let package = Package(
         .systemLibrary(name: "CSFZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
         // The commit a packaged binary was built from (scripts/package.sh defines it).
         .target(name: "CSFBuildInfo"),
-        // Whether this CPU runs x86-64-v3 code (`__builtin_cpu_supports`), for F4KernelsAVX2.
-        .target(name: "CSFCPUFeatures"),
-        .target(name: "F4Kernels", swiftSettings: engineSettings),
-        .target(name: "F4KernelsAVX2", swiftSettings: avx2Settings),
 
         .target(
             name: "Engine",
             dependencies: [
-                "CSFOpenBLAS", "CSFPNG", "CSFJPEG", "CSFCPUFeatures", "F4Kernels", "F4KernelsAVX2",
+                "CSFOpenBLAS", "CSFPNG", "CSFJPEG",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -24,9 +24,8 @@ extension WinogradTransform {
     func transformInputRow(_ scratch: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>,
                            positionStride: Int) {
         switch (inputSize, outputSize) {
-        case (6, 4) where f4Kernels != nil:
-            f4Kernels?.transformInputRow(scratch, tiles: tiles, stride: Self.paddedTiles(tiles) + Self.lanes, into: v,
-                                         positionStride: positionStride)
+        case (6, 4) where usesWrittenOutF4:
+            WinogradF4.transformInputRow(scratch, tiles: tiles, into: v, positionStride: positionStride)
         case (6, 4): transformInputRow(TileSides64.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
         case (4, 2): transformInputRow(TileSides42.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
         default: transformInputRow(RuntimeTileSides.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
@@ -72,9 +71,8 @@ extension WinogradTransform {
     func transformOutputRow(_ products: UnsafePointer<Float>, positionStride: Int, tiles: Int, bias: Float,
                             into scratch: UnsafeMutablePointer<Float>) {
         switch (inputSize, outputSize) {
-        case (6, 4) where f4Kernels != nil:
-            f4Kernels?.transformOutputRow(products, positionStride: positionStride, tiles: tiles,
-                                          stride: Self.paddedTiles(tiles) + Self.lanes, bias: bias, into: scratch)
+        case (6, 4) where usesWrittenOutF4:
+            WinogradF4.transformOutputRow(products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
         case (6, 4): transformOutputRow(TileSides64.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
         case (4, 2): transformOutputRow(TileSides42.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
         default: transformOutputRow(RuntimeTileSides.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)

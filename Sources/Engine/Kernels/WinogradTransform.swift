@@ -24,9 +24,9 @@ struct WinogradTransform: Sendable {
     /// π: for the rotated kernel, row i of G·J equals `flipScale[i]` × row `flipPosition[i]` of G.
     let flipPosition: [Int]
     let flipScale: [Double]
-    /// The kernels written out for F(4×4)'s matrices (faster than the general loops), when these
-    /// are they; tests set it to compare the two, and the two compilations of the kernels.
-    var f4Kernels: WinogradF4Kernels?
+    /// Whether these are F(4×4)'s matrices that `WinogradF4` writes out (faster than the
+    /// general loops); tests turn it off to compare the two.
+    var usesWrittenOutF4: Bool
 
     var positions: Int { inputSize * inputSize }
 
@@ -91,8 +91,7 @@ struct WinogradTransform: Sendable {
         }
         flipPosition = position
         flipScale = scale
-        let writtenOut = m == 4 && bt == WinogradF4Kernels.inputMatrix && at == WinogradF4Kernels.outputMatrix
-        f4Kernels = writtenOut ? WinogradF4Kernels.selected : nil
+        usesWrittenOutF4 = m == 4 && bt == WinogradF4.inputMatrix && at == WinogradF4.outputMatrix
     }
 
     /// U = G g Gᵀ for one 3×3 kernel (row-major), into `positions` floats at stride `stride`.

@@ -1,1 +1,0 @@
-../F4Kernels/WinogradF4.swift
