@@ -26,15 +26,14 @@ public enum ConvolutionMethod: String, Sendable, CaseIterable, Codable {
 }
 
 /// Which method each layer of a network gets: `STYLEFARM_CONV=direct|winograd|winograd2|winograd4|auto`
-/// (unset: `direct`), read when a network is built from weights.
+/// (unset: `auto`), read when a network is built from weights.
 ///
-/// `auto` (F(4×4) where it pays) runs an iteration in 0.55–0.56× the direct method's time, but
-/// the default stays `direct` because of issue 14's quality check (L-BFGS's final loss within
-/// 0.5 %): with L-BFGS, F(4×4) ends about 1 % higher than direct in every comparison made on
-/// 11-27 (four styles at 256 px after 100 iterations: +0.13 to +1.93 %, mean +1.05 %; 512 px:
-/// above both thread counts' runs), while with Adam it ends 0.07 % lower. F(2×2), whose
-/// rounding is as small as direct's, ended as high, so it is not the error's size; what L-BFGS
-/// sees differently is not found yet.
+/// `auto` (F(4×4) where it pays) is the default: an iteration takes 0.55× the direct method's
+/// time at 512 px. Its quality was in doubt on 11-27 (single L-BFGS runs ended higher than
+/// direct in 4 of 4 styles), but single runs cannot tell: 100 L-BFGS iterations end anywhere
+/// within ±1–2 % depending on rounding. Over the same perturbed starting images F(4×4) ends
+/// as low as direct or lower (paired means: −0.65 % at 256 px over 7 starts, −0.5 % at 512 px;
+/// README, "Winograd convolutions"), and with Adam 0.07 % lower.
 public enum ConvolutionPolicy: String, Sendable, CaseIterable {
     case direct
     /// F(4×4) on every layer with at least `Conv3x3.shiftedMinimumChannels` input channels.
@@ -46,7 +45,7 @@ public enum ConvolutionPolicy: String, Sendable, CaseIterable {
 
     public static let environmentVariable = "STYLEFARM_CONV"
     /// Without `STYLEFARM_CONV`.
-    public static let standard = ConvolutionPolicy.direct
+    public static let standard = ConvolutionPolicy.auto
 
     public static func fromEnvironment(_ environment: [String: String]) throws -> ConvolutionPolicy {
         guard let value = environment[environmentVariable], !value.isEmpty else { return .standard }

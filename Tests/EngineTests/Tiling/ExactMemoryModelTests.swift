@@ -47,7 +47,7 @@ struct ExactMemoryModelTests {
         // One window of four (416 of 1024 columns with its halo) at a time.
         #expect(recomputed.graphs < kept.graphs / 2, "\(recomputed.graphs) against \(kept.graphs)")
         // VGG19's convolutions to block5_conv1: 12.9 million weights and biases, held twice by
-        // the direct method (the default), transformed to 36/9 of their size by F(4×4).
+        // the direct method, transformed to 36/9 of their size by F(4×4) (the default).
         let direct = ExactMemoryModel(layers: objective.tappedLayers, optimizer: .adam, history: 100, policy: .direct)
         #expect(try direct.weightsBytes() > 2 * (40 << 20) && direct.weightsBytes() < 2 * (60 << 20))
         let winograd = ExactMemoryModel(layers: objective.tappedLayers, optimizer: .adam, history: 100, policy: .auto)

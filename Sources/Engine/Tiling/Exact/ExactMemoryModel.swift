@@ -6,7 +6,7 @@
 /// - process: the worker without a task (Swift runtime, OpenBLAS, ZeroMQ, the weights file's
 ///   pages once read): `processBytes`, measured;
 /// - weights: the convolutions up to the deepest layer as the policy's methods keep them
-///   (`weightsBytes`: direct twice, Winograd F(4×4) as 36/9 of them, with `STYLEFARM_CONV=auto`);
+///   (`weightsBytes`: direct twice, Winograd F(4×4) as 36/9 of them, the default `auto`);
 /// - graphs: `FeatureGraph.plannedBytes` of every window (windows kept), or of the largest
 ///   (recomputed: one graph alive at a time) — activations, gradients, workspace, ≈ 1.2–2 KB
 ///   per window pixel to block5_relu1;
