@@ -74,6 +74,7 @@ jobs=()
 for ((s = 0; s < STARTS; s++)); do for m in "${methods[@]}"; do jobs+=("$m $s"); done; done
 export -f render die
 export BIN IMAGES STYLE ITERATIONS SIZE THREADS OUT_DIR
+# shellcheck disable=SC2016  # the single quotes are for the bash that xargs starts
 printf '%s\n' "${jobs[@]}" | xargs -P "$LANES" -L 1 bash -c 'render "$0" "$1"' | tee "$OUT_DIR/losses.txt"
 
 python3 - "$OUT_DIR/losses.txt" "${methods[@]}" <<'EOF'

@@ -29,7 +29,7 @@ extension WinogradTransform {
             let offset = y * width
             let (source, mask, extra) = (source + offset, mask.map { $0 + offset }, extra.map { $0 + offset })
             if m == 4 {
-                Self.padRow(source, mask: mask, extra: extra, width: width, into: padded, count: 4 * stride)
+                Self.padRow(source, mask: mask, extra: extra, width: width, into: padded, length: 4 * stride)
                 Self.splitPhasesF4(padded, count: count, stride: stride, into: row)
                 continue
             }
@@ -47,10 +47,10 @@ extension WinogradTransform {
     }
 
     /// `padded[1 + x]` = the row's column x, masked and with `extra` added, for x < width; zero at
-    /// 0 (the padding column) and from `1 + width` to `count`.
+    /// 0 (the padding column) and from `1 + width` to `length`.
     @inline(__always)
     private static func padRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, extra: UnsafePointer<Float>?,
-                               width: Int, into padded: UnsafeMutablePointer<Float>, count: Int) {
+                               width: Int, into padded: UnsafeMutablePointer<Float>, length: Int) {
         padded[0] = 0
         let vectorEnd = width - width % lanes
         let zero = Lanes(repeating: 0)
@@ -63,7 +63,7 @@ extension WinogradTransform {
             x += lanes
         }
         copyStrided(from: source, mask: mask, extra: extra, stride: 1, range: vectorEnd..<width, into: padded + 1)
-        (padded + 1 + width).update(repeating: 0, count: count - 1 - width)
+        (padded + 1 + width).update(repeating: 0, count: length - 1 - width)
     }
 
     /// F(4×4)'s phase split of a padded row, 8 tiles at a time: phase p of tile t is padded
