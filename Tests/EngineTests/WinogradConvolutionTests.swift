@@ -140,7 +140,7 @@ struct WinogradConvolutionTests {
         general.usesWrittenOutF4 = false
         #expect(fast.usesWrittenOutF4 && !WinogradTransform.f2.usesWrittenOutF4)
         let tiles = 13                                   // one whole SIMD block and a partial one
-        let stride = WinogradTransform.paddedTiles(tiles) + WinogradTransform.lanes
+        let stride = WinogradTransform.scratchStride(tiles)
         let scratch = ReferenceKernels.randomValues(fast.scratchFloats(tiles: tiles), seed: 21)
         let products = ReferenceKernels.randomValues(fast.positions * stride, seed: 22)
         func run(_ t: WinogradTransform) -> (input: [Float], output: [Float]) {

@@ -28,12 +28,13 @@ public enum ConvolutionMethod: String, Sendable, CaseIterable, Codable {
 /// Which method each layer of a network gets: `STYLEFARM_CONV=direct|winograd|winograd2|winograd4|auto`
 /// (unset: `auto`), read when a network is built from weights.
 ///
-/// `auto` (F(4×4) where it pays) is the default: an iteration takes 0.55× the direct method's
+/// `auto` (F(4×4) where it pays) is the default: an iteration takes 0.47× the direct method's
 /// time at 512 px. Its quality was in doubt on 11-27 (single L-BFGS runs ended higher than
 /// direct in 4 of 4 styles), but single runs cannot tell: 100 L-BFGS iterations end anywhere
 /// within ±1–2 % depending on rounding. Over the same perturbed starting images F(4×4) ends
-/// as low as direct or lower (paired means: −0.65 % at 256 px over 7 starts, −0.5 % at 512 px;
-/// README, "Winograd convolutions"), and with Adam 0.07 % lower.
+/// as low as direct (paired means: −0.18 % at 512 px over 5 starts, −0.65 % and −0.15 % at
+/// 256 px; `scripts/compare-methods-quality.sh`, README "Winograd convolutions"), and with
+/// Adam 0.07 % lower.
 public enum ConvolutionPolicy: String, Sendable, CaseIterable {
     case direct
     /// F(4×4) on every layer with at least `Conv3x3.shiftedMinimumChannels` input channels.

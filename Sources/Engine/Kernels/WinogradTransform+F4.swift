@@ -52,7 +52,7 @@ enum WinogradF4 {
     @inline(never)   // out of line: a profile then shows each step
     static func transformInputRow(_ scratch: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>,
                                   positionStride: Int) {
-        let stride = WinogradTransform.paddedTiles(tiles) + WinogradTransform.lanes
+        let stride = WinogradTransform.scratchStride(tiles)
         withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 36) { bd in
             for t0 in Swift.stride(from: 0, to: tiles, by: WinogradTransform.lanes) {
                 // Column l of Bᵀ d: input row k, column l is phase l mod 4 of row k, offset l / 4.
@@ -72,7 +72,7 @@ enum WinogradF4 {
     @inline(never)   // out of line: a profile then shows each step
     static func transformOutputRow(_ products: UnsafePointer<Float>, positionStride: Int, tiles: Int, bias: Float,
                                    into scratch: UnsafeMutablePointer<Float>) {
-        let stride = WinogradTransform.paddedTiles(tiles) + WinogradTransform.lanes
+        let stride = WinogradTransform.scratchStride(tiles)
         let biasLanes = Lanes(repeating: bias)
         withUnsafeTemporaryAllocation(of: Lanes.self, capacity: 24) { am in
             for t0 in Swift.stride(from: 0, to: tiles, by: WinogradTransform.lanes) {

@@ -19,7 +19,7 @@ extension WinogradTransform {
     func gatherRow(_ source: UnsafePointer<Float>, mask: UnsafePointer<Float>?, extra: UnsafePointer<Float>?,
                    height: Int, width: Int, tileRow: Int, tiles: Int, into scratch: UnsafeMutablePointer<Float>) {
         let m = outputSize
-        let stride = Self.paddedTiles(tiles) + Self.lanes
+        let stride = Self.scratchStride(tiles)
         let count = Self.paddedTiles(tiles) + 1
         let padded = scratch + inputSize * m * stride     // m·stride floats (`scratchFloats`)
         for r in 0..<inputSize {
@@ -106,7 +106,7 @@ extension WinogradTransform {
     func scatterRow(_ scratch: UnsafeMutablePointer<Float>, tiles: Int, tileRow: Int, height: Int, width: Int,
                     into output: UnsafeMutablePointer<Float>, relu: Bool, preActivation: UnsafeMutablePointer<Float>?) {
         let m = outputSize
-        let stride = Self.paddedTiles(tiles) + Self.lanes
+        let stride = Self.scratchStride(tiles)
         if m == 4 {
             // F(4×4) joins each output row's phases in a row of the scratch (a 4 × 8 transpose per
             // 8 tiles), then writes it contiguously.

@@ -12,10 +12,14 @@ extension WinogradTransform {
     /// Tiles per row rounded up to whole SIMD blocks.
     static func paddedTiles(_ tiles: Int) -> Int { (tiles + lanes - 1) / lanes * lanes }
 
+    /// Floats between the rows (phases) of a row of `tiles` tiles in the scratch: whole SIMD
+    /// blocks and one block more, for SIMD loads that start a tile late and a last block's stores.
+    static func scratchStride(_ tiles: Int) -> Int { paddedTiles(tiles) + lanes }
+
     /// Floats of per-thread scratch for a row of `tiles` tiles: the split input rows or the
     /// split output rows, whichever is larger, and the zero-padded row `gatherRow` splits.
     func scratchFloats(tiles: Int) -> Int {
-        let stride = Self.paddedTiles(tiles) + Self.lanes
+        let stride = Self.scratchStride(tiles)
         return (max(inputSize, outputSize) + 1) * outputSize * stride
     }
 
@@ -26,18 +30,18 @@ extension WinogradTransform {
         switch (inputSize, outputSize) {
         case (6, 4) where usesWrittenOutF4:
             WinogradF4.transformInputRow(scratch, tiles: tiles, into: v, positionStride: positionStride)
-        case (6, 4): transformInputRow(TileSides64.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
         case (4, 2): transformInputRow(TileSides42.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
         default: transformInputRow(RuntimeTileSides.self, scratch, tiles: tiles, into: v, positionStride: positionStride)
         }
     }
 
     /// The same with α and m known when compiled (`S`), so that the α×α loops unroll: F(4×4)'s
-    /// transforms took a quarter of an iteration with α read at run time.
+    /// transforms took a quarter of an iteration with α read at run time. F(4×4) now has its
+    /// own written-out transforms (`WinogradF4`); F(2×2) and other point sets come here.
     private func transformInputRow<S: TileSides>(_: S.Type, _ scratch: UnsafePointer<Float>, tiles: Int,
                                                   into v: UnsafeMutablePointer<Float>, positionStride: Int) {
         let a = S.a ?? inputSize, m = S.m ?? outputSize
-        let stride = Self.paddedTiles(tiles) + Self.lanes
+        let stride = Self.scratchStride(tiles)
         inputMatrix.withUnsafeBufferPointer { bt in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: a) { column in
                 for t0 in Swift.stride(from: 0, to: tiles, by: Self.lanes) {
@@ -73,7 +77,6 @@ extension WinogradTransform {
         switch (inputSize, outputSize) {
         case (6, 4) where usesWrittenOutF4:
             WinogradF4.transformOutputRow(products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
-        case (6, 4): transformOutputRow(TileSides64.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
         case (4, 2): transformOutputRow(TileSides42.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
         default: transformOutputRow(RuntimeTileSides.self, products, positionStride: positionStride, tiles: tiles, bias: bias, into: scratch)
         }
@@ -82,7 +85,7 @@ extension WinogradTransform {
     private func transformOutputRow<S: TileSides>(_: S.Type, _ products: UnsafePointer<Float>, positionStride: Int, tiles: Int,
                                                    bias: Float, into scratch: UnsafeMutablePointer<Float>) {
         let a = S.a ?? inputSize, m = S.m ?? outputSize
-        let stride = Self.paddedTiles(tiles) + Self.lanes
+        let stride = Self.scratchStride(tiles)
         outputMatrix.withUnsafeBufferPointer { at in
             withUnsafeTemporaryAllocation(of: Lanes.self, capacity: a) { row in
                 for t0 in Swift.stride(from: 0, to: tiles, by: Self.lanes) {
@@ -125,12 +128,6 @@ extension WinogradTransform {
 protocol TileSides {
     static var a: Int? { get }
     static var m: Int? { get }
-}
-
-/// F(4×4, 3×3): 6×6 input tiles.
-enum TileSides64: TileSides {
-    static var a: Int? { 6 }
-    static var m: Int? { 4 }
 }
 
 /// F(2×2, 3×3): 4×4 input tiles.
